@@ -1,0 +1,24 @@
+/** The Backend port: where runs go. A backend owns nodes and launches attempts on them. */
+import type { LaunchHooks, LaunchRequest, RunHandle } from '@regatta/runtimes';
+
+export interface NodeInfo {
+  name: string;
+  total: { cpus: number; memory: number; gpus: number };
+  /** Device indices of the node's GPUs (length = total.gpus). */
+  gpuIndices: number[];
+  /** Unready nodes get no new runs. */
+  ready: boolean;
+  backend: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Current nodes; cheap, called on every scheduling pass. */
+  nodes(): NodeInfo[];
+  /** Runtimes this backend can execute (`process`, later `docker`). */
+  readonly runtimes: readonly string[];
+  launch(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle>;
+  /** Finds an attempt started before a restart again; undefined when it is gone (the engine marks it lost). */
+  recover(req: LaunchRequest, externalId: string): Promise<RunHandle | undefined>;
+  close(): Promise<void>;
+}

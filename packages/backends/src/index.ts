@@ -1,0 +1,3 @@
+export type * from './backend.js';
+export { createLocalBackend, type LocalBackendOptions } from './local/local-backend.js';
+export { detectCapacity, detectGpus, type Capacity } from './local/capacity.js';

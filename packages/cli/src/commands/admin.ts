@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { jobSpecJsonSchema } from '@regatta/core';
+import { clientFrom, type GlobalOptions } from '../context.js';
+import { formatBytes, table } from '../format.js';
+
+export function adminCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('schema')
+    .description('Print the JSON Schema of job specs (for editors: regatta schema > regatta.schema.json)')
+    .action(() => {
+      process.stdout.write(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
+    });
+
+  const queues = program.command('queues').description('List queues, or set a queue\'s concurrency');
+  queues.command('ls', { isDefault: true }).description('List queues').action(async () => {
+    const { items } = await clientFrom(globals()).queues();
+    process.stdout.write(table(items.map((q) => [q.name, q.concurrency === null ? 'unlimited' : String(q.concurrency), String(q.queued), String(q.active)]), ['QUEUE', 'CONCURRENCY', 'QUEUED', 'ACTIVE']) + '\n');
+  });
+  queues
+    .command('set')
+    .description('Create a queue or change its concurrency limit')
+    .argument('<name>')
+    .requiredOption('--concurrency <n>', "most active runs at once ('unlimited' to remove the limit)")
+    .action(async (name: string, o: { concurrency: string }) => {
+      const limit = o.concurrency === 'unlimited' ? null : Number(o.concurrency);
+      const q = await clientFrom(globals()).setQueue(name, limit);
+      process.stdout.write(`${q.name}: concurrency ${q.concurrency ?? 'unlimited'}\n`);
+    });
+
+  program.command('nodes').description('Nodes with their capacity and usage').action(async () => {
+    const { items } = await clientFrom(globals()).nodes();
+    process.stdout.write(table(items.map((n) => [
+      n.name, n.backend, n.ready ? 'ready' : 'down', `${n.used.cpus}/${n.capacity.cpus}`,
+      `${formatBytes(n.used.memory)}/${formatBytes(n.capacity.memory)}`, `${n.used.gpus.length}/${n.capacity.gpus}`, String(n.runs.length),
+    ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS']) + '\n');
+  });
+
+  // Inside a job: report with the run's own token (REGATTA_RUN_ID / REGATTA_RUN_TOKEN).
+  const inJob = () => {
+    const id = process.env.REGATTA_RUN_ID;
+    const token = process.env.REGATTA_RUN_TOKEN;
+    if (!id || !token) throw new Error('this command runs inside a Regatta job (REGATTA_RUN_ID and REGATTA_RUN_TOKEN are not set)');
+    return { id, api: clientFrom({ url: globals().url ?? process.env.REGATTA_API_URL, token }) };
+  };
+  program
+    .command('metric')
+    .description('From inside a job: report a metric')
+    .argument('<name>')
+    .argument('<value>')
+    .option('--step <n>', 'step', (v) => Number(v))
+    .action(async (name: string, value: string, o: { step?: number }) => {
+      const v = Number(value);
+      if (!Number.isFinite(v)) throw new Error(`metric value '${value}' is not a number`);
+      const { id, api } = inJob();
+      await api.postMetrics(id, [{ name, value: v, ...(o.step !== undefined ? { step: o.step } : {}) }]);
+    });
+  program
+    .command('result')
+    .description('From inside a job: set the result JSON (a file, or - for stdin)')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+      const { id, api } = inJob();
+      await api.setResult(id, JSON.parse(text) as unknown);
+    });
+}

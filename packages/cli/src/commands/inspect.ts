@@ -1,0 +1,105 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import type { RunDetail } from '@regatta/sdk';
+import { clientFrom, type GlobalOptions } from '../context.js';
+import { ago, formatBytes, span, table } from '../format.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function showRun(run: RunDetail, events: { ts: string; from: string | null; to: string; reason: string | null; attempt: number }[]): string {
+  const lines = [
+    `Run:       ${run.id}  ${run.name}`,
+    `Status:    ${run.status}${run.reason ? `  (${run.reason})` : ''}${run.queuePosition !== undefined ? `  position ${run.queuePosition + 1} in queue` : ''}`,
+    `Queue:     ${run.queue}  priority ${run.priority}`,
+    `Node:      ${run.node ?? '-'}${run.gpus?.length ? `  GPUs ${run.gpus.join(',')}` : ''}`,
+    `Exit code: ${run.exitCode ?? '-'}`,
+    `Created:   ${run.createdAt} (${ago(run.createdAt)})   duration ${span(run.startedAt, run.finishedAt)}`,
+  ];
+  if (Object.keys(run.labels).length) lines.push(`Labels:    ${Object.entries(run.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  lines.push('', 'Timeline:');
+  for (const e of events) lines.push(`  ${e.ts}  #${e.attempt}  ${e.from ?? '-'} -> ${e.to}${e.reason ? `  ${e.reason}` : ''}`);
+  if (run.attempts.length > 1) {
+    lines.push('', 'Attempts:');
+    for (const a of run.attempts) lines.push(`  #${a.attempt} ${a.status} on ${a.node ?? '-'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.reason ? `  ${a.reason}` : ''}`);
+  }
+  const metrics = Object.entries(run.metrics);
+  if (metrics.length) {
+    lines.push('', 'Metrics (last value):');
+    lines.push(table(metrics.map(([name, m]) => [`  ${name}`, String(m.value), m.step !== undefined ? String(m.step) : '-', String(m.count)]), ['  NAME', 'VALUE', 'STEP', 'POINTS']));
+  }
+  if (run.result !== null && run.result !== undefined) lines.push('', 'Result:', JSON.stringify(run.result, null, 2).replace(/^/gm, '  '));
+  if (run.artifacts.length) {
+    lines.push('', 'Artifacts:');
+    for (const a of run.artifacts) lines.push(`  ${a.path}  ${formatBytes(a.size)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function inspectCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('ls')
+    .description('List runs, newest first')
+    .option('--status <s>', 'filter by status (comma-separated)')
+    .option('--queue <q>', 'filter by queue')
+    .option('--name <name>', 'filter by name')
+    .option('--label <k=v>', 'filter by label (repeatable)', collect, [])
+    .option('--limit <n>', 'how many (default 50)', (v) => Number(v))
+    .option('--cursor <id>', 'continue after this run id (from a previous page)')
+    .option('--json', 'print JSON')
+    .action(async (o: { status?: string; queue?: string; name?: string; label: string[]; limit?: number; cursor?: string; json?: boolean }) => {
+      const api = clientFrom(globals());
+      const page = await api.listRuns({
+        ...(o.status ? { status: o.status } : {}), ...(o.queue ? { queue: o.queue } : {}), ...(o.name ? { name: o.name } : {}),
+        ...(o.label.length ? { label: o.label } : {}), ...(o.limit ? { limit: o.limit } : {}), ...(o.cursor ? { cursor: o.cursor } : {}),
+      });
+      if (o.json) {
+        process.stdout.write(JSON.stringify(page, null, 2) + '\n');
+        return;
+      }
+      const now = Date.now();
+      process.stdout.write(table(
+        page.items.map((r) => [r.id, r.name, r.status, r.queue, r.node ?? '-', r.exitCode === undefined ? '-' : String(r.exitCode), ago(r.createdAt, now), span(r.startedAt, r.finishedAt, now)]),
+        ['ID', 'NAME', 'STATUS', 'QUEUE', 'NODE', 'EXIT', 'CREATED', 'DURATION'],
+      ) + '\n');
+      if (page.nextCursor) process.stderr.write(`more: regatta ls --cursor ${page.nextCursor}\n`);
+    });
+
+  program
+    .command('show')
+    .description('Status, timeline, exit code, reason, metrics, result and artifacts of a run')
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const api = clientFrom(globals());
+      const [run, events] = await Promise.all([api.getRun(id), api.events(id)]);
+      process.stdout.write(o.json ? JSON.stringify({ ...run, events: events.items }, null, 2) + '\n' : showRun(run, events.items));
+    });
+
+  program
+    .command('artifacts')
+    .description("List a run's artifacts, or download them with --out")
+    .argument('<id>', 'run id')
+    .option('--out <dir>', 'download every artifact into this directory')
+    .option('--attempt <n>', 'attempt number (default: latest)', (v) => Number(v))
+    .action(async (id: string, o: { out?: string; attempt?: number }) => {
+      const api = clientFrom(globals());
+      const list = await api.artifacts(id, o.attempt);
+      if (!o.out) {
+        process.stdout.write(table(list.items.map((a) => [a.path, formatBytes(a.size)]), ['PATH', 'SIZE']) + '\n');
+        return;
+      }
+      const root = resolve(o.out);
+      for (const a of list.items) {
+        const dest = resolve(join(root, a.path));
+        if (!dest.startsWith(root + sep)) throw new Error(`refusing artifact path ${a.path}: it leaves ${root}`);
+        await mkdir(dirname(dest), { recursive: true });
+        const body = await api.downloadArtifact(id, a.path, list.attempt);
+        await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(dest));
+      }
+      process.stdout.write(`${list.items.length} artifact(s) of ${id} (attempt ${list.attempt}) saved to ${root}\n`);
+    });
+}

@@ -1,0 +1,65 @@
+import { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { TERMINAL, type RegattaClient } from '@regatta/sdk';
+import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
+import { loadSpec } from '../spec-file.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+async function followLogs(api: RegattaClient, id: string): Promise<void> {
+  const stream = await api.logs(id, { follow: true });
+  await stream.pipeTo(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, { preventClose: true });
+}
+
+export function runCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('run')
+    .description('Submit a run from a job spec (YAML or JSON), or from a command after --')
+    .argument('[command...]', 'command to run when no spec file is given')
+    .option('-f, --file <spec>', 'job spec file (- for stdin)')
+    .option('--set <path=value>', 'override a spec field, e.g. params.lr=0.01 (repeatable)', collect, [])
+    .option('--follow', 'stream logs until the run ends, then exit with its exit code')
+    .option('--wait', 'wait for the run to end without streaming logs, then exit with its exit code')
+    .option('--detach', 'print only the run id')
+    .action(async (command: string[], o: { file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean }) => {
+      if (!o.file && !command.length) throw new Error('give a spec file with -f, or a command after --');
+      const api = clientFrom(globals());
+      const spec = loadSpec(o.file, o.set, command);
+      const { id, status } = await api.submit(spec);
+      if (o.detach || (!o.follow && !o.wait)) {
+        process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
+        return;
+      }
+      process.stderr.write(`regatta: run ${id} submitted\n`);
+      if (o.follow) await followLogs(api, id);
+      const run = await api.waitForRun(id, { intervalMs: 200 });
+      process.stderr.write(`regatta: run ${id} ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
+      process.exitCode = exitCodeFor(run.status, run.exitCode);
+    });
+
+  program
+    .command('logs')
+    .description("Print a run's logs")
+    .argument('<id>', 'run id')
+    .option('-f, --follow', 'keep streaming until the run ends')
+    .option('--attempt <n>', 'attempt number (default: latest)', (v) => Number(v))
+    .action(async (id: string, o: { follow?: boolean; attempt?: number }) => {
+      const api = clientFrom(globals());
+      const stream = await api.logs(id, { ...(o.follow ? { follow: true } : {}), ...(o.attempt ? { attempt: o.attempt } : {}) });
+      await stream.pipeTo(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, { preventClose: true });
+    });
+
+  program
+    .command('cancel')
+    .description('Cancel runs (SIGTERM to the process group, SIGKILL after the grace period)')
+    .argument('<ids...>', 'run ids')
+    .option('--wait', 'wait until each run has ended')
+    .action(async (ids: string[], o: { wait?: boolean }) => {
+      const api = clientFrom(globals());
+      for (const id of ids) {
+        await api.cancel(id);
+        const run = o.wait ? await api.waitForRun(id, { intervalMs: 100 }) : await api.getRun(id);
+        process.stdout.write(`${id} ${TERMINAL.has(run.status) ? run.status : `${run.status} (canceling)`}\n`);
+      }
+    });
+}

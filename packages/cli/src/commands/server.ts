@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { compileServerConfig, startServer } from '@regatta/server';
+
+export function serverCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Start the Regatta server (SQLite store, runs on this machine)')
+    .option('--data <dir>', 'data directory (default ./.regatta, or $REGATTA_DATA)')
+    .option('--port <n>', 'port to listen on (default 8080, or $REGATTA_PORT)', (v) => Number(v))
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .option('--config <file>', 'YAML configuration file')
+    .option('--public-url <url>', 'URL jobs use to reach the API')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+    .action(async (o: { data?: string; port?: number; host?: string; config?: string; publicUrl?: string; logLevel?: string }) => {
+      const config = compileServerConfig(
+        { data: o.data, port: o.port, host: o.host, config: o.config, publicUrl: o.publicUrl, logLevel: o.logLevel as 'info' | undefined },
+        process.env,
+      );
+      const server = await startServer(config, { env: process.env });
+      process.stdout.write(`Regatta ${server.url} (data: ${config.dataDir})\n`);
+      if (server.createdAdminToken) {
+        process.stdout.write(
+          `Admin token (shown once, stored hashed):\n  export REGATTA_URL=${server.url} REGATTA_TOKEN=${server.createdAdminToken}\n`,
+        );
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`${signal}: stopping\n`);
+        server.close().then(() => process.exit(0), (e: unknown) => {
+          process.stderr.write(`shutdown failed: ${String(e)}\n`);
+          process.exit(1);
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,51 @@
+/** Reading a job spec from a file, applying `--set path=value`, and resolving a relative workdir. */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RegattaError, parseSpecText } from '@regatta/core';
+
+/** `params.lr=0.01` → sets spec.params.lr to the number 0.01 (values are read as YAML scalars). */
+export function applySet(spec: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new RegattaError('invalid_request', `--set '${assignment}' must look like path.to.field=value`);
+  const path = assignment.slice(0, eq).split('.');
+  if (path.some((p) => !p || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+    throw new RegattaError('invalid_request', `--set '${assignment}' has an invalid path`);
+  }
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = raw === '' ? '' : (parseYaml(raw) as unknown);
+  } catch {
+    value = raw;
+  }
+  let obj: Record<string, unknown> = spec;
+  for (const key of path.slice(0, -1)) {
+    const next = obj[key];
+    if (next === undefined || next === null) obj[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) {
+      throw new RegattaError('invalid_request', `--set '${assignment}': '${key}' is not an object`);
+    }
+    obj = obj[key] as Record<string, unknown>;
+  }
+  obj[path[path.length - 1] as string] = value;
+}
+
+export function loadSpec(file: string | undefined, sets: readonly string[], inlineCommand: readonly string[]): Record<string, unknown> {
+  let spec: Record<string, unknown> = {};
+  let baseDir = process.cwd();
+  if (file) {
+    const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    const parsed = parseSpecText(text, file);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new RegattaError('invalid_spec', `${file} must hold a mapping (a job spec), not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+    }
+    spec = parsed as Record<string, unknown>;
+    if (file !== '-') baseDir = dirname(resolve(file));
+  }
+  if (inlineCommand.length) spec.command = inlineCommand.length === 1 ? inlineCommand[0] : [...inlineCommand];
+  for (const s of sets) applySet(spec, s);
+  // A relative workdir means "relative to the spec file" (or the current directory for inline runs).
+  if (typeof spec.workdir === 'string' && !isAbsolute(spec.workdir)) spec.workdir = resolve(baseDir, spec.workdir);
+  return spec;
+}

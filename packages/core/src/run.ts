@@ -1,0 +1,102 @@
+/** Run and attempt states, the transitions allowed between them, and the records the store keeps. */
+import type { JobSpecInput, ResolvedSpec } from './spec.js';
+
+export const RUN_STATUSES = [
+  'queued', 'starting', 'building', 'running', 'cleanup',
+  'succeeded', 'failed', 'canceled', 'timed_out', 'lost',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
+/** States in which a backend holds resources for the run. */
+export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['starting', 'building', 'running', 'cleanup']);
+
+export type AttemptOutcome = 'succeeded' | 'failed' | 'canceled' | 'timed_out' | 'lost';
+
+const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  queued: ['starting', 'canceled'],
+  starting: ['building', 'running', 'cleanup', 'queued', 'failed', 'canceled', 'timed_out', 'lost'],
+  building: ['running', 'queued', 'failed', 'canceled', 'timed_out', 'lost'],
+  running: ['cleanup', 'queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
+  cleanup: ['queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+  timed_out: [],
+  lost: [],
+};
+
+export function isTerminal(s: RunStatus): boolean {
+  return TERMINAL_STATUSES.has(s);
+}
+
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export interface GpuAssignment {
+  node: string;
+  gpus: number[];
+}
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  status: RunStatus;
+  queue: string;
+  priority: number;
+  labels: Record<string, string>;
+  spec: JobSpecInput;
+  resolved: ResolvedSpec;
+  /** Monotonic submission order; FIFO within a priority. */
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** 1-based number of the current (or last) attempt; 0 before the first start. */
+  attempt: number;
+  exitCode?: number;
+  reason?: string;
+  node?: string;
+  gpus?: number[];
+  /** Earliest time the scheduler may start the next attempt (retry delay). */
+  notBefore?: number;
+  result?: unknown;
+}
+
+export interface AttemptRecord {
+  runId: string;
+  attempt: number;
+  status: RunStatus;
+  node?: string;
+  gpus?: number[];
+  /** Backend-specific handle (pid, container id, Slurm job id) used to re-attach after a restart. */
+  externalId?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+}
+
+export interface RunEvent {
+  id: number;
+  runId: string;
+  attempt: number;
+  ts: number;
+  from?: RunStatus;
+  to: RunStatus;
+  reason?: string;
+}
+
+export interface MetricPoint {
+  name: string;
+  value: number;
+  step?: number;
+  ts: number;
+}
+
+export interface Artifact {
+  path: string;
+  size: number;
+}

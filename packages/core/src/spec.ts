@@ -1,0 +1,286 @@
+/**
+ * The job spec: the one schema from which validation, the exported JSON Schema and the OpenAPI
+ * document are derived. `JobSpecInput` is what users write; `compileSpec()` turns it into the
+ * `ResolvedSpec` the scheduler and runtimes use (units parsed, defaults filled, params substituted).
+ */
+import { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { SpecError, type FieldIssue } from './errors.js';
+import { parseDuration, parseMemory } from './quantity.js';
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const memory = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseMemory(v) !== undefined, { message: "expected a size such as '512Mi', '4Gi' or a number of bytes" })
+  .describe('Memory as bytes or with a unit: 512Mi, 4Gi, 2G');
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => { const ms = parseDuration(v); return ms !== undefined && ms > 0; }, {
+    message: "expected a duration such as '90s', '30m', '2h' or a number of seconds",
+  })
+  .describe('Duration: 90s, 30m, 2h, 1h30m, or a number of seconds');
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const jsonValue: z.ZodType<unknown> = z.json();
+
+export const RETRY_ON = ['failed', 'lost', 'timed_out'] as const;
+
+export const resourcesSchema = z.strictObject({
+  cpus: z.number().positive().max(4096).optional().describe('CPU cores reserved for the run (default 1; fractions allowed)'),
+  memory: memory.optional(),
+  gpus: z.number().int().min(0).max(64).optional().describe('Number of GPUs; the run sees exactly the devices assigned'),
+});
+
+export const retriesSchema = z.union([
+  z.number().int().min(0).max(100),
+  z.strictObject({
+    limit: z.number().int().min(0).max(100),
+    on: z.array(z.enum(RETRY_ON)).min(1).optional().describe('Outcomes that trigger a retry (default: all three)'),
+    delay: duration.optional().describe('Wait before the next attempt (default 0)'),
+  }),
+]);
+
+export const jobSpecSchema = z
+  .strictObject({
+    name: z.string().regex(NAME_RE, 'use 1-63 letters, digits, dot, dash or underscore, starting with a letter or digit').optional(),
+    command: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .describe('A string run by `sh -c`, or an argv array run directly'),
+    runtime: z.enum(['process']).optional().describe('How the run executes: `process` (default)'),
+    workdir: z.string().min(1).optional().describe('Absolute working directory on the node (default: a fresh per-attempt directory)'),
+    env: z.record(z.string().regex(ENV_KEY_RE, 'not a valid environment variable name'), scalar).optional(),
+    params: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'param names are identifiers'), jsonValue)
+      .optional()
+      .describe('Values substituted as ${params.x} in command and env, and exported as REGATTA_PARAM_X'),
+    resources: resourcesSchema.optional(),
+    timeout: duration.optional(),
+    retries: retriesSchema.optional(),
+    queue: z.string().regex(NAME_RE, 'queue names use letters, digits, dot, dash or underscore').optional(),
+    priority: z.number().int().min(-1000).max(1000).optional().describe('Higher runs first; FIFO within a priority'),
+    labels: z.record(z.string().regex(LABEL_KEY_RE, 'not a valid label key'), z.string().max(256)).optional(),
+    outputs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Files or globs, relative to workdir, collected as artifacts besides everything under $REGATTA_OUTPUTS'),
+  })
+  .describe('A Regatta job spec');
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+
+export interface RetryPolicy {
+  limit: number;
+  on: readonly (typeof RETRY_ON)[number][];
+  delayMs: number;
+}
+
+export interface ResolvedResources {
+  cpus: number;
+  /** Bytes; 0 means "not accounted". */
+  memory: number;
+  gpus: number;
+}
+
+export interface ResolvedSpec {
+  name: string;
+  command: string | string[];
+  runtime: 'process';
+  workdir?: string;
+  env: Record<string, string>;
+  params: Record<string, unknown>;
+  resources: ResolvedResources;
+  timeoutMs?: number;
+  retry: RetryPolicy;
+  queue: string;
+  priority: number;
+  labels: Record<string, string>;
+  outputs: string[];
+}
+
+/** The JSON Schema of the job spec, as users write it (for editors and `regatta schema`). */
+export function jobSpecJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://regatta.dev/schema/job-spec.json',
+    ...z.toJSONSchema(jobSpecSchema, { io: 'input', unrepresentable: 'any' }),
+  };
+}
+
+/** Parses YAML or JSON text into a plain value, with the line of a syntax error. */
+export function parseSpecText(text: string, source = 'spec'): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] ?? e.message : String(e);
+    throw new SpecError(`${source} is not valid YAML or JSON: ${msg}`, [{ path: '', message: msg }]);
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] ?? 0;
+      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: z.ZodType | undefined = schema;
+  for (const p of path) {
+    if (!s) return [];
+    s = childSchema(s, p);
+  }
+  return s ? objectKeys(s) : [];
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (;;) {
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable || cur instanceof z.ZodDefault) cur = cur.unwrap() as z.ZodType;
+    else return cur;
+  }
+}
+
+function childSchema(s: z.ZodType, key: PropertyKey): z.ZodType | undefined {
+  const u = unwrap(s);
+  if (u instanceof z.ZodObject) return (u.shape as Record<string, z.ZodType>)[String(key)];
+  if (u instanceof z.ZodUnion) {
+    for (const o of u.options as z.ZodType[]) {
+      const c = childSchema(o, key);
+      if (c) return c;
+    }
+  }
+  if (u instanceof z.ZodRecord) return u.valueType as z.ZodType;
+  if (u instanceof z.ZodArray) return u.element as z.ZodType;
+  return undefined;
+}
+
+function objectKeys(s: z.ZodType): string[] {
+  const u = unwrap(s);
+  if (u instanceof z.ZodObject) return Object.keys(u.shape);
+  if (u instanceof z.ZodUnion) return (u.options as z.ZodType[]).flatMap(objectKeys);
+  return [];
+}
+
+/** zod issues → field issues with JSON paths and, for unknown keys, a "did you mean" hint. */
+export function zodIssues(error: z.ZodError, root?: z.ZodType, prefix = ''): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const join = (p: string) => (prefix && p ? `${prefix}.${p}` : prefix || p);
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = root ? knownKeysAt(root, issue.path) : [];
+      for (const key of issue.keys) {
+        const best = known
+          .map((k) => ({ k, d: levenshtein(key.toLowerCase(), k.toLowerCase()) }))
+          .sort((x, y) => x.d - y.d)[0];
+        const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3))
+          ? ` (did you mean '${best.k}'?)`
+          : known.length ? ` (known fields: ${known.join(', ')})` : '';
+        out.push({ path: join(formatPath([...issue.path, key])), message: `unknown field '${key}'${hint}` });
+      }
+    } else if (issue.code === 'invalid_union') {
+      // Unions of a scalar and an object report every branch; the first branch's message reads best.
+      const inner = issue.errors[0]?.[0];
+      out.push({ path: join(formatPath(issue.path)), message: inner?.message ?? issue.message });
+    } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
+      out.push({ path: join(formatPath(issue.path)), message: 'is required' });
+    } else {
+      out.push({ path: join(formatPath(issue.path)), message: issue.message });
+    }
+  }
+  return out;
+}
+
+const PARAM_REF = /\$\{params\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function paramText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function paramEnvName(name: string): string {
+  return `REGATTA_PARAM_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function substitute(text: string, params: Record<string, unknown>, path: string, issues: FieldIssue[]): string {
+  return text.replace(PARAM_REF, (whole, name: string) => {
+    if (!(name in params)) {
+      issues.push({ path, message: `refers to \${params.${name}} but params has no '${name}'` });
+      return whole;
+    }
+    return paramText(params[name]);
+  });
+}
+
+/** Validates an untrusted value and resolves it; throws SpecError naming every bad field. */
+export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: ResolvedSpec } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new SpecError('a job spec must be an object', [{ path: '', message: 'expected an object' }]);
+  }
+  const parsed = jobSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error, jobSpecSchema);
+    throw new SpecError(`invalid job spec: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+  }
+  const s = parsed.data;
+  const issues: FieldIssue[] = [];
+  const params = s.params ?? {};
+  const command = typeof s.command === 'string'
+    ? substitute(s.command, params, 'command', issues)
+    : s.command.map((a, i) => substitute(a, params, `command[${i}]`, issues));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) env[paramEnvName(k)] = paramText(v);
+  for (const [k, v] of Object.entries(s.env ?? {})) env[k] = substitute(String(v), params, `env.${k}`, issues);
+  if (s.workdir !== undefined && !s.workdir.startsWith('/')) {
+    issues.push({ path: 'workdir', message: 'must be an absolute path on the node (the CLI resolves relative paths for you)' });
+  }
+  const outputs = s.outputs ?? [];
+  outputs.forEach((o, i) => {
+    if (o.startsWith('/') || o.split('/').includes('..')) {
+      issues.push({ path: `outputs[${i}]`, message: 'must be relative to workdir and must not contain ..' });
+    }
+  });
+  if (issues.length) {
+    throw new SpecError(`invalid job spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  const retries = s.retries;
+  const retry: RetryPolicy = typeof retries === 'object'
+    ? { limit: retries.limit, on: retries.on ?? RETRY_ON, delayMs: retries.delay !== undefined ? parseDuration(retries.delay) ?? 0 : 0 }
+    : { limit: retries ?? 0, on: RETRY_ON, delayMs: 0 };
+  const firstWord = (typeof s.command === 'string' ? s.command.trim().split(/\s+/)[0] : s.command[0]) ?? 'run';
+  const derivedName = (firstWord.split('/').pop() ?? 'run').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 63);
+  const resolved: ResolvedSpec = {
+    name: s.name ?? (NAME_RE.test(derivedName) ? derivedName : 'run'),
+    command,
+    runtime: s.runtime ?? 'process',
+    ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
+    env,
+    params,
+    resources: {
+      cpus: s.resources?.cpus ?? 1,
+      memory: s.resources?.memory !== undefined ? parseMemory(s.resources.memory) ?? 0 : 0,
+      gpus: s.resources?.gpus ?? 0,
+    },
+    ...(s.timeout !== undefined ? { timeoutMs: parseDuration(s.timeout) } : {}),
+    retry,
+    queue: s.queue ?? 'default',
+    priority: s.priority ?? 0,
+    labels: s.labels ?? {},
+    outputs,
+  };
+  return { spec: s, resolved };
+}

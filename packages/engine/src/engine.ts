@@ -1,0 +1,472 @@
+/**
+ * The run engine: owns the lifecycle of every run. It keeps the queue and the running attempts in
+ * memory for speed, writes every transition to the store before acting on it, asks the pure
+ * scheduler where to start runs, and hands attempts to backends.
+ */
+import { join } from 'node:path';
+import {
+  ConflictError, NotFoundError, RegattaError, compileSpec, newId, schedule, type AttemptOutcome, type Candidate,
+  type Clock, type Logger, type MetricPoint, type NodeState, type ResolvedResources, type RunRecord, type RunStatus,
+} from '@regatta/core';
+import type { Backend, NodeInfo } from '@regatta/backends';
+import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
+import { listArtifacts } from '@regatta/runtimes';
+import type { Store } from '@regatta/store';
+import { readFileReports } from './reports.js';
+import { createRunToken } from './run-tokens.js';
+
+export interface EngineOptions {
+  store: Store;
+  backends: readonly Backend[];
+  clock: Clock;
+  logger: Logger;
+  /** Root for per-run directories (logs, outputs, work). */
+  runsDir: string;
+  /** Base URL jobs use to reach the API (known once the server listens). */
+  apiUrl: () => string;
+  secret: Buffer;
+  /** Time between SIGTERM and SIGKILL on cancel and timeout. */
+  stopGraceMs: number;
+}
+
+export interface RunChange {
+  runId: string;
+  status: RunStatus;
+  attempt: number;
+}
+
+interface Active {
+  run: RunRecord;
+  attempt: number;
+  node: string;
+  backend: Backend;
+  gpus: number[];
+  resources: ResolvedResources;
+  handle?: RunHandle;
+  status: RunStatus;
+  stopReason?: { outcome: 'canceled' | 'timed_out' | 'lost'; reason: string };
+  timer?: { cancel(): void };
+}
+
+export interface NodeUsage extends NodeInfo {
+  used: { cpus: number; memory: number; gpus: number[] };
+  runs: string[];
+}
+
+export function attemptPaths(runsDir: string, runId: string, attempt: number) {
+  const dir = join(runsDir, runId, String(attempt));
+  return { dir, outputs: join(dir, 'outputs'), log: join(dir, 'log') };
+}
+
+export class Engine {
+  private readonly o: EngineOptions;
+  private readonly queued = new Map<string, RunRecord>();
+  private readonly active = new Map<string, Active>();
+  private readonly concurrency = new Map<string, number>();
+  private readonly listeners = new Set<(c: RunChange) => void>();
+  private passPending = false;
+  private wakeTimer: { cancel(): void } | undefined;
+  private stopping = false;
+
+  constructor(options: EngineOptions) {
+    this.o = options;
+  }
+
+  /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
+  async start(): Promise<void> {
+    for (const q of await this.o.store.listQueues()) if (q.concurrency !== undefined) this.concurrency.set(q.name, q.concurrency);
+    for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.set(run.id, run);
+    const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
+    await Promise.all(interrupted.map((run) => this.recover(run)));
+    this.requestPass();
+  }
+
+  onChange(listener: (c: RunChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(run: RunRecord): void {
+    for (const l of this.listeners) l({ runId: run.id, status: run.status, attempt: run.attempt });
+  }
+
+  async submit(input: unknown): Promise<RunRecord> {
+    if (this.stopping) throw new ConflictError('the server is shutting down');
+    const { spec, resolved } = compileSpec(input);
+    const now = this.o.clock.now();
+    const supported = this.o.backends.some((b) => b.runtimes.includes(resolved.runtime));
+    if (!supported) {
+      throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
+        issues: [{ path: 'runtime', message: `no backend runs '${resolved.runtime}'` }],
+      });
+    }
+    const run = await this.o.store.createRun(
+      {
+        id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
+        labels: resolved.labels, spec, resolved, createdAt: now, updatedAt: now, attempt: 0,
+      },
+      { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
+    );
+    this.queued.set(run.id, run);
+    this.emit(run);
+    this.requestPass();
+    return run;
+  }
+
+  async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
+    const q = this.queued.get(id);
+    if (q) {
+      this.queued.delete(id);
+      const now = this.o.clock.now();
+      const next: RunRecord = { ...q, status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined };
+      await this.o.store.updateRun(id, { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined }, {
+        event: { attempt: q.attempt, ts: now, from: 'queued', to: 'canceled', reason },
+      });
+      this.emit(next);
+      this.requestPass();
+      return next;
+    }
+    const a = this.active.get(id);
+    if (a) {
+      this.requestStop(a, { outcome: 'canceled', reason });
+      return a.run;
+    }
+    const run = await this.o.store.getRun(id);
+    if (!run) throw new NotFoundError('run', id);
+    throw new ConflictError(`run ${id} has already ended (${run.status})`);
+  }
+
+  async setQueue(name: string, concurrency: number | undefined): Promise<void> {
+    await this.o.store.setQueue({ name, ...(concurrency !== undefined ? { concurrency } : {}) });
+    if (concurrency === undefined) this.concurrency.delete(name);
+    else this.concurrency.set(name, concurrency);
+    this.requestPass();
+  }
+
+  queueStats(): Map<string, { concurrency?: number; queued: number; active: number }> {
+    const stats = new Map<string, { concurrency?: number; queued: number; active: number }>();
+    const get = (name: string) => {
+      let s = stats.get(name);
+      if (!s) {
+        const c = this.concurrency.get(name);
+        s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0 };
+        stats.set(name, s);
+      }
+      return s;
+    };
+    get('default');
+    for (const name of this.concurrency.keys()) get(name);
+    for (const r of this.queued.values()) get(r.queue).queued++;
+    for (const a of this.active.values()) get(a.run.queue).active++;
+    return stats;
+  }
+
+  nodes(): NodeUsage[] {
+    return this.o.backends.flatMap((b) => b.nodes()).map((n) => {
+      const mine = [...this.active.values()].filter((a) => a.node === n.name);
+      return {
+        ...n,
+        used: {
+          cpus: mine.reduce((s, a) => s + a.resources.cpus, 0),
+          memory: mine.reduce((s, a) => s + a.resources.memory, 0),
+          gpus: mine.flatMap((a) => a.gpus).sort((x, y) => x - y),
+        },
+        runs: mine.map((a) => a.run.id),
+      };
+    });
+  }
+
+  /** Whether the run's attempt `attempt` is the live one (run tokens of older attempts are refused). */
+  isLiveAttempt(runId: string, attempt: number): boolean {
+    const a = this.active.get(runId);
+    return a !== undefined && a.attempt === attempt;
+  }
+
+  async addMetrics(runId: string, attempt: number, points: MetricPoint[]): Promise<void> {
+    await this.o.store.addMetrics(runId, attempt, points);
+  }
+
+  async setResult(runId: string, result: unknown): Promise<void> {
+    await this.o.store.setResult(runId, result, this.o.clock.now());
+  }
+
+  /** Stops taking work. Attempts that cannot be re-attached after a restart are stopped and marked lost. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.wakeTimer?.cancel();
+    const waits: Promise<unknown>[] = [];
+    for (const a of this.active.values()) {
+      this.requestStop(a, { outcome: 'lost', reason: 'the server shut down while the run was active' });
+      if (a.handle) waits.push(a.handle.done);
+    }
+    await Promise.all(waits);
+    // Let the finish bookkeeping of those attempts reach the store.
+    for (let i = 0; i < 50 && this.active.size; i++) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  // --- scheduling -------------------------------------------------------------------------------
+
+  private requestPass(): void {
+    if (this.passPending || this.stopping) return;
+    this.passPending = true;
+    setImmediate(() => {
+      this.passPending = false;
+      this.pass();
+    });
+  }
+
+  private nodeStates(): { states: NodeState[]; owner: Map<string, Backend> } {
+    const owner = new Map<string, Backend>();
+    const states: NodeState[] = [];
+    for (const b of this.o.backends) {
+      for (const n of b.nodes()) {
+        owner.set(n.name, b);
+        const used = { cpus: 0, memory: 0 };
+        const busy = new Set<number>();
+        for (const a of this.active.values()) {
+          if (a.node !== n.name) continue;
+          used.cpus += a.resources.cpus;
+          used.memory += a.resources.memory;
+          for (const g of a.gpus) busy.add(g);
+        }
+        states.push({ name: n.name, total: n.total, used, freeGpus: n.gpuIndices.filter((g) => !busy.has(g)), ready: n.ready });
+      }
+    }
+    return { states, owner };
+  }
+
+  private pass(): void {
+    if (!this.queued.size) return;
+    const now = this.o.clock.now();
+    const { states, owner } = this.nodeStates();
+    const queues = new Map<string, { concurrency?: number; active: number }>();
+    for (const [name, s] of this.queueStats()) queues.set(name, s);
+    const candidates: Candidate[] = [];
+    let wakeAt = Infinity;
+    for (const r of this.queued.values()) {
+      candidates.push({ id: r.id, queue: r.queue, priority: r.priority, seq: r.seq, resources: r.resolved.resources, notBefore: r.notBefore });
+      if (r.notBefore !== undefined && r.notBefore > now) wakeAt = Math.min(wakeAt, r.notBefore);
+    }
+    const { placements, unschedulable } = schedule({ candidates, nodes: states, queues, now });
+    for (const p of placements) {
+      const run = this.queued.get(p.runId);
+      const backend = owner.get(p.node);
+      if (!run || !backend) continue;
+      this.queued.delete(p.runId);
+      const a: Active = {
+        run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: run.resolved.resources, status: 'starting',
+      };
+      this.active.set(run.id, a);
+      this.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
+    }
+    for (const u of unschedulable) {
+      const run = this.queued.get(u.runId);
+      if (!run) continue;
+      this.queued.delete(u.runId);
+      this.finishQueued(run, 'failed', `unschedulable: ${u.reason}`).catch((e: unknown) =>
+        this.o.logger.error({ err: e, runId: run.id }, 'could not fail an unschedulable run'));
+    }
+    this.wakeTimer?.cancel();
+    this.wakeTimer = wakeAt < Infinity ? this.o.clock.setTimeout(() => this.requestPass(), wakeAt - now) : undefined;
+  }
+
+  private async finishQueued(run: RunRecord, status: RunStatus, reason: string): Promise<void> {
+    const now = this.o.clock.now();
+    await this.o.store.updateRun(run.id, { status, reason, finishedAt: now, updatedAt: now }, {
+      event: { attempt: run.attempt, ts: now, from: 'queued', to: status, reason },
+    });
+    this.emit({ ...run, status, reason });
+  }
+
+  // --- attempts ---------------------------------------------------------------------------------
+
+  private launchRequest(a: Active): LaunchRequest {
+    const { run, attempt } = a;
+    const paths = attemptPaths(this.o.runsDir, run.id, attempt);
+    const env: Record<string, string> = {
+      REGATTA_RUN_ID: run.id,
+      REGATTA_ATTEMPT: String(attempt),
+      REGATTA_API_URL: this.o.apiUrl(),
+      REGATTA_RUN_TOKEN: createRunToken(this.o.secret, run.id, attempt),
+      REGATTA_OUTPUTS: paths.outputs,
+      REGATTA_NODE: a.node,
+    };
+    const nodeHasGpus = a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0);
+    if (a.gpus.length || nodeHasGpus) {
+      // Exactly the assigned devices; none at all for a CPU-only run on a GPU node.
+      env.CUDA_VISIBLE_DEVICES = a.gpus.join(',');
+      env.NVIDIA_VISIBLE_DEVICES = a.gpus.length ? a.gpus.join(',') : 'none';
+    }
+    return { runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus };
+  }
+
+  private async transition(a: Active, to: RunStatus, reason: string | undefined, extra: { externalId?: string } = {}): Promise<void> {
+    const now = this.o.clock.now();
+    const from = a.status;
+    a.status = to;
+    a.run = { ...a.run, status: to, updatedAt: now };
+    await this.o.store.updateRun(a.run.id, { status: to, updatedAt: now }, {
+      event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
+      attempt: {
+        runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
+        ...(extra.externalId !== undefined ? { externalId: extra.externalId } : {}),
+      },
+    });
+    this.emit(a.run);
+  }
+
+  private async launch(a: Active): Promise<void> {
+    const now = this.o.clock.now();
+    const startedAt = now;
+    a.run = { ...a.run, status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now };
+    await this.o.store.updateRun(a.run.id, {
+      status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now, notBefore: undefined,
+    }, {
+      event: { attempt: a.attempt, ts: now, from: 'queued', to: 'starting', reason: `placed on ${a.node}${a.gpus.length ? ` with GPUs ${a.gpus.join(',')}` : ''}` },
+      attempt: { runId: a.run.id, attempt: a.attempt, status: 'starting', node: a.node, gpus: a.gpus, startedAt },
+    });
+    this.emit(a.run);
+    if (a.stopReason) return this.finish(a, {});
+
+    let reportedRunning = false;
+    let launched = false;
+    const req = this.launchRequest(a);
+    let handle: RunHandle;
+    try {
+      handle = await a.backend.launch(req, {
+        onPhase: (phase) => {
+          if (!launched) {
+            if (phase === 'running') reportedRunning = true;
+            else void this.transition(a, phase, undefined).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+            return;
+          }
+          void this.transition(a, phase, undefined).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+        },
+      });
+    } catch (e) {
+      const err = e instanceof Error ? e.message : String(e);
+      return this.finish(a, { error: `could not start: ${err}`, nonRetriable: e instanceof RegattaError && e.code === 'backend_error' });
+    }
+    launched = true;
+    a.handle = handle;
+    if (reportedRunning) await this.transition(a, 'running', undefined, { externalId: handle.externalId });
+    else await this.transition(a, a.status, 'launched', { externalId: handle.externalId });
+    this.watch(a, handle);
+  }
+
+  private watch(a: Active, handle: RunHandle): void {
+    const timeoutMs = a.run.resolved.timeoutMs;
+    if (timeoutMs !== undefined) {
+      const elapsed = this.o.clock.now() - (a.run.startedAt ?? this.o.clock.now());
+      a.timer = this.o.clock.setTimeout(
+        () => this.requestStop(a, { outcome: 'timed_out', reason: `exceeded its timeout of ${timeoutMs / 1000}s` }),
+        Math.max(0, timeoutMs - elapsed),
+      );
+    }
+    if (a.stopReason) void handle.stop(this.o.stopGraceMs);
+    handle.done.then(
+      (info) => this.finish(a, info),
+      (e: unknown) => this.finish(a, { error: String(e) }),
+    ).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'finishing an attempt failed'));
+  }
+
+  private requestStop(a: Active, why: NonNullable<Active['stopReason']>): void {
+    if (a.stopReason) return;
+    a.stopReason = why;
+    // Without a handle yet, launch() notices stopReason once the backend answers.
+    if (a.handle) void a.handle.stop(this.o.stopGraceMs);
+  }
+
+  private outcome(a: Active, info: ExitInfo): { outcome: AttemptOutcome; reason: string } {
+    if (a.stopReason) return a.stopReason;
+    if (info.error) return { outcome: 'failed', reason: info.error };
+    if (info.exitCode === 0) return { outcome: 'succeeded', reason: 'exit code 0' };
+    if (info.exitCode !== undefined) return { outcome: 'failed', reason: `exit code ${info.exitCode}` };
+    return { outcome: 'failed', reason: `killed by ${info.signal ?? 'a signal'}` };
+  }
+
+  private async finish(a: Active, info: ExitInfo): Promise<void> {
+    a.timer?.cancel();
+    const { run, attempt } = a;
+    const { outcome, reason } = this.outcome(a, info);
+    const paths = attemptPaths(this.o.runsDir, run.id, attempt);
+    const now = this.o.clock.now();
+    try {
+      const reports = await readFileReports(paths.outputs, now);
+      if (reports.metrics.length) await this.o.store.addMetrics(run.id, attempt, reports.metrics);
+      if (reports.result !== undefined) await this.o.store.setResult(run.id, reports.result, now);
+      for (const p of reports.problems) this.o.logger.warn({ runId: run.id, attempt }, p);
+      const artifacts = await listArtifacts(paths.outputs);
+      if (artifacts.length) await this.o.store.replaceArtifacts(run.id, attempt, artifacts);
+    } catch (e) {
+      this.o.logger.error({ err: e, runId: run.id }, 'reading the outputs of an attempt failed');
+    }
+    const policy = run.resolved.retry;
+    const retry = !info.nonRetriable && !this.stopping && outcome !== 'succeeded' && outcome !== 'canceled'
+      && policy.on.includes(outcome) && attempt <= policy.limit;
+    const lostAtShutdown = this.stopping && outcome === 'lost' && policy.on.includes('lost') && attempt <= policy.limit;
+    const attemptRecord = {
+      runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
+      ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
+      ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
+    };
+    this.active.delete(run.id);
+    if (retry || lostAtShutdown) {
+      const notBefore = policy.delayMs ? now + policy.delayMs : undefined;
+      const why = `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${policy.limit + 1}`;
+      const next: RunRecord = { ...run, status: 'queued', attempt, reason: why, updatedAt: now, notBefore, exitCode: info.exitCode };
+      await this.o.store.updateRun(run.id, { status: 'queued', reason: why, updatedAt: now, notBefore, exitCode: info.exitCode }, {
+        event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
+        attempt: attemptRecord,
+      });
+      if (!this.stopping) this.queued.set(run.id, next);
+      this.emit(next);
+    } else {
+      const next: RunRecord = { ...run, status: outcome, attempt, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
+      await this.o.store.updateRun(run.id, { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode }, {
+        event: { attempt, ts: now, from: a.status, to: outcome, reason },
+        attempt: attemptRecord,
+      });
+      this.emit(next);
+    }
+    this.requestPass();
+  }
+
+  private async recover(run: RunRecord): Promise<void> {
+    const attempt = run.attempt;
+    const rec = attempt > 0 ? await this.o.store.getAttempt(run.id, attempt) : undefined;
+    const backend = this.o.backends.find((b) => b.nodes().some((n) => n.name === run.node)) ?? this.o.backends[0];
+    const a: Active = {
+      run, attempt, node: run.node ?? '', backend: backend as Backend, gpus: run.gpus ?? [], resources: run.resolved.resources, status: run.status,
+    };
+    this.active.set(run.id, a);
+    let handle: RunHandle | undefined;
+    if (backend && rec?.externalId) {
+      try {
+        handle = await backend.recover(this.launchRequest(a), rec.externalId);
+      } catch (e) {
+        this.o.logger.warn({ err: e, runId: run.id }, 're-attaching a run failed');
+      }
+    }
+    if (handle) {
+      a.handle = handle;
+      this.o.logger.info({ runId: run.id }, 're-attached to a run after restart');
+      this.watch(a, handle);
+      return;
+    }
+    a.stopReason = {
+      outcome: 'lost',
+      reason: `the server stopped while the run was ${run.status}; its ${run.resolved.runtime} could not be re-attached`,
+    };
+    await this.finish(a, {});
+  }
+
+  /** Current in-memory view of a run, or undefined when it is neither queued nor active. */
+  live(id: string): RunRecord | undefined {
+    return this.queued.get(id) ?? this.active.get(id)?.run;
+  }
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  return new Engine(options);
+}

@@ -1,0 +1,65 @@
+/**
+ * What a job reports through files in $REGATTA_OUTPUTS, for jobs that cannot reach the server:
+ * `metrics.jsonl` (one {name, value, step?, ts?} per line) and `result.json`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { MetricPoint } from '@regatta/core';
+
+export const metricInputSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  value: z.number(),
+  step: z.number().int().min(0).optional(),
+  ts: z.number().optional().describe('Epoch milliseconds; the server time when omitted'),
+});
+export type MetricInput = z.infer<typeof metricInputSchema>;
+
+export function toPoint(m: MetricInput, now: number): MetricPoint {
+  return { name: m.name, value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ts: m.ts ?? now };
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export interface FileReports {
+  metrics: MetricPoint[];
+  result?: unknown;
+  /** Lines or files that could not be read, for the run's log of problems. */
+  problems: string[];
+}
+
+export async function readFileReports(outputs: string, now: number): Promise<FileReports> {
+  const out: FileReports = { metrics: [], problems: [] };
+  const metricsText = await readOptional(join(outputs, 'metrics.jsonl'));
+  if (metricsText !== undefined) {
+    metricsText.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        out.problems.push(`metrics.jsonl line ${i + 1}: not JSON`);
+        return;
+      }
+      const parsed = metricInputSchema.safeParse(value);
+      if (parsed.success) out.metrics.push(toPoint(parsed.data, now));
+      else out.problems.push(`metrics.jsonl line ${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    });
+  }
+  const resultText = await readOptional(join(outputs, 'result.json'));
+  if (resultText !== undefined) {
+    try {
+      out.result = JSON.parse(resultText) as unknown;
+    } catch {
+      out.problems.push('result.json: not valid JSON');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+/** The Runtime port: how one attempt of a run executes on one node. */
+import type { ResolvedSpec } from '@regatta/core';
+
+export interface AttemptPaths {
+  /** Per-attempt directory on the server. */
+  dir: string;
+  /** $REGATTA_OUTPUTS as seen by the server; holds every artifact once the attempt is done. */
+  outputs: string;
+  /** The attempt's log file; the runtime appends stdout and stderr to it, in order. */
+  log: string;
+}
+
+export interface LaunchRequest {
+  runId: string;
+  attempt: number;
+  spec: ResolvedSpec;
+  /** Variables Regatta adds (REGATTA_*, CUDA_VISIBLE_DEVICES...), on top of spec.env. */
+  env: Record<string, string>;
+  paths: AttemptPaths;
+  node: string;
+  gpus: number[];
+}
+
+export type Phase = 'building' | 'running';
+
+export interface LaunchHooks {
+  /** The attempt moved to a new phase (the runtime decides when the command actually runs). */
+  onPhase(phase: Phase): void;
+}
+
+export interface ExitInfo {
+  /** Process exit status; undefined when killed by a signal or never started. */
+  exitCode?: number;
+  signal?: string;
+  /** Why the attempt failed when there is no exit status to tell (spawn error, OOM...). */
+  error?: string;
+  /** A failure that no retry can fix (missing executable, bad workdir). */
+  nonRetriable?: boolean;
+}
+
+/** A started attempt: poll it through `done`, stop it, find it again by `externalId`. */
+export interface RunHandle {
+  /** Backend-specific id (pid and start time, container id, Slurm job id), stored for re-attach. */
+  readonly externalId: string;
+  /** Settles once the attempt has ended and its outputs are under `paths.outputs`. Never rejects. */
+  readonly done: Promise<ExitInfo>;
+  /** Asks the attempt to stop (SIGTERM or equivalent), then forces it after `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: string;
+  start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle>;
+  /**
+   * After a server restart: re-attach to the attempt if it can be followed again, else clean up
+   * whatever is left of it and return undefined (the engine then marks the attempt lost).
+   */
+  recover(req: LaunchRequest, externalId: string): Promise<RunHandle | undefined>;
+}

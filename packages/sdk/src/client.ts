@@ -1,0 +1,232 @@
+/**
+ * Typed client of Regatta's REST API, shared by the CLI and the web UI.
+ *
+ * @example
+ * const api = new RegattaClient({ url: 'http://127.0.0.1:8080', token: process.env.REGATTA_TOKEN });
+ * const { id } = await api.submit({ name: 'hello', command: 'echo hi' });
+ * const run = await api.waitForRun(id);
+ */
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code?: string;
+  errors?: { path: string; message: string }[];
+}
+
+/** An error answered by the server (problem+json), or a transport failure (status 0). */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly problem: Problem) {
+    super(problem.detail || problem.title);
+    this.name = 'ApiError';
+  }
+}
+
+export type RunStatus =
+  | 'queued' | 'starting' | 'building' | 'running' | 'cleanup'
+  | 'succeeded' | 'failed' | 'canceled' | 'timed_out' | 'lost';
+
+export const TERMINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  queue: string;
+  priority: number;
+  labels: Record<string, string>;
+  attempt: number;
+  node?: string;
+  gpus?: number[];
+  exitCode?: number;
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface RunDetail extends RunSummary {
+  queuePosition?: number;
+  spec: Record<string, unknown>;
+  resolved: Record<string, unknown>;
+  result: unknown;
+  metrics: Record<string, { value: number; step?: number; ts: string; count: number }>;
+  attempts: { attempt: number; status: RunStatus; node?: string; gpus?: number[]; exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string }[];
+  artifacts: { path: string; size: number }[];
+}
+
+export interface RunEventView {
+  id: number;
+  attempt: number;
+  ts: string;
+  from: RunStatus | null;
+  to: RunStatus;
+  reason: string | null;
+}
+
+export interface ListRunsQuery {
+  status?: string;
+  queue?: string;
+  name?: string;
+  label?: string[];
+  cursor?: string;
+  limit?: number;
+}
+
+export interface QueueView {
+  name: string;
+  concurrency: number | null;
+  queued: number;
+  active: number;
+}
+
+export interface NodeView {
+  name: string;
+  backend: string;
+  ready: boolean;
+  capacity: { cpus: number; memory: number; gpus: number; gpuIndices: number[] };
+  used: { cpus: number; memory: number; gpus: number[] };
+  runs: string[];
+}
+
+export interface ClientOptions {
+  url: string;
+  token?: string;
+}
+
+export class RegattaClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+
+  constructor(options: ClientOptions) {
+    this.url = options.url.replace(/\/$/, '');
+    this.token = options.token;
+  }
+
+  private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = contentType;
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    } catch (e) {
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e);
+      throw new ApiError(0, { type: 'about:blank', title: 'Unreachable', status: 0, detail: `cannot reach Regatta at ${this.url}: ${cause}` });
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let problem: Problem;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        problem = { type: 'about:blank', title: res.statusText, status: res.status, detail: text || res.statusText };
+      }
+      throw new ApiError(res.status, problem);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+
+  health(): Promise<{ status: string; version: string }> {
+    return this.json('GET', '/api/v1/health');
+  }
+
+  /** Submits a job spec (an object, or YAML/JSON text). */
+  submit(spec: unknown): Promise<{ id: string; status: RunStatus; name: string }> {
+    if (typeof spec === 'string') {
+      return this.request('POST', '/api/v1/runs', spec, 'application/yaml').then((r) => r.json() as Promise<{ id: string; status: RunStatus; name: string }>);
+    }
+    return this.json('POST', '/api/v1/runs', spec);
+  }
+
+  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null }> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) {
+      if (v === undefined) continue;
+      for (const x of [v].flat()) p.append(k, String(x));
+    }
+    const qs = p.toString();
+    return this.json('GET', `/api/v1/runs${qs ? `?${qs}` : ''}`);
+  }
+
+  getRun(id: string): Promise<RunDetail> {
+    return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}`);
+  }
+
+  events(id: string): Promise<{ items: RunEventView[] }> {
+    return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/events`);
+  }
+
+  cancel(id: string): Promise<{ id: string; status: RunStatus }> {
+    return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** The log as a byte stream; with `follow`, it ends when the run ends. */
+  async logs(id: string, opts: { follow?: boolean; attempt?: number } = {}): Promise<ReadableStream<Uint8Array>> {
+    const p = new URLSearchParams();
+    if (opts.follow) p.set('follow', 'true');
+    if (opts.attempt) p.set('attempt', String(opts.attempt));
+    const res = await this.request('GET', `/api/v1/runs/${encodeURIComponent(id)}/logs${p.size ? `?${p}` : ''}`);
+    if (!res.body) throw new ApiError(0, { type: 'about:blank', title: 'Empty', status: 0, detail: 'the server sent no log body' });
+    return res.body;
+  }
+
+  postMetrics(id: string, metrics: { name: string; value: number; step?: number }[]): Promise<{ accepted: number }> {
+    return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/metrics`, { metrics });
+  }
+
+  metrics(id: string, name?: string): Promise<{ items: { name: string; value: number; step?: number; ts: string; attempt: number }[] }> {
+    return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics${name ? `?name=${encodeURIComponent(name)}` : ''}`);
+  }
+
+  setResult(id: string, result: unknown): Promise<{ ok: boolean }> {
+    return this.json('PUT', `/api/v1/runs/${encodeURIComponent(id)}/result`, result);
+  }
+
+  artifacts(id: string, attempt?: number): Promise<{ attempt: number; items: { path: string; size: number }[] }> {
+    return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/artifacts${attempt ? `?attempt=${attempt}` : ''}`);
+  }
+
+  async downloadArtifact(id: string, path: string, attempt?: number): Promise<ReadableStream<Uint8Array>> {
+    const enc = path.split('/').map(encodeURIComponent).join('/');
+    const res = await this.request('GET', `/api/v1/runs/${encodeURIComponent(id)}/artifacts/${enc}${attempt ? `?attempt=${attempt}` : ''}`);
+    if (!res.body) throw new ApiError(0, { type: 'about:blank', title: 'Empty', status: 0, detail: 'empty artifact body' });
+    return res.body;
+  }
+
+  queues(): Promise<{ items: QueueView[] }> {
+    return this.json('GET', '/api/v1/queues');
+  }
+
+  setQueue(name: string, concurrency: number | null): Promise<QueueView> {
+    return this.json('PUT', `/api/v1/queues/${encodeURIComponent(name)}`, { concurrency });
+  }
+
+  nodes(): Promise<{ items: NodeView[] }> {
+    return this.json('GET', '/api/v1/nodes');
+  }
+
+  /** Polls until the run reaches a final status. */
+  async waitForRun(id: string, opts: { intervalMs?: number; timeoutMs?: number } = {}): Promise<RunDetail> {
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;
+    let delay = 50;
+    for (;;) {
+      const run = await this.getRun(id);
+      if (TERMINAL.has(run.status)) return run;
+      if (Date.now() > deadline) throw new Error(`run ${id} did not finish in time (status ${run.status})`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(opts.intervalMs ?? 1000, delay * 2);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './client.js';
+export { reportMetric, reportResult } from './job.js';

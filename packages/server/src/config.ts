@@ -1,0 +1,93 @@
+/**
+ * Server configuration: parsed once at the composition root from flags, environment and an optional
+ * YAML file (flags win, then environment, then file), with defaults filled and units compiled.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { RegattaError, parseDuration, parseMemory, zodIssues } from '@regatta/core';
+
+export const serverConfigSchema = z.strictObject({
+  data: z.string().min(1).optional().describe('Data directory: the SQLite file, logs and artifacts'),
+  host: z.string().min(1).optional().describe('Address to listen on (default 127.0.0.1)'),
+  port: z.number().int().min(0).max(65535).optional().describe('Port (default 8080; 0 picks a free one)'),
+  publicUrl: z.string().url().optional().describe('URL jobs use to reach the API (default http://HOST:PORT)'),
+  stopGrace: z.union([z.string(), z.number()]).optional().describe('Time between SIGTERM and SIGKILL on cancel/timeout (default 10s)'),
+  bodyLimit: z.union([z.string(), z.number()]).optional().describe('Largest request body accepted (default 1Mi)'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
+  node: z
+    .strictObject({
+      name: z.string().min(1).optional(),
+      cpus: z.number().positive().optional(),
+      memory: z.union([z.string(), z.number()]).optional(),
+      gpus: z.number().int().min(0).optional(),
+    })
+    .optional()
+    .describe('Overrides of the detected capacity of this machine'),
+  queues: z.record(z.string(), z.strictObject({ concurrency: z.number().int().min(1).optional() })).optional()
+    .describe('Queues created at start, with their concurrency limits'),
+});
+export type ServerConfigInput = z.infer<typeof serverConfigSchema>;
+
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl?: string;
+  adminToken?: string;
+  stopGraceMs: number;
+  bodyLimit: number;
+  logLevel: string;
+  node: { name: string; cpus?: number; memory?: number; gpus?: number };
+  queues: Record<string, { concurrency?: number }>;
+}
+
+function invalid(issues: { path: string; message: string }[], source: string): never {
+  throw new RegattaError('invalid_request', `invalid server configuration (${source}): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+}
+
+/** Builds the configuration; `env` is passed in so nothing below reads process.env. */
+export function compileServerConfig(flags: ServerConfigInput & { config?: string }, env: Record<string, string | undefined>): ServerConfig {
+  let file: ServerConfigInput = {};
+  if (flags.config) {
+    const raw: unknown = parseYaml(readFileSync(flags.config, 'utf8'));
+    const parsed = serverConfigSchema.safeParse(raw ?? {});
+    if (!parsed.success) invalid(zodIssues(parsed.error, serverConfigSchema), flags.config);
+    file = parsed.data;
+  }
+  const fromEnv: ServerConfigInput = {
+    ...(env.REGATTA_DATA ? { data: env.REGATTA_DATA } : {}),
+    ...(env.REGATTA_PORT ? { port: Number(env.REGATTA_PORT) } : {}),
+    ...(env.REGATTA_HOST ? { host: env.REGATTA_HOST } : {}),
+  };
+  const { config: _c, ...flagValues } = flags;
+  const merged = { ...file, ...fromEnv, ...Object.fromEntries(Object.entries(flagValues).filter(([, v]) => v !== undefined)) };
+  const parsed = serverConfigSchema.safeParse(merged);
+  if (!parsed.success) invalid(zodIssues(parsed.error, serverConfigSchema), 'flags and environment');
+  const c = parsed.data;
+  const stopGraceMs = parseDuration(c.stopGrace ?? '10s');
+  if (stopGraceMs === undefined) invalid([{ path: 'stopGrace', message: 'expected a duration such as 10s' }], 'stopGrace');
+  const bodyLimit = parseMemory(c.bodyLimit ?? '1Mi');
+  if (bodyLimit === undefined) invalid([{ path: 'bodyLimit', message: 'expected a size such as 1Mi' }], 'bodyLimit');
+  const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
+  if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
+  return {
+    dataDir: resolve(c.data ?? '.regatta'),
+    host: c.host ?? '127.0.0.1',
+    port: c.port ?? 8080,
+    ...(c.publicUrl ? { publicUrl: c.publicUrl.replace(/\/$/, '') } : {}),
+    ...(env.REGATTA_TOKEN ? { adminToken: env.REGATTA_TOKEN } : {}),
+    stopGraceMs,
+    bodyLimit,
+    logLevel: c.logLevel ?? 'info',
+    node: {
+      name: c.node?.name ?? hostname(),
+      ...(c.node?.cpus !== undefined ? { cpus: c.node.cpus } : {}),
+      ...(memory !== undefined ? { memory } : {}),
+      ...(c.node?.gpus !== undefined ? { gpus: c.node.gpus } : {}),
+    },
+    queues: c.queues ?? {},
+  };
+}

@@ -1,0 +1,53 @@
+/** Plain-text logs, optionally followed until the run ends (chunked transfer). */
+import { z } from 'zod';
+import { NotFoundError, RegattaError } from '@regatta/core';
+import { attemptPaths } from '@regatta/engine';
+import { requireRunAccess, type App, type RouteContext } from './context.js';
+import { streamLog } from './log-follow.js';
+import { runIdParams } from './runs-routes.js';
+
+const logsQuery = z.strictObject({
+  attempt: z.coerce.number().int().min(1).optional().describe('Attempt number (default: the latest)'),
+  follow: z.enum(['true', 'false', '1', '0']).optional().describe('Keep streaming until the run ends'),
+  offset: z.coerce.number().int().min(0).optional().describe('Byte offset to start from'),
+});
+
+export function registerLogRoutes(app: App, ctx: RouteContext): void {
+  app.get('/api/v1/runs/:id/logs', {
+    schema: { params: runIdParams, querystring: logsQuery, summary: 'Run logs as plain text; ?follow=true streams until the run ends', tags: ['runs'] },
+  }, async (req, reply) => {
+    requireRunAccess(req, req.params.id);
+    const run = ctx.engine.live(req.params.id) ?? (await ctx.store.getRun(req.params.id));
+    if (!run) throw new NotFoundError('run', req.params.id);
+    const attempt = req.query.attempt ?? run.attempt;
+    if (attempt > run.attempt) {
+      throw new RegattaError('invalid_request', `run ${run.id} has ${run.attempt} attempt(s)`, { issues: [{ path: 'query.attempt', message: `at most ${run.attempt}` }] });
+    }
+    const follow = req.query.follow === 'true' || req.query.follow === '1';
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-regatta-attempt': String(attempt),
+      'x-content-type-options': 'nosniff',
+    });
+    const closed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+    try {
+      await streamLog({
+        attempt,
+        offset: req.query.offset ?? 0,
+        follow,
+        logPath: (n) => attemptPaths(ctx.runsDir, run.id, n).log,
+        state: async () => {
+          const r = ctx.engine.live(run.id) ?? (await ctx.store.getRun(run.id));
+          return r ? { status: r.status, attempt: r.attempt } : { status: 'lost', attempt };
+        },
+        out: reply.raw,
+        closed,
+      });
+    } catch (e) {
+      req.log.error({ err: e }, 'log stream failed');
+    }
+    reply.raw.end();
+  });
+}

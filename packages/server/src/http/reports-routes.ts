@@ -1,0 +1,70 @@
+/** Metrics and results reported by jobs (run token) or by an admin. */
+import { z } from 'zod';
+import { ConflictError, NotFoundError, RegattaError } from '@regatta/core';
+import { metricInputSchema, toPoint } from '@regatta/engine';
+import { iso, requireRunAccess, type App, type RouteContext } from './context.js';
+import { runIdParams } from './runs-routes.js';
+
+const metricsBody = z.union([
+  metricInputSchema,
+  z.strictObject({ metrics: z.array(metricInputSchema).min(1).max(10_000) }),
+]).describe('One metric, or {metrics: [...]}');
+
+const metricsQuery = z.strictObject({
+  name: z.string().optional(),
+  attempt: z.coerce.number().int().min(1).optional(),
+});
+
+export function registerReportRoutes(app: App, ctx: RouteContext): void {
+  /** Which attempt a report belongs to; a job may only report for its live attempt. */
+  const reportingAttempt = async (req: Parameters<typeof requireRunAccess>[0], runId: string): Promise<number> => {
+    requireRunAccess(req, runId);
+    const p = req.principal;
+    if (p?.kind === 'run') {
+      if (!ctx.engine.isLiveAttempt(runId, p.attempt)) throw new ConflictError(`attempt ${p.attempt} of run ${runId} is no longer running`);
+      return p.attempt;
+    }
+    const run = ctx.engine.live(runId) ?? (await ctx.store.getRun(runId));
+    if (!run) throw new NotFoundError('run', runId);
+    if (run.attempt === 0) throw new ConflictError(`run ${runId} has not started yet`);
+    return run.attempt;
+  };
+
+  app.post('/api/v1/runs/:id/metrics', {
+    schema: { params: runIdParams, body: metricsBody, summary: 'Report metrics (run token or admin)', tags: ['reports'] },
+  }, async (req, reply) => {
+    const attempt = await reportingAttempt(req, req.params.id);
+    const now = Date.now();
+    const list = 'metrics' in req.body ? req.body.metrics : [req.body];
+    await ctx.engine.addMetrics(req.params.id, attempt, list.map((m) => toPoint(m, now)));
+    return reply.code(202).send({ accepted: list.length });
+  });
+
+  app.get('/api/v1/runs/:id/metrics', {
+    schema: { params: runIdParams, querystring: metricsQuery, summary: 'Metric points of a run', tags: ['reports'] },
+  }, async (req) => {
+    requireRunAccess(req, req.params.id);
+    if (!(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
+    const points = await ctx.store.listMetrics(req.params.id, {
+      ...(req.query.name ? { name: req.query.name } : {}), ...(req.query.attempt ? { attempt: req.query.attempt } : {}),
+    });
+    return { items: points.map((p) => ({ ...p, ts: iso(p.ts) })) };
+  });
+
+  const setResult = async (req: Parameters<typeof requireRunAccess>[0] & { params: { id: string }; body: unknown }) => {
+    await reportingAttempt(req, req.params.id);
+    if (req.body === undefined) throw new RegattaError('invalid_request', 'the result must be a JSON body');
+    await ctx.engine.setResult(req.params.id, req.body);
+    return { ok: true };
+  };
+  const resultSchema = { params: runIdParams, summary: "Set the run's result JSON (run token or admin)", tags: ['reports'] };
+  app.put('/api/v1/runs/:id/result', { schema: resultSchema }, (req) => setResult(req));
+  app.post('/api/v1/runs/:id/result', { schema: resultSchema }, (req) => setResult(req));
+
+  app.get('/api/v1/runs/:id/result', { schema: { params: runIdParams, summary: "The run's result JSON", tags: ['reports'] } }, async (req) => {
+    requireRunAccess(req, req.params.id);
+    const run = await ctx.store.getRun(req.params.id);
+    if (!run) throw new NotFoundError('run', req.params.id);
+    return { result: run.result ?? null };
+  });
+}

@@ -1,0 +1,99 @@
+/** Submitting, listing, reading and canceling runs. */
+import { z } from 'zod';
+import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, jobSpecSchema, type RunStatus } from '@regatta/core';
+import { iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
+
+export const runIdParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a run id (20 lower-case letters and digits)') });
+
+const listQuery = z.strictObject({
+  status: z.string().optional().describe('Comma-separated statuses'),
+  queue: z.string().optional(),
+  name: z.string().optional(),
+  label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value; repeat for several'),
+  cursor: z.string().regex(ID_PATTERN, 'not a cursor returned by this API').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+function parseStatuses(text: string | undefined): RunStatus[] | undefined {
+  if (!text) return undefined;
+  return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    if (!(RUN_STATUSES as readonly string[]).includes(s)) {
+      throw new RegattaError('invalid_request', `unknown status '${s}'`, {
+        issues: [{ path: 'query.status', message: `expected one of ${RUN_STATUSES.join(', ')}` }],
+      });
+    }
+    return s as RunStatus;
+  });
+}
+
+export function registerRunRoutes(app: App, ctx: RouteContext): void {
+  app.post('/api/v1/runs', {
+    schema: { body: jobSpecSchema, summary: 'Submit a run', tags: ['runs'] },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const run = await ctx.engine.submit(req.body);
+    return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name });
+  });
+
+  app.get('/api/v1/runs', { schema: { querystring: listQuery, summary: 'List runs, newest first', tags: ['runs'] } }, async (req) => {
+    requireAdmin(req);
+    const q = req.query;
+    const status = parseStatuses(q.status);
+    const labels: Record<string, string> = {};
+    for (const l of [q.label ?? []].flat()) {
+      const i = l.indexOf('=');
+      if (i <= 0) {
+        throw new RegattaError('invalid_request', `label filter '${l}' must look like key=value`, { issues: [{ path: 'query.label', message: 'expected key=value' }] });
+      }
+      labels[l.slice(0, i)] = l.slice(i + 1);
+    }
+    const { runs, nextCursor } = await ctx.store.listRuns({
+      ...(status ? { status } : {}), ...(q.queue ? { queue: q.queue } : {}), ...(q.name ? { name: q.name } : {}),
+      labels, ...(q.cursor ? { cursor: q.cursor } : {}), limit: q.limit ?? 50,
+    });
+    return { items: runs.map(runSummary), nextCursor: nextCursor ?? null };
+  });
+
+  app.get('/api/v1/runs/:id', { schema: { params: runIdParams, summary: 'A run with its attempts, metrics, result and artifacts', tags: ['runs'] } }, async (req) => {
+    requireRunAccess(req, req.params.id);
+    const run = await ctx.store.getRun(req.params.id);
+    if (!run) throw new NotFoundError('run', req.params.id);
+    const [attempts, metrics, artifacts, queuePosition] = await Promise.all([
+      ctx.store.listAttempts(run.id),
+      ctx.store.listMetrics(run.id),
+      run.attempt > 0 ? ctx.store.listArtifacts(run.id, run.attempt) : Promise.resolve([]),
+      run.status === 'queued' ? ctx.store.queuePosition(run) : Promise.resolve(undefined),
+    ]);
+    const last: Record<string, { value: number; step?: number; ts: string; count: number }> = {};
+    for (const m of metrics) {
+      const prev = last[m.name];
+      last[m.name] = { value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ts: iso(m.ts) ?? '', count: (prev?.count ?? 0) + 1 };
+    }
+    return {
+      ...runSummary(run),
+      queuePosition,
+      spec: run.spec,
+      resolved: run.resolved,
+      result: run.result ?? null,
+      metrics: last,
+      attempts: attempts.map((a) => ({
+        attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, exitCode: a.exitCode, reason: a.reason,
+        startedAt: iso(a.startedAt), finishedAt: iso(a.finishedAt),
+      })),
+      artifacts,
+    };
+  });
+
+  app.get('/api/v1/runs/:id/events', { schema: { params: runIdParams, summary: 'Every status transition of a run', tags: ['runs'] } }, async (req) => {
+    requireRunAccess(req, req.params.id);
+    const events = await ctx.store.listEvents(req.params.id);
+    if (!events.length && !(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
+    return { items: events.map((e) => ({ id: e.id, attempt: e.attempt, ts: iso(e.ts), from: e.from ?? null, to: e.to, reason: e.reason ?? null })) };
+  });
+
+  app.post('/api/v1/runs/:id/cancel', { schema: { params: runIdParams, summary: 'Cancel a run (SIGTERM, then SIGKILL after the grace period)', tags: ['runs'] } }, async (req, reply) => {
+    requireAdmin(req);
+    const run = await ctx.engine.cancel(req.params.id);
+    return reply.code(202).send({ id: run.id, status: run.status });
+  });
+}

@@ -1,0 +1,2 @@
+export { startServer, VERSION, type RunningServer } from './server.js';
+export { compileServerConfig, serverConfigSchema, type ServerConfig, type ServerConfigInput } from './config.js';

@@ -1,0 +1,148 @@
+/**
+ * The composition root: config → data directory → store → runtimes → backends → engine → HTTP.
+ * Nothing below this file reads the environment or picks a default backend by itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { LogController } from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { RegattaError, parseSpecText, systemClock, type Clock } from '@regatta/core';
+import { createLocalBackend, detectCapacity } from '@regatta/backends';
+import { createEngine, type Engine } from '@regatta/engine';
+import { createProcessRuntime } from '@regatta/runtimes';
+import { openSqliteStore } from '@regatta/store';
+import { createAuthenticator, ensureAdminToken } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { registerArtifactRoutes } from './http/artifacts-routes.js';
+import type { RouteContext } from './http/context.js';
+import { registerLogRoutes } from './http/logs-routes.js';
+import { createErrorHandler, sendProblem } from './http/problem.js';
+import { registerReportRoutes } from './http/reports-routes.js';
+import { registerRunRoutes } from './http/runs-routes.js';
+import { validatorCompiler } from './http/validation.js';
+
+export const VERSION = '0.1.0';
+
+const PUBLIC_ROUTES = new Set(['/api/v1/health', '/api/openapi.json', '/api/v1/schema/job-spec']);
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  engine: Engine;
+  /** The admin token created at first start, in clear text; undefined on later starts. */
+  createdAdminToken?: string;
+  close(): Promise<void>;
+}
+
+function loadSecret(dataDir: string): Buffer {
+  const file = join(dataDir, 'secret');
+  try {
+    return readFileSync(file);
+  } catch {
+    const secret = randomBytes(32);
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+export async function startServer(config: ServerConfig, deps: { env: Record<string, string | undefined>; clock?: Clock }): Promise<RunningServer> {
+  const clock = deps.clock ?? systemClock;
+  const runsDir = join(config.dataDir, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const secret = loadSecret(config.dataDir);
+  const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
+
+  // Jobs inherit the server's environment, minus the admin credentials.
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(deps.env)) if (v !== undefined && k !== 'REGATTA_TOKEN') baseEnv[k] = v;
+  const capacity = await detectCapacity(config.node);
+  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes: [createProcessRuntime({ baseEnv })] });
+
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    routerOptions: { maxParamLength: 1000 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseSpecText(String(body), 'request body'));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
+  let apiUrl = config.publicUrl ?? '';
+  const engine = createEngine({
+    store, backends: [backend], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs,
+  });
+  const ctx: RouteContext = { engine, store, runsDir };
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Regatta API', version: VERSION, description: 'Runs, logs, metrics, results and artifacts.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const auth = createAuthenticator(store, secret, config.adminToken);
+  // Requests wait until recovery of interrupted runs is done, so nothing schedules on stale state.
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => { markReady = r; });
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (PUBLIC_ROUTES.has(path)) return;
+    await ready;
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const principal = await auth.authenticate(bearer);
+    if (!principal) {
+      throw new RegattaError('unauthorized', bearer ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>');
+    }
+    req.principal = principal;
+  });
+  app.setErrorHandler(createErrorHandler(app.log));
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new RegattaError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  registerAdminRoutes(app, ctx, VERSION);
+  registerRunRoutes(app, ctx);
+  registerLogRoutes(app, ctx);
+  registerReportRoutes(app, ctx);
+  registerArtifactRoutes(app, ctx);
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
+  const createdAdminToken = config.adminToken ? undefined : await ensureAdminToken(store, clock.now());
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  apiUrl ||= url;
+  await engine.start();
+  markReady();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    engine,
+    ...(createdAdminToken ? { createdAdminToken } : {}),
+    close() {
+      closing ??= (async () => {
+        await engine.shutdown();
+        await app.close();
+        await store.close();
+        await backend.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/** Table shapes as Kysely sees them. Times are epoch milliseconds; JSON is stored as text. */
+import type { Generated } from 'kysely';
+
+export interface RunsTable {
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  status: string;
+  queue: string;
+  priority: number;
+  labels: string;
+  spec: string;
+  resolved: string;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  exit_code: number | null;
+  reason: string | null;
+  node: string | null;
+  gpus: string | null;
+  not_before: number | null;
+  result: string | null;
+}
+
+export interface RunLabelsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface AttemptsTable {
+  run_id: string;
+  attempt: number;
+  status: string;
+  node: string | null;
+  gpus: string | null;
+  external_id: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  reason: string | null;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  run_id: string;
+  attempt: number;
+  ts: number;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+}
+
+export interface MetricsTable {
+  id: Generated<number>;
+  run_id: string;
+  attempt: number;
+  name: string;
+  value: number;
+  step: number | null;
+  ts: number;
+}
+
+export interface ArtifactsTable {
+  run_id: string;
+  attempt: number;
+  path: string;
+  size: number;
+}
+
+export interface QueuesTable {
+  name: string;
+  concurrency: number | null;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: number;
+}
+
+export interface Database {
+  runs: RunsTable;
+  run_labels: RunLabelsTable;
+  attempts: AttemptsTable;
+  events: EventsTable;
+  metrics: MetricsTable;
+  artifacts: ArtifactsTable;
+  queues: QueuesTable;
+  tokens: TokensTable;
+}

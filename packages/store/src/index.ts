@@ -1,0 +1,4 @@
+export type * from './store.js';
+export { openSqliteStore } from './sqlite.js';
+export { createKyselyStore, migrate } from './kysely-store.js';
+export type { Database } from './db-schema.js';

@@ -1,0 +1,298 @@
+/**
+ * The Store implemented once over Kysely; dialects (SQLite now, Postgres later) only supply the
+ * connection. Queries stay within what both dialects share.
+ */
+import { Migrator, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
+import type { Database, RunsTable, AttemptsTable } from './db-schema.js';
+import { migrationProvider } from './migrations.js';
+import type { NewEvent, QueueRecord, RunFilter, RunPatch, Store, TokenRecord } from './store.js';
+
+const json = (v: unknown): string => JSON.stringify(v);
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+const num = (v: number | string | bigint): number => Number(v);
+const optNum = (v: number | string | bigint | null): number | undefined => (v === null ? undefined : Number(v));
+
+function toRun(r: Selectable<RunsTable>): RunRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status as RunStatus,
+    queue: r.queue,
+    priority: r.priority,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    spec: JSON.parse(r.spec) as RunRecord['spec'],
+    resolved: JSON.parse(r.resolved) as RunRecord['resolved'],
+    seq: num(r.seq),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    startedAt: optNum(r.started_at),
+    finishedAt: optNum(r.finished_at),
+    attempt: r.attempt,
+    exitCode: opt(r.exit_code),
+    reason: opt(r.reason),
+    node: opt(r.node),
+    gpus: r.gpus === null ? undefined : (JSON.parse(r.gpus) as number[]),
+    notBefore: optNum(r.not_before),
+    result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
+  };
+}
+
+function toAttempt(a: Selectable<AttemptsTable>): AttemptRecord {
+  return {
+    runId: a.run_id,
+    attempt: a.attempt,
+    status: a.status as RunStatus,
+    node: opt(a.node),
+    gpus: a.gpus === null ? undefined : (JSON.parse(a.gpus) as number[]),
+    externalId: opt(a.external_id),
+    startedAt: optNum(a.started_at),
+    finishedAt: optNum(a.finished_at),
+    exitCode: opt(a.exit_code),
+    reason: opt(a.reason),
+  };
+}
+
+function patchColumns(p: RunPatch): Updateable<RunsTable> {
+  const c: Updateable<RunsTable> = { updated_at: p.updatedAt };
+  if ('status' in p) c.status = p.status;
+  if ('startedAt' in p) c.started_at = p.startedAt ?? null;
+  if ('finishedAt' in p) c.finished_at = p.finishedAt ?? null;
+  if ('attempt' in p) c.attempt = p.attempt;
+  if ('exitCode' in p) c.exit_code = p.exitCode ?? null;
+  if ('reason' in p) c.reason = p.reason ?? null;
+  if ('node' in p) c.node = p.node ?? null;
+  if ('gpus' in p) c.gpus = p.gpus === undefined ? null : json(p.gpus);
+  if ('notBefore' in p) c.not_before = p.notBefore ?? null;
+  return c;
+}
+
+function eventRow(runId: string, e: NewEvent) {
+  return { run_id: runId, attempt: e.attempt, ts: e.ts, from_status: e.from ?? null, to_status: e.to, reason: e.reason ?? null };
+}
+
+function attemptRow(a: AttemptRecord) {
+  return {
+    run_id: a.runId,
+    attempt: a.attempt,
+    status: a.status,
+    node: a.node ?? null,
+    gpus: a.gpus === undefined ? null : json(a.gpus),
+    external_id: a.externalId ?? null,
+    started_at: a.startedAt ?? null,
+    finished_at: a.finishedAt ?? null,
+    exit_code: a.exitCode ?? null,
+    reason: a.reason ?? null,
+  };
+}
+
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed`, { cause: error });
+  }
+}
+
+export function createKyselyStore(db: Kysely<Database>): Store {
+  return {
+    async createRun(run, event) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('runs')
+          .values({
+            id: run.id,
+            name: run.name,
+            status: run.status,
+            queue: run.queue,
+            priority: run.priority,
+            labels: json(run.labels),
+            spec: json(run.spec),
+            resolved: json(run.resolved),
+            created_at: run.createdAt,
+            updated_at: run.updatedAt,
+            started_at: null,
+            finished_at: null,
+            attempt: run.attempt,
+            exit_code: null,
+            reason: run.reason ?? null,
+            node: null,
+            gpus: null,
+            not_before: run.notBefore ?? null,
+            result: null,
+          })
+          .returning('seq')
+          .executeTakeFirstOrThrow();
+        const labels = Object.entries(run.labels);
+        if (labels.length) {
+          await trx.insertInto('run_labels').values(labels.map(([key, value]) => ({ run_id: run.id, key, value }))).execute();
+        }
+        await trx.insertInto('events').values(eventRow(run.id, event)).execute();
+        return { ...run, seq: num(row.seq) };
+      });
+    },
+
+    async updateRun(id, patch, also = {}) {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();
+        if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
+        if (also.attempt) {
+          const row = attemptRow(also.attempt);
+          const { run_id: _r, attempt: _a, ...rest } = row;
+          await trx
+            .insertInto('attempts')
+            .values(row)
+            .onConflict((oc) => oc.columns(['run_id', 'attempt']).doUpdateSet(rest))
+            .execute();
+        }
+      });
+    },
+
+    async getRun(id) {
+      const r = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return r && toRun(r);
+    },
+
+    async listRuns(f) {
+      let q = db.selectFrom('runs').selectAll();
+      if (f.status?.length) q = q.where('status', 'in', f.status);
+      if (f.queue) q = q.where('queue', '=', f.queue);
+      if (f.name) q = q.where('name', '=', f.name);
+      if (f.cursor) q = q.where('id', '<', f.cursor);
+      for (const [key, value] of Object.entries(f.labels ?? {})) {
+        q = q.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('run_labels')
+              .select('run_labels.run_id')
+              .whereRef('run_labels.run_id', '=', 'runs.id')
+              .where('run_labels.key', '=', key)
+              .where('run_labels.value', '=', value),
+          ),
+        );
+      }
+      const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
+      const runs = rows.slice(0, f.limit).map(toRun);
+      const last = runs[runs.length - 1];
+      return rows.length > f.limit && last ? { runs, nextCursor: last.id } : { runs };
+    },
+
+    async runsWithStatus(statuses) {
+      const rows = await db.selectFrom('runs').selectAll().where('status', 'in', [...statuses]).orderBy('seq').execute();
+      return rows.map(toRun);
+    },
+
+    async queuePosition(run) {
+      const r = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'queued')
+        .where('queue', '=', run.queue)
+        .where((eb) => eb.or([eb('priority', '>', run.priority), eb.and([eb('priority', '=', run.priority), eb('seq', '<', run.seq)])]))
+        .executeTakeFirstOrThrow();
+      return num(r.n);
+    },
+
+    async listEvents(runId) {
+      const rows = await db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id').execute();
+      return rows.map((e): RunEvent => ({
+        id: num(e.id),
+        runId: e.run_id,
+        attempt: e.attempt,
+        ts: num(e.ts),
+        from: opt(e.from_status) as RunStatus | undefined,
+        to: e.to_status as RunStatus,
+        reason: opt(e.reason),
+      }));
+    },
+
+    async listAttempts(runId) {
+      const rows = await db.selectFrom('attempts').selectAll().where('run_id', '=', runId).orderBy('attempt').execute();
+      return rows.map(toAttempt);
+    },
+
+    async getAttempt(runId, attempt) {
+      const a = await db.selectFrom('attempts').selectAll().where('run_id', '=', runId).where('attempt', '=', attempt).executeTakeFirst();
+      return a && toAttempt(a);
+    },
+
+    async addMetrics(runId, attempt, points) {
+      if (!points.length) return;
+      // Chunked so a large metrics.jsonl stays under SQLite's bound-parameter limit.
+      for (let i = 0; i < points.length; i += 500) {
+        await db
+          .insertInto('metrics')
+          .values(points.slice(i, i + 500).map((p: MetricPoint) => ({
+            run_id: runId, attempt, name: p.name, value: p.value, step: p.step ?? null, ts: p.ts,
+          })))
+          .execute();
+      }
+    },
+
+    async listMetrics(runId, opts = {}) {
+      let q = db.selectFrom('metrics').selectAll().where('run_id', '=', runId);
+      if (opts.name) q = q.where('name', '=', opts.name);
+      if (opts.attempt !== undefined) q = q.where('attempt', '=', opts.attempt);
+      const rows = await q.orderBy('id').execute();
+      return rows.map((m) => ({ name: m.name, value: m.value, step: optNum(m.step), ts: num(m.ts), attempt: m.attempt }));
+    },
+
+    async setResult(runId, result, updatedAt) {
+      await db.updateTable('runs').set({ result: json(result), updated_at: updatedAt }).where('id', '=', runId).execute();
+    },
+
+    async replaceArtifacts(runId, attempt, artifacts) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('artifacts').where('run_id', '=', runId).where('attempt', '=', attempt).execute();
+        for (let i = 0; i < artifacts.length; i += 500) {
+          await trx
+            .insertInto('artifacts')
+            .values(artifacts.slice(i, i + 500).map((a: Artifact) => ({ run_id: runId, attempt, path: a.path, size: a.size })))
+            .execute();
+        }
+      });
+    },
+
+    async listArtifacts(runId, attempt) {
+      const rows = await db
+        .selectFrom('artifacts')
+        .select(['path', 'size'])
+        .where('run_id', '=', runId)
+        .where('attempt', '=', attempt)
+        .orderBy('path')
+        .execute();
+      return rows.map((a) => ({ path: a.path, size: num(a.size) }));
+    },
+
+    async listQueues() {
+      const rows = await db.selectFrom('queues').selectAll().orderBy('name').execute();
+      return rows.map((q): QueueRecord => (q.concurrency === null ? { name: q.name } : { name: q.name, concurrency: q.concurrency }));
+    },
+
+    async setQueue(queue) {
+      const concurrency = queue.concurrency ?? null;
+      await db
+        .insertInto('queues')
+        .values({ name: queue.name, concurrency })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ concurrency }))
+        .execute();
+    },
+
+    async createToken(token, hash) {
+      await db.insertInto('tokens').values({ id: token.id, name: token.name, role: token.role, hash, created_at: token.createdAt }).execute();
+    },
+
+    async findToken(hash) {
+      const t = await db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+      return t && { id: t.id, name: t.name, role: 'admin' as const, createdAt: num(t.created_at) };
+    },
+
+    async countTokens() {
+      const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return num(r.n);
+    },
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}

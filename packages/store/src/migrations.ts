@@ -1,0 +1,113 @@
+/**
+ * Schema migrations, written with Kysely's schema builder so that the same list serves SQLite and,
+ * later, Postgres. Append new migrations; never edit a released one.
+ */
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('runs')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('resolved', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('reason', 'text')
+        .addColumn('node', 'text')
+        .addColumn('gpus', 'text')
+        .addColumn('not_before', 'bigint')
+        .addColumn('result', 'text')
+        .execute();
+      await db.schema.createIndex('runs_status').on('runs').columns(['status', 'queue']).execute();
+      await db.schema.createIndex('runs_queue_id').on('runs').columns(['queue', 'id']).execute();
+
+      await db.schema
+        .createTable('run_labels')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_labels_pk', ['run_id', 'key'])
+        .execute();
+      await db.schema.createIndex('run_labels_kv').on('run_labels').columns(['key', 'value', 'run_id']).execute();
+
+      await db.schema
+        .createTable('attempts')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('node', 'text')
+        .addColumn('gpus', 'text')
+        .addColumn('external_id', 'text')
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('exit_code', 'integer')
+        .addColumn('reason', 'text')
+        .addPrimaryKeyConstraint('attempts_pk', ['run_id', 'attempt'])
+        .execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('from_status', 'text')
+        .addColumn('to_status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .execute();
+      await db.schema.createIndex('events_run').on('events').columns(['run_id', 'id']).execute();
+
+      await db.schema
+        .createTable('metrics')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('step', 'bigint')
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('metrics_run').on('metrics').columns(['run_id', 'name', 'id']).execute();
+
+      await db.schema
+        .createTable('artifacts')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('artifacts_pk', ['run_id', 'attempt', 'path'])
+        .execute();
+
+      await db.schema
+        .createTable('queues')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('concurrency', 'integer')
+        .execute();
+
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

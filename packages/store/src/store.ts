@@ -1,0 +1,67 @@
+/** The Store port: everything Regatta persists about runs, behind a few async operations. */
+import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
+
+export interface NewEvent {
+  attempt: number;
+  ts: number;
+  from?: RunStatus;
+  to: RunStatus;
+  reason?: string;
+}
+
+export type RunPatch = Partial<Pick<RunRecord,
+  'status' | 'startedAt' | 'finishedAt' | 'attempt' | 'exitCode' | 'reason' | 'node' | 'gpus' | 'notBefore'>> & {
+  updatedAt: number;
+};
+
+export interface RunFilter {
+  status?: RunStatus[];
+  queue?: string;
+  labels?: Record<string, string>;
+  name?: string;
+  /** Return runs with an id lower (older) than this one. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface QueueRecord {
+  name: string;
+  concurrency?: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: 'admin';
+  createdAt: number;
+}
+
+export interface Store {
+  createRun(run: Omit<RunRecord, 'seq'>, event: NewEvent): Promise<RunRecord>;
+  /** Patches the run, and in the same transaction records the event and upserts the attempt. */
+  updateRun(id: string, patch: RunPatch, also?: { event?: NewEvent; attempt?: AttemptRecord }): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
+  runsWithStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]>;
+  /** Number of queued runs of the same queue ordered before this one. */
+  queuePosition(run: Pick<RunRecord, 'queue' | 'priority' | 'seq'>): Promise<number>;
+
+  listEvents(runId: string): Promise<RunEvent[]>;
+  listAttempts(runId: string): Promise<AttemptRecord[]>;
+  getAttempt(runId: string, attempt: number): Promise<AttemptRecord | undefined>;
+
+  addMetrics(runId: string, attempt: number, points: readonly MetricPoint[]): Promise<void>;
+  listMetrics(runId: string, opts?: { name?: string; attempt?: number }): Promise<(MetricPoint & { attempt: number })[]>;
+  setResult(runId: string, result: unknown, updatedAt: number): Promise<void>;
+  replaceArtifacts(runId: string, attempt: number, artifacts: readonly Artifact[]): Promise<void>;
+  listArtifacts(runId: string, attempt: number): Promise<Artifact[]>;
+
+  listQueues(): Promise<QueueRecord[]>;
+  setQueue(queue: QueueRecord): Promise<void>;
+
+  createToken(token: TokenRecord, hash: string): Promise<void>;
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+  countTokens(): Promise<number>;
+
+  close(): Promise<void>;
+}
