@@ -177,6 +177,8 @@ function objectKeys(s: z.ZodType): string[] {
   return [];
 }
 
+const readable = (message: string): string => (message.endsWith('received undefined') ? 'is required' : message);
+
 /** zod issues → field issues with JSON paths and, for unknown keys, a "did you mean" hint. */
 export function zodIssues(error: z.ZodError, root?: z.ZodType, prefix = ''): FieldIssue[] {
   const out: FieldIssue[] = [];
@@ -196,11 +198,9 @@ export function zodIssues(error: z.ZodError, root?: z.ZodType, prefix = ''): Fie
     } else if (issue.code === 'invalid_union') {
       // Unions of a scalar and an object report every branch; the first branch's message reads best.
       const inner = issue.errors[0]?.[0];
-      out.push({ path: join(formatPath(issue.path)), message: inner?.message ?? issue.message });
-    } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
-      out.push({ path: join(formatPath(issue.path)), message: 'is required' });
+      out.push({ path: join(formatPath(issue.path)), message: readable(inner?.message ?? issue.message) });
     } else {
-      out.push({ path: join(formatPath(issue.path)), message: issue.message });
+      out.push({ path: join(formatPath(issue.path)), message: readable(issue.message) });
     }
   }
   return out;

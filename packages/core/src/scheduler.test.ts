@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { schedule, type Candidate, type NodeState, type QueueState } from './scheduler.js';
+
+const GiB = 1024 ** 3;
+
+function node(name: string, cpus: number, opts: Partial<NodeState> & { gpus?: number; memory?: number } = {}): NodeState {
+  const gpus = opts.gpus ?? 0;
+  return {
+    name,
+    total: { cpus, memory: opts.memory ?? 16 * GiB, gpus },
+    used: opts.used ?? { cpus: 0, memory: 0 },
+    freeGpus: opts.freeGpus ?? Array.from({ length: gpus }, (_, i) => i),
+    ready: opts.ready ?? true,
+  };
+}
+
+let seq = 0;
+function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: number; memory?: number; gpus?: number } = {}): Candidate {
+  return {
+    id, queue: opts.queue ?? 'default', priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
+    resources: { cpus: opts.cpus ?? 1, memory: opts.memory ?? 0, gpus: opts.gpus ?? 0 },
+    ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
+  };
+}
+
+const noQueues = new Map<string, QueueState>();
+const ids = (r: ReturnType<typeof schedule>) => r.placements.map((p) => p.runId);
+
+describe('schedule', () => {
+  it('orders by priority, then submission order', () => {
+    const r = schedule({ candidates: [run('a', { seq: 1 }), run('b', { seq: 2, priority: 5 }), run('c', { seq: 3 })], nodes: [node('n', 2)], queues: noQueues, now: 0 });
+    expect(ids(r)).toEqual(['b', 'a']);
+  });
+
+  it('never over-commits CPUs or memory', () => {
+    const r = schedule({
+      candidates: [run('a', { cpus: 1.5 }), run('c', { cpus: 0.5, memory: 20 * GiB }), run('d', { cpus: 0.5 }), run('e', { cpus: 0.5 })],
+      nodes: [node('n', 2, { used: { cpus: 0, memory: 0 } })], queues: noQueues, now: 0,
+    });
+    // c needs more memory than any node has: it is unschedulable, not placed.
+    expect(ids(r)).toEqual(['a', 'd']);
+    expect(r.unschedulable.map((u) => u.runId)).toEqual(['c']);
+  });
+
+  it('holds a queue to its concurrency limit without blocking other queues', () => {
+    const queues = new Map<string, QueueState>([['bench', { concurrency: 1, active: 0 }]]);
+    const r = schedule({
+      candidates: [run('b1', { queue: 'bench' }), run('b2', { queue: 'bench' }), run('x', {})],
+      nodes: [node('n', 8)], queues, now: 0,
+    });
+    expect(ids(r)).toEqual(['b1', 'x']);
+    const full = new Map<string, QueueState>([['bench', { concurrency: 1, active: 1 }]]);
+    expect(ids(schedule({ candidates: [run('b3', { queue: 'bench' })], nodes: [node('n', 8)], queues: full, now: 0 }))).toEqual([]);
+  });
+
+  it('assigns free GPU indices, lowest first', () => {
+    const r = schedule({
+      candidates: [run('a', { gpus: 2 }), run('b', { gpus: 1 }), run('c', { gpus: 1 })],
+      nodes: [node('n', 8, { gpus: 4, freeGpus: [3, 1, 0] })], queues: noQueues, now: 0,
+    });
+    expect(r.placements).toEqual([{ runId: 'a', node: 'n', gpus: [0, 1] }, { runId: 'b', node: 'n', gpus: [3] }]);
+  });
+
+  it('reserves room for a large blocked run so small ones cannot starve it', () => {
+    // 3 of 4 CPUs busy; a 4-CPU run waits at the head. A later 1-CPU run would fit, but must not take the room.
+    const busy = node('n', 4, { used: { cpus: 3, memory: 0 } });
+    const r = schedule({ candidates: [run('big', { cpus: 4, seq: 1 }), run('small', { cpus: 1, seq: 2 })], nodes: [busy], queues: noQueues, now: 0 });
+    expect(ids(r)).toEqual([]);
+    // Once the node drains, the big run starts first.
+    const r2 = schedule({ candidates: [run('big', { cpus: 4, seq: 1 }), run('small', { cpus: 1, seq: 2 })], nodes: [node('n', 4)], queues: noQueues, now: 0 });
+    expect(ids(r2)).toEqual(['big']);
+  });
+
+  it('lets small runs use a node the large run is not waiting for', () => {
+    const r = schedule({
+      candidates: [run('big', { cpus: 4, seq: 1 }), run('small', { cpus: 1, seq: 2 })],
+      nodes: [node('a', 4, { used: { cpus: 3, memory: 0 } }), node('b', 2)], queues: noQueues, now: 0,
+    });
+    expect(r.placements).toEqual([{ runId: 'small', node: 'b', gpus: [] }]);
+  });
+
+  it('spreads runs across nodes and skips nodes that are not ready', () => {
+    const r = schedule({
+      candidates: [run('a'), run('b'), run('c')],
+      nodes: [node('n1', 2), node('n2', 2), node('down', 64, { ready: false })], queues: noQueues, now: 0,
+    });
+    expect(r.placements).toHaveLength(3);
+    // The first two land on different nodes.
+    expect(new Set(r.placements.slice(0, 2).map((p) => p.node)).size).toBe(2);
+    expect(r.placements.some((p) => p.node === 'down')).toBe(false);
+  });
+
+  it('waits for a retry delay to pass', () => {
+    const c = [run('later', { notBefore: 1000 })];
+    expect(ids(schedule({ candidates: c, nodes: [node('n', 1)], queues: noQueues, now: 999 }))).toEqual([]);
+    expect(ids(schedule({ candidates: c, nodes: [node('n', 1)], queues: noQueues, now: 1000 }))).toEqual(['later']);
+  });
+});

@@ -1,0 +1,126 @@
+/** Starting real Regatta servers and running the real CLI for end-to-end tests. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
+import { RegattaClient, type RunDetail } from '@regatta/sdk';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const CLI = join(ROOT, 'packages/cli/bin/regatta.js');
+export const TOKEN = 'test-admin-token';
+
+export function tempDir(prefix = 'regatta-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  api: RegattaClient;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string } = {}): Promise<TestServer> {
+  const dataDir = overrides.data ?? tempDir();
+  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: 0 }, { REGATTA_TOKEN: TOKEN });
+  const server = await startServer(config, { env: { ...process.env, REGATTA_TOKEN: TOKEN } });
+  return {
+    server,
+    url: server.url,
+    dataDir,
+    api: new RegattaClient({ url: server.url, token: TOKEN }),
+    close: () => server.close(),
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { url?: string; token?: string; env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: {
+        ...process.env,
+        ...(opts.url ? { REGATTA_URL: opts.url } : {}),
+        REGATTA_TOKEN: opts.token ?? TOKEN,
+        ...opts.env,
+      },
+      timeout: 60_000,
+    }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Starts `regatta server` as its own process (for kill -9 tests); resolves once it answers. */
+export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...extraArgs], {
+    env: { ...process.env, REGATTA_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const api = new RegattaClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await api.health();
+      await api.queues(); // waits until recovery finished
+      return child;
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server on port ${port} did not start`);
+      await sleep(50);
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export async function waitForStatus(api: RegattaClient, id: string, status: string): Promise<RunDetail> {
+  return waitFor(`run ${id} to be ${status}`, async () => {
+    const r = await api.getRun(id);
+    return r.status === status ? r : undefined;
+  });
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return new Response(stream).text();
+}
