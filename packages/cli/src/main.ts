@@ -1,8 +1,7 @@
 /** `regatta`: the command-line interface. Server commands start Regatta; the rest talk to its API. */
 import { Command, CommanderError } from 'commander';
-import { RegattaError } from '@regatta/core';
+import { RegattaError, VERSION } from '@regatta/core';
 import { ApiError } from '@regatta/sdk';
-import { VERSION } from '@regatta/server';
 import { adminCommands } from './commands/admin.js';
 import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';

@@ -5,3 +5,4 @@ export * from './clock.js';
 export * from './spec.js';
 export * from './run.js';
 export * from './scheduler.js';
+export * from './version.js';

@@ -1,2 +1,2 @@
-export { startServer, VERSION, type RunningServer } from './server.js';
+export { startServer, type RunningServer } from './server.js';
 export { compileServerConfig, serverConfigSchema, type ServerConfig, type ServerConfigInput } from './config.js';

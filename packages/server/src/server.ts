@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { RegattaError, parseSpecText, systemClock, type Clock } from '@regatta/core';
+import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
 import { createLocalBackend, detectCapacity } from '@regatta/backends';
 import { createEngine, type Engine } from '@regatta/engine';
 import { createProcessRuntime } from '@regatta/runtimes';
@@ -23,8 +23,6 @@ import { createErrorHandler, sendProblem } from './http/problem.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { validatorCompiler } from './http/validation.js';
-
-export const VERSION = '0.1.0';
 
 const PUBLIC_ROUTES = new Set(['/api/v1/health', '/api/openapi.json', '/api/v1/schema/job-spec']);
 

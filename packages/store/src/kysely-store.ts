@@ -6,7 +6,7 @@ import { Migrator, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
 import type { Database, RunsTable, AttemptsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
-import type { NewEvent, QueueRecord, RunFilter, RunPatch, Store, TokenRecord } from './store.js';
+import type { NewEvent, QueueRecord, RunPatch, Store } from './store.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);

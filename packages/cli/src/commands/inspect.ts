@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { RunDetail } from '@regatta/sdk';
@@ -98,7 +99,7 @@ export function inspectCommands(program: Command, globals: () => GlobalOptions):
         if (!dest.startsWith(root + sep)) throw new Error(`refusing artifact path ${a.path}: it leaves ${root}`);
         await mkdir(dirname(dest), { recursive: true });
         const body = await api.downloadArtifact(id, a.path, list.attempt);
-        await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(dest));
+        await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), createWriteStream(dest));
       }
       process.stdout.write(`${list.items.length} artifact(s) of ${id} (attempt ${list.attempt}) saved to ${root}\n`);
     });

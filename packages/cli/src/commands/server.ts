@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compileServerConfig, startServer } from '@regatta/server';
 
 export function serverCommand(program: Command): void {
   program
@@ -12,6 +11,8 @@ export function serverCommand(program: Command): void {
     .option('--public-url <url>', 'URL jobs use to reach the API')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
     .action(async (o: { data?: string; port?: number; host?: string; config?: string; publicUrl?: string; logLevel?: string }) => {
+      // Loaded here so that client commands start without the server's dependencies.
+      const { compileServerConfig, startServer } = await import('@regatta/server');
       const config = compileServerConfig(
         { data: o.data, port: o.port, host: o.host, config: o.config, publicUrl: o.publicUrl, logLevel: o.logLevel as 'info' | undefined },
         process.env,

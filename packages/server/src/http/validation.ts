@@ -1,6 +1,6 @@
 /** Request validation with the same zod schemas and error shape as the job spec. */
 import type { FastifySchemaCompiler } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RegattaError, zodIssues } from '@regatta/core';
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };

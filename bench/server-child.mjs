@@ -1,0 +1,63 @@
+// A Regatta server in its own process, so that the benchmark measures the server's memory and CPU
+// alone. Started by bench/run.mjs with child_process.fork(); talks to the parent over IPC:
+//   child → parent  {type:'ready', url, stats}            once the server listens
+//   parent → child  {type:'stats'}  → {type:'stats', stats}
+//   parent → child  {type:'close'}  → {type:'closed', stats}, then the process exits
+// Configuration comes from the environment: BENCH_DATA (data directory), BENCH_CPUS (node CPU
+// capacity) and REGATTA_TOKEN (the admin token the client uses).
+import { compileServerConfig, startServer } from '@regatta/server';
+
+const data = process.env.BENCH_DATA;
+const cpus = Number(process.env.BENCH_CPUS ?? '2');
+const token = process.env.REGATTA_TOKEN;
+if (!data || !token || !process.send) {
+  console.error('server-child: needs BENCH_DATA and REGATTA_TOKEN, and must be started with fork()');
+  process.exit(2);
+}
+
+// Peak RSS sampled every 50 ms since the last 'stats' request (the kernel's high-water mark,
+// maxRSS, covers the whole life of the process, start-up included).
+let sampledPeak = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  if (rss > sampledPeak) sampledPeak = rss;
+}, 50);
+sampler.unref();
+
+function stats() {
+  const rss = process.memoryUsage().rss;
+  if (rss > sampledPeak) sampledPeak = rss;
+  const cpu = process.cpuUsage();
+  const s = {
+    rss,
+    sampledPeakRss: sampledPeak,
+    maxRss: process.resourceUsage().maxRSS * 1024, // kB → bytes
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+  };
+  sampledPeak = rss;
+  return s;
+}
+
+const config = compileServerConfig({ data, port: 0, logLevel: 'silent', node: { cpus } }, { REGATTA_TOKEN: token });
+const server = await startServer(config, { env: { ...process.env } });
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  await server.close();
+  const s = stats();
+  if (process.connected) process.send({ type: 'closed', stats: s }, () => process.exit(0));
+  else process.exit(0);
+}
+
+process.on('message', (m) => {
+  if (m?.type === 'stats') process.send({ type: 'stats', stats: stats() });
+  else if (m?.type === 'close') void close();
+});
+// The parent went away (crash, Ctrl-C): do not linger.
+process.on('disconnect', () => { if (!closing) void close().finally(() => process.exit(0)); });
+process.on('SIGTERM', () => void close());
+
+process.send({ type: 'ready', url: server.url, stats: stats() });

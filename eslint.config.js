@@ -1,0 +1,36 @@
+// Lint for promise bugs and for the layering the architecture depends on.
+import tseslint from 'typescript-eslint';
+
+const deepImports = { group: ['@regatta/*/src/*', '@regatta/*/dist/*', '../../*/src/*'], message: 'Import a package by its name, not its files.' };
+
+const layer = (files, forbidden, message) => ({
+  files,
+  rules: {
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns: [deepImports, { group: forbidden, message }] }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', 'node_modules/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { project: ['./packages/*/tsconfig.json', './tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  // The core is pure: no I/O frameworks, no adapters.
+  layer(['packages/core/src/**'], ['@regatta/*', 'fastify', 'better-sqlite3', 'kysely', 'node:http', 'node:child_process', 'commander'],
+    'core knows nothing of HTTP, storage adapters, processes or other packages'),
+  layer(['packages/store/src/**', 'packages/runtimes/src/**'], ['@regatta/engine', '@regatta/server', '@regatta/cli', '@regatta/backends', 'fastify'],
+    'adapters depend on core only'),
+  layer(['packages/backends/src/**'], ['@regatta/engine', '@regatta/server', '@regatta/cli', '@regatta/store', 'fastify'],
+    'backends depend on core and runtimes only'),
+  layer(['packages/engine/src/**'], ['@regatta/server', '@regatta/cli', 'fastify', 'better-sqlite3', 'node:http'],
+    'the engine knows nothing of HTTP or a particular database'),
+  layer(['packages/sdk/src/**'], ['@regatta/*', 'fastify'], 'the SDK stands alone (it is shipped to jobs and the web UI)'),
+);
