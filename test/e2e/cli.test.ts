@@ -152,3 +152,15 @@ describe('watching and managing runs', () => {
     expect(run.result).toEqual({ f1: 0.5 });
   });
 });
+
+describe('examples', () => {
+  it.each(['hello', 'python'])('examples/%s runs to success on the embedded default', async (name) => {
+    const r = await cli(['run', '-f', join(import.meta.dirname, '../../examples', name, 'job.yaml'), '--follow']);
+    expect(r.stderr).toMatch(/succeeded/);
+    expect(r.code).toBe(0);
+    const id = /run ([0-9a-z]{20})/.exec(r.stderr)?.[1] ?? '';
+    const run = await t.api.getRun(id);
+    expect(run.metrics.loss?.count).toBeGreaterThan(1);
+    expect(run.result).toMatchObject({ test_accuracy: expect.any(Number) as number });
+  });
+});
