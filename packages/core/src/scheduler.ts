@@ -45,7 +45,9 @@ export interface Blocked {
 }
 
 export interface ScheduleInput {
+  /** Queued runs; with `ordered`, already sorted by compareCandidates (saves a sort per pass). */
   candidates: readonly Candidate[];
+  ordered?: boolean;
   nodes: readonly NodeState[];
   queues: ReadonlyMap<string, QueueState>;
   now: number;
@@ -96,8 +98,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   for (const [q, s] of input.queues) active.set(q, s.active);
   const placements: Placement[] = [];
   const unschedulable: Blocked[] = [];
-  const sorted = [...input.candidates].sort(compareCandidates);
+  const sorted = input.ordered ? input.candidates : [...input.candidates].sort(compareCandidates);
   for (const c of sorted) {
+    // Every run asks for some CPU: once no node has any left (after reservations), nothing more fits.
+    if (!free.some((f) => f.ready && f.cpus > EPS)) break;
     if (c.notBefore !== undefined && c.notBefore > input.now) continue;
     const limit = input.queues.get(c.queue)?.concurrency;
     const inQueue = active.get(c.queue) ?? 0;

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import {
-  ConflictError, NotFoundError, RegattaError, compileSpec, newId, schedule, type AttemptOutcome, type Candidate,
+  ConflictError, NotFoundError, RegattaError, compareCandidates, compileSpec, newId, schedule, type AttemptOutcome, type Candidate,
   type Clock, type Logger, type MetricPoint, type NodeState, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend, NodeInfo } from '@regatta/backends';
@@ -61,7 +61,12 @@ export function attemptPaths(runsDir: string, runId: string, attempt: number) {
 export class Engine {
   private readonly o: EngineOptions;
   private readonly queued = new Map<string, RunRecord>();
+  /** The queued runs in scheduling order, maintained on insert and removal. */
+  private readonly order: Candidate[] = [];
   private readonly active = new Map<string, Active>();
+  /** Attempts that ended and whose outcome is being recorded; their resources are already free. */
+  private readonly finishing = new Map<string, Active>();
+  private readonly bookkeeping = new Set<Promise<void>>();
   private readonly concurrency = new Map<string, number>();
   private readonly listeners = new Set<(c: RunChange) => void>();
   private passPending = false;
@@ -75,10 +80,44 @@ export class Engine {
   /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
   async start(): Promise<void> {
     for (const q of await this.o.store.listQueues()) if (q.concurrency !== undefined) this.concurrency.set(q.name, q.concurrency);
-    for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.set(run.id, run);
+    for (const run of await this.o.store.runsWithStatus(['queued'])) this.enqueue(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
     await Promise.all(interrupted.map((run) => this.recover(run)));
     this.requestPass();
+  }
+
+  private enqueue(run: RunRecord): void {
+    this.dequeue(run.id);
+    this.queued.set(run.id, run);
+    const c: Candidate = {
+      id: run.id, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
+      ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
+    };
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareCandidates(this.order[mid] as Candidate, c) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.order.splice(lo, 0, c);
+  }
+
+  private dequeue(id: string): RunRecord | undefined {
+    const run = this.queued.get(id);
+    if (!run) return undefined;
+    this.queued.delete(id);
+    const probe = { priority: run.priority, seq: run.seq } as const;
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.order[mid] as Candidate;
+      if (m.priority > probe.priority || (m.priority === probe.priority && m.seq < probe.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.order[lo]?.id === id) this.order.splice(lo, 1);
+    return run;
   }
 
   onChange(listener: (c: RunChange) => void): () => void {
@@ -107,16 +146,21 @@ export class Engine {
       },
       { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
     );
-    this.queued.set(run.id, run);
     this.emit(run);
-    this.requestPass();
+    if (!this.fitsSomeNode(run)) {
+      const r = resolved.resources;
+      await this.finishQueued(run, 'failed', `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`);
+      return run;
+    }
+    this.enqueue(run);
+    // Adding a run never lets another one start, so a full pass is only needed when this one might.
+    if (this.mightStart(run)) this.requestPass();
     return run;
   }
 
   async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
-    const q = this.queued.get(id);
+    const q = this.dequeue(id);
     if (q) {
-      this.queued.delete(id);
       const now = this.o.clock.now();
       const next: RunRecord = { ...q, status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined };
       await this.o.store.updateRun(id, { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined }, {
@@ -131,6 +175,7 @@ export class Engine {
       this.requestStop(a, { outcome: 'canceled', reason });
       return a.run;
     }
+    if (this.finishing.has(id)) throw new ConflictError(`run ${id} has already ended`);
     const run = await this.o.store.getRun(id);
     if (!run) throw new NotFoundError('run', id);
     throw new ConflictError(`run ${id} has already ended (${run.status})`);
@@ -202,9 +247,22 @@ export class Engine {
     await Promise.all(waits);
     // Let the finish bookkeeping of those attempts reach the store.
     for (let i = 0; i < 50 && this.active.size; i++) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(this.bookkeeping);
   }
 
   // --- scheduling -------------------------------------------------------------------------------
+
+  /** Whether some node has room for the run now. */
+  private mightStart(run: RunRecord): boolean {
+    const r = run.resolved.resources;
+    return this.nodeStates().states.some((n) =>
+      n.ready && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
+  }
+
+  private fitsSomeNode(run: RunRecord): boolean {
+    const r = run.resolved.resources;
+    return this.o.backends.some((b) => b.nodes().some((n) => n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
+  }
 
   private requestPass(): void {
     if (this.passPending || this.stopping) return;
@@ -240,19 +298,17 @@ export class Engine {
     const now = this.o.clock.now();
     const { states, owner } = this.nodeStates();
     const queues = new Map<string, { concurrency?: number; active: number }>();
-    for (const [name, s] of this.queueStats()) queues.set(name, s);
-    const candidates: Candidate[] = [];
-    let wakeAt = Infinity;
-    for (const r of this.queued.values()) {
-      candidates.push({ id: r.id, queue: r.queue, priority: r.priority, seq: r.seq, resources: r.resolved.resources, notBefore: r.notBefore });
-      if (r.notBefore !== undefined && r.notBefore > now) wakeAt = Math.min(wakeAt, r.notBefore);
+    for (const [name, concurrency] of this.concurrency) queues.set(name, { concurrency, active: 0 });
+    for (const a of this.active.values()) {
+      const q = queues.get(a.run.queue);
+      if (q) q.active++;
+      else queues.set(a.run.queue, { active: 1 });
     }
-    const { placements, unschedulable } = schedule({ candidates, nodes: states, queues, now });
+    const { placements, unschedulable } = schedule({ candidates: this.order, ordered: true, nodes: states, queues, now });
     for (const p of placements) {
-      const run = this.queued.get(p.runId);
       const backend = owner.get(p.node);
+      const run = backend && this.dequeue(p.runId);
       if (!run || !backend) continue;
-      this.queued.delete(p.runId);
       const a: Active = {
         run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: run.resolved.resources, status: 'starting',
       };
@@ -260,12 +316,13 @@ export class Engine {
       this.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
     }
     for (const u of unschedulable) {
-      const run = this.queued.get(u.runId);
+      const run = this.dequeue(u.runId);
       if (!run) continue;
-      this.queued.delete(u.runId);
       this.finishQueued(run, 'failed', `unschedulable: ${u.reason}`).catch((e: unknown) =>
         this.o.logger.error({ err: e, runId: run.id }, 'could not fail an unschedulable run'));
     }
+    let wakeAt = Infinity;
+    for (const c of this.order) if (c.notBefore !== undefined && c.notBefore > now) wakeAt = Math.min(wakeAt, c.notBefore);
     this.wakeTimer?.cancel();
     this.wakeTimer = wakeAt < Infinity ? this.o.clock.setTimeout(() => this.requestPass(), wakeAt - now) : undefined;
   }
@@ -385,19 +442,35 @@ export class Engine {
     return { outcome: 'failed', reason: `killed by ${info.signal ?? 'a signal'}` };
   }
 
-  private async finish(a: Active, info: ExitInfo): Promise<void> {
+  private finish(a: Active, info: ExitInfo): Promise<void> {
+    // The attempt has ended: free its resources at once, so the next run starts while this one's
+    // outcome is recorded.
     a.timer?.cancel();
+    this.active.delete(a.run.id);
+    this.finishing.set(a.run.id, a);
+    this.requestPass();
+    const p = this.record(a, info).finally(() => {
+      this.finishing.delete(a.run.id);
+      this.bookkeeping.delete(p);
+    });
+    this.bookkeeping.add(p);
+    return p;
+  }
+
+  private async record(a: Active, info: ExitInfo): Promise<void> {
     const { run, attempt } = a;
     const { outcome, reason } = this.outcome(a, info);
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const now = this.o.clock.now();
     try {
-      const reports = await readFileReports(paths.outputs, now);
-      if (reports.metrics.length) await this.o.store.addMetrics(run.id, attempt, reports.metrics);
-      if (reports.result !== undefined) await this.o.store.setResult(run.id, reports.result, now);
-      for (const p of reports.problems) this.o.logger.warn({ runId: run.id, attempt }, p);
       const artifacts = await listArtifacts(paths.outputs);
-      if (artifacts.length) await this.o.store.replaceArtifacts(run.id, attempt, artifacts);
+      if (artifacts.length) {
+        const reports = await readFileReports(paths.outputs, now);
+        if (reports.metrics.length) await this.o.store.addMetrics(run.id, attempt, reports.metrics);
+        if (reports.result !== undefined) await this.o.store.setResult(run.id, reports.result, now);
+        for (const p of reports.problems) this.o.logger.warn({ runId: run.id, attempt }, p);
+        await this.o.store.replaceArtifacts(run.id, attempt, artifacts);
+      }
     } catch (e) {
       this.o.logger.error({ err: e, runId: run.id }, 'reading the outputs of an attempt failed');
     }
@@ -410,7 +483,6 @@ export class Engine {
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
       ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
     };
-    this.active.delete(run.id);
     if (retry || lostAtShutdown) {
       const notBefore = policy.delayMs ? now + policy.delayMs : undefined;
       const why = `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${policy.limit + 1}`;
@@ -419,7 +491,7 @@ export class Engine {
         event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
         attempt: attemptRecord,
       });
-      if (!this.stopping) this.queued.set(run.id, next);
+      if (!this.stopping) this.enqueue(next);
       this.emit(next);
     } else {
       const next: RunRecord = { ...run, status: outcome, attempt, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
@@ -463,7 +535,7 @@ export class Engine {
 
   /** Current in-memory view of a run, or undefined when it is neither queued nor active. */
   live(id: string): RunRecord | undefined {
-    return this.queued.get(id) ?? this.active.get(id)?.run;
+    return this.queued.get(id) ?? this.active.get(id)?.run ?? this.finishing.get(id)?.run;
   }
 }
 

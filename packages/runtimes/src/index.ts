@@ -1,3 +1,4 @@
 export type * from './runtime.js';
 export { createProcessRuntime, type ProcessRuntimeOptions } from './process/process-runtime.js';
+export { createLauncher, SpawnError, type Launcher, type SpawnedProcess } from './process/launcher.js';
 export { collectOutputs, listArtifacts } from './outputs.js';

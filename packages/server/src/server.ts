@@ -11,7 +11,7 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
 import { createLocalBackend, detectCapacity } from '@regatta/backends';
 import { createEngine, type Engine } from '@regatta/engine';
-import { createProcessRuntime } from '@regatta/runtimes';
+import { createLauncher, createProcessRuntime } from '@regatta/runtimes';
 import { openSqliteStore } from '@regatta/store';
 import { createAuthenticator, ensureAdminToken } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -57,7 +57,8 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(deps.env)) if (v !== undefined && k !== 'REGATTA_TOKEN') baseEnv[k] = v;
   const capacity = await detectCapacity(config.node);
-  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes: [createProcessRuntime({ baseEnv })] });
+  const launcher = createLauncher(baseEnv);
+  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes: [createProcessRuntime({ launcher })] });
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -139,6 +140,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
         await app.close();
         await store.close();
         await backend.close();
+        launcher.close();
       })();
       return closing;
     },

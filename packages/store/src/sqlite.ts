@@ -1,9 +1,30 @@
 /** The embedded default: a SQLite file in WAL mode. */
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './db-schema.js';
 import { createKyselyStore, migrate } from './kysely-store.js';
 import type { Store } from './store.js';
+
+/**
+ * Kysely prepares every query anew; statements are reused here instead, keyed by their SQL, which
+ * roughly halves the cost of the store on the hot path. Safe because Kysely's SQLite driver runs one
+ * query at a time on its single connection.
+ */
+function withStatementCache(db: Sqlite.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => db.close(),
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        stmt = db.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
 
 export async function openSqliteStore(file: string): Promise<Store> {
   const sqlite = new Sqlite(file);
@@ -13,7 +34,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrate(db);
   return createKyselyStore(db);
 }

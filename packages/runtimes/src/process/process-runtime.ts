@@ -1,18 +1,16 @@
 /**
- * Runs an attempt as a plain process group on this machine. stdout and stderr go straight to the
- * log file (one O_APPEND descriptor shared by both), so lines are never reordered or lost, cost
- * no event-loop work, and keep flowing even while the server restarts.
+ * Runs an attempt as a plain process group on this machine, started by the launcher helper.
+ * stdout and stderr go straight to the log file (one O_APPEND descriptor shared by both), so lines
+ * are never reordered or lost, cost the server nothing, and keep flowing while it restarts.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
 import { collectOutputs } from '../outputs.js';
+import { SpawnError, type Launcher } from './launcher.js';
 
 export interface ProcessRuntimeOptions {
-  /** Environment every job starts from (the composition root strips the server's secrets). */
-  baseEnv: Record<string, string>;
+  launcher: Launcher;
 }
 
 function argv(command: string | string[]): [string, string[]] {
@@ -21,7 +19,7 @@ function argv(command: string | string[]): [string, string[]] {
   return [file ?? '/bin/true', args];
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pid, signal);
     return true;
@@ -30,22 +28,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Field 22 of /proc/PID/stat: start time in clock ticks, which tells a reused pid apart. */
+function groupAlive(pid: number): boolean {
+  return killGroup(pid, 0);
+}
+
 async function processStartTime(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -57,65 +49,54 @@ async function stopGroup(pid: number, graceMs: number, exited: () => boolean): P
 }
 
 export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
+  const { launcher } = options;
   return {
     name: 'process',
 
     async start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle> {
       const { spec, paths } = req;
       const workdir = spec.workdir ?? join(paths.dir, 'work');
-      await mkdir(paths.outputs, { recursive: true });
-      if (!spec.workdir) await mkdir(workdir, { recursive: true });
-      const fd = openSync(paths.log, 'a');
       const [file, args] = argv(spec.command);
-      let exited = false;
-      const child = (() => {
-        try {
-          return spawn(file, args, {
-            cwd: workdir,
-            env: { ...options.baseEnv, ...spec.env, ...req.env },
-            detached: true, // own process group, so cancel reaches every descendant
-            stdio: ['ignore', fd, fd],
-          });
-        } finally {
-          closeSync(fd);
-        }
-      })();
-      const pid = child.pid;
-      const done = new Promise<ExitInfo>((resolveDone) => {
-        let settled = false;
-        const settle = (info: ExitInfo) => {
-          if (settled) return;
-          settled = true;
-          exited = true;
-          if (pid !== undefined) killGroup(pid, 'SIGKILL'); // reap stragglers left in the group
-          collectOutputs(workdir, spec.outputs, paths.outputs).then(
-            () => resolveDone(info),
-            (e: unknown) => resolveDone({ ...info, error: info.error ?? `collecting outputs failed: ${String(e)}` }),
-          );
-        };
-        child.once('error', (err: NodeJS.ErrnoException) => {
-          const what = err.code === 'ENOENT' ? `cannot start '${file}' in ${workdir}: no such file or directory` : `cannot start '${file}': ${err.message}`;
-          settle({ error: what, nonRetriable: err.code === 'ENOENT' || err.code === 'EACCES' });
+      let spawned;
+      try {
+        spawned = await launcher.spawn({
+          file, args, cwd: workdir, env: { ...spec.env, ...req.env }, log: paths.log,
+          mkdirs: spec.workdir ? [paths.outputs] : [paths.outputs, workdir],
         });
-        child.once('exit', (code, signal) => {
-          settle(code !== null ? { exitCode: code } : { signal: signal ?? 'SIGKILL' });
-        });
-      });
-      if (pid === undefined) {
-        return { externalId: '', done, stop: () => Promise.resolve() };
+      } catch (e) {
+        const code = e instanceof SpawnError ? e.code : undefined;
+        const error = code === 'ENOENT'
+          ? `cannot start '${file}' in ${workdir}: no such file or directory`
+          : `cannot start '${file}': ${(e as Error).message}`;
+        const info: ExitInfo = { error, nonRetriable: code === 'ENOENT' || code === 'EACCES' };
+        return { externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() };
       }
+      const { pid } = spawned;
+      let exited = false;
+      const done = spawned.exited.then(async (r): Promise<ExitInfo> => {
+        exited = true;
+        killGroup(pid, 'SIGKILL'); // reap stragglers left in the group
+        const info: ExitInfo = r.lost
+          ? { error: r.lost }
+          : r.code !== null ? { exitCode: r.code } : { signal: r.signal ?? 'SIGKILL' };
+        try {
+          await collectOutputs(workdir, spec.outputs, paths.outputs);
+        } catch (e) {
+          return { ...info, error: info.error ?? `collecting outputs failed: ${String(e)}` };
+        }
+        return info;
+      });
       hooks.onPhase('running');
-      const start = (await processStartTime(pid)) ?? '0';
       return {
-        externalId: `${pid}:${start}`,
+        externalId: `${pid}:${spawned.start}`,
         done,
         stop: (graceMs) => stopGroup(pid, graceMs, () => exited),
       };
     },
 
     async recover(_req, externalId) {
-      // A process is only a child of the server that spawned it: its exit status cannot be read
-      // after a restart, so the attempt is reported lost. Make sure nothing of it keeps running.
+      // The launcher that followed the process is gone with the old server, so its exit status
+      // cannot be read: the attempt is reported lost. Make sure nothing of it keeps running.
       const [pidText, start] = externalId.split(':');
       const pid = Number(pidText);
       if (Number.isInteger(pid) && pid > 1 && start && (await processStartTime(pid)) === start && groupAlive(pid)) {

@@ -1,0 +1,19 @@
+/** Messages between the server and its process launcher (see launcher.ts). */
+
+export interface SpawnRequest {
+  t: 'spawn';
+  id: number;
+  file: string;
+  args: string[];
+  cwd: string;
+  /** Added to the launcher's own environment (the jobs' base environment). */
+  env: Record<string, string>;
+  /** Directories to create first. */
+  mkdirs: string[];
+  log: string;
+}
+
+export type LauncherReply =
+  | { t: 'spawned'; id: number; pid: number; start: string }
+  | { t: 'failed'; id: number; code?: string; message: string }
+  | { t: 'exit'; id: number; code: number | null; signal: string | null };
