@@ -1,6 +1,6 @@
 /** Starting real Regatta servers and running the real CLI for end-to-end tests. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
@@ -31,7 +31,10 @@ export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' 
     url: server.url,
     dataDir,
     api: new RegattaClient({ url: server.url, token: TOKEN }),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      if (!overrides.data) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

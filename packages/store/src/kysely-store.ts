@@ -2,7 +2,7 @@
  * The Store implemented once over Kysely; dialects (SQLite now, Postgres later) only supply the
  * connection. Queries stay within what both dialects share.
  */
-import { Migrator, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
 import type { Database, RunsTable, AttemptsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
@@ -94,10 +94,47 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   }
 }
 
+type Trx = Transaction<Database>;
+
+/**
+ * Group commit: writes issued in the same turn of the event loop share one transaction, so a burst
+ * of submissions and transitions pays for one commit instead of one each. Each write still either
+ * happens whole or not at all: when a batch fails, its writes are retried one by one.
+ */
+function createWriteBatcher(db: Kysely<Database>) {
+  type Job = { fn: (trx: Trx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  let queue: Job[] = [];
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    if (batch.length === 1) {
+      const [job] = batch as [Job];
+      await db.transaction().execute(job.fn).then(job.resolve, job.reject);
+      return;
+    }
+    const results: unknown[] = [];
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const job of batch) results.push(await job.fn(trx));
+      });
+      batch.forEach((job, i) => job.resolve(results[i]));
+    } catch {
+      for (const job of batch) await db.transaction().execute(job.fn).then(job.resolve, job.reject);
+    }
+  };
+  return function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!queue.length) queueMicrotask(() => void flush());
+      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+    });
+  };
+}
+
 export function createKyselyStore(db: Kysely<Database>): Store {
+  const write = createWriteBatcher(db);
   return {
     async createRun(run, event) {
-      return db.transaction().execute(async (trx) => {
+      return write(async (trx) => {
         const row = await trx
           .insertInto('runs')
           .values({
@@ -133,7 +170,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async updateRun(id, patch, also = {}) {
-      await db.transaction().execute(async (trx) => {
+      await write(async (trx) => {
         await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();
         if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
         if (also.attempt) {

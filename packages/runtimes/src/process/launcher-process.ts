@@ -20,10 +20,21 @@ function startTime(pid: number): string {
   }
 }
 
+/** One mkdir for a directory whose parent exists (the common case); recursive only when needed. */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (code !== 'EEXIST') throw e;
+  }
+}
+
 function handle(req: SpawnRequest): void {
   let fd: number;
   try {
-    for (const d of req.mkdirs) mkdirSync(d, { recursive: true });
+    for (const d of req.mkdirs) makeDir(d);
     fd = openSync(req.log, 'a');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -8,7 +8,7 @@ export interface SpawnRequest {
   cwd: string;
   /** Added to the launcher's own environment (the jobs' base environment). */
   env: Record<string, string>;
-  /** Directories to create first. */
+  /** Directories to create first, parents before children. */
   mkdirs: string[];
   log: string;
 }

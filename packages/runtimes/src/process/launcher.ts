@@ -34,6 +34,12 @@ export function createLauncher(baseEnv: Record<string, string>): Launcher {
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
+  // Keep the event loop alive only while something is being followed.
+  const track = () => {
+    if (pending.size) child?.channel?.ref();
+    else child?.channel?.unref();
+  };
+
   const onMessage = (m: LauncherReply) => {
     const p = pending.get(m.id);
     if (!p) return;
@@ -47,10 +53,12 @@ export function createLauncher(baseEnv: Record<string, string>): Launcher {
       }
       case 'failed':
         pending.delete(m.id);
+        track();
         p.rejectSpawn(new SpawnError(m.message, m.code));
         return;
       case 'exit':
         pending.delete(m.id);
+        track();
         p.resolveExit?.({ code: m.code, signal: m.signal });
         return;
     }
@@ -84,6 +92,7 @@ export function createLauncher(baseEnv: Record<string, string>): Launcher {
       const c = child;
       return new Promise((resolveSpawn, rejectSpawn) => {
         pending.set(id, { resolveSpawn, rejectSpawn });
+        track();
         c.send({ t: 'spawn', id, ...req } satisfies SpawnRequest);
       });
     },

@@ -4,7 +4,7 @@
  * are never reordered or lost, cost the server nothing, and keep flowing while it restarts.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
 import { collectOutputs } from '../outputs.js';
 import { SpawnError, type Launcher } from './launcher.js';
@@ -61,7 +61,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
       try {
         spawned = await launcher.spawn({
           file, args, cwd: workdir, env: { ...spec.env, ...req.env }, log: paths.log,
-          mkdirs: spec.workdir ? [paths.outputs] : [paths.outputs, workdir],
+          mkdirs: [dirname(paths.dir), paths.dir, paths.outputs, ...(spec.workdir ? [] : [workdir])],
         });
       } catch (e) {
         const code = e instanceof SpawnError ? e.code : undefined;
