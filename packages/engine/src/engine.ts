@@ -3,9 +3,8 @@
  * memory for speed, writes every transition to the store before acting on it, asks the pure
  * scheduler where to start runs, and hands attempts to backends.
  */
-import { join } from 'node:path';
 import {
-  ConflictError, NotFoundError, RegattaError, compareCandidates, compileSpec, newId, schedule, type AttemptOutcome, type Candidate,
+  ConflictError, NotFoundError, RegattaError, compileSpec, newId, schedule, type AttemptOutcome,
   type Clock, type Logger, type MetricPoint, type NodeState, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend, NodeInfo } from '@regatta/backends';
@@ -13,7 +12,8 @@ import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
 import { listArtifacts } from '@regatta/runtimes';
 import type { Store } from '@regatta/store';
 import { readFileReports } from './reports.js';
-import { createRunToken } from './run-tokens.js';
+import { RunQueue } from './run-queue.js';
+import { attemptEnv, attemptPaths } from './attempt-env.js';
 
 export interface EngineOptions {
   store: Store;
@@ -53,16 +53,9 @@ export interface NodeUsage extends NodeInfo {
   runs: string[];
 }
 
-export function attemptPaths(runsDir: string, runId: string, attempt: number) {
-  const dir = join(runsDir, runId, String(attempt));
-  return { dir, outputs: join(dir, 'outputs'), log: join(dir, 'log') };
-}
-
 export class Engine {
   private readonly o: EngineOptions;
-  private readonly queued = new Map<string, RunRecord>();
-  /** The queued runs in scheduling order, maintained on insert and removal. */
-  private readonly order: Candidate[] = [];
+  private readonly queued = new RunQueue();
   private readonly active = new Map<string, Active>();
   /** Attempts that ended and whose outcome is being recorded; their resources are already free. */
   private readonly finishing = new Map<string, Active>();
@@ -80,44 +73,10 @@ export class Engine {
   /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
   async start(): Promise<void> {
     for (const q of await this.o.store.listQueues()) if (q.concurrency !== undefined) this.concurrency.set(q.name, q.concurrency);
-    for (const run of await this.o.store.runsWithStatus(['queued'])) this.enqueue(run);
+    for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.add(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
     await Promise.all(interrupted.map((run) => this.recover(run)));
     this.requestPass();
-  }
-
-  private enqueue(run: RunRecord): void {
-    this.dequeue(run.id);
-    this.queued.set(run.id, run);
-    const c: Candidate = {
-      id: run.id, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
-      ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
-    };
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareCandidates(this.order[mid] as Candidate, c) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    this.order.splice(lo, 0, c);
-  }
-
-  private dequeue(id: string): RunRecord | undefined {
-    const run = this.queued.get(id);
-    if (!run) return undefined;
-    this.queued.delete(id);
-    const probe = { priority: run.priority, seq: run.seq } as const;
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const m = this.order[mid] as Candidate;
-      if (m.priority > probe.priority || (m.priority === probe.priority && m.seq < probe.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    if (this.order[lo]?.id === id) this.order.splice(lo, 1);
-    return run;
   }
 
   onChange(listener: (c: RunChange) => void): () => void {
@@ -152,14 +111,14 @@ export class Engine {
       await this.finishQueued(run, 'failed', `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`);
       return run;
     }
-    this.enqueue(run);
+    this.queued.add(run);
     // Adding a run never lets another one start, so a full pass is only needed when this one might.
     if (this.mightStart(run)) this.requestPass();
     return run;
   }
 
   async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
-    const q = this.dequeue(id);
+    const q = this.queued.remove(id);
     if (q) {
       const now = this.o.clock.now();
       const next: RunRecord = { ...q, status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined };
@@ -304,10 +263,10 @@ export class Engine {
       if (q) q.active++;
       else queues.set(a.run.queue, { active: 1 });
     }
-    const { placements, unschedulable } = schedule({ candidates: this.order, ordered: true, nodes: states, queues, now });
+    const { placements, unschedulable } = schedule({ candidates: this.queued.ordered(), ordered: true, nodes: states, queues, now });
     for (const p of placements) {
       const backend = owner.get(p.node);
-      const run = backend && this.dequeue(p.runId);
+      const run = backend && this.queued.remove(p.runId);
       if (!run || !backend) continue;
       const a: Active = {
         run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: run.resolved.resources, status: 'starting',
@@ -316,15 +275,14 @@ export class Engine {
       this.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
     }
     for (const u of unschedulable) {
-      const run = this.dequeue(u.runId);
+      const run = this.queued.remove(u.runId);
       if (!run) continue;
       this.finishQueued(run, 'failed', `unschedulable: ${u.reason}`).catch((e: unknown) =>
         this.o.logger.error({ err: e, runId: run.id }, 'could not fail an unschedulable run'));
     }
-    let wakeAt = Infinity;
-    for (const c of this.order) if (c.notBefore !== undefined && c.notBefore > now) wakeAt = Math.min(wakeAt, c.notBefore);
+    const wakeAt = this.queued.nextWake(now);
     this.wakeTimer?.cancel();
-    this.wakeTimer = wakeAt < Infinity ? this.o.clock.setTimeout(() => this.requestPass(), wakeAt - now) : undefined;
+    this.wakeTimer = wakeAt !== undefined ? this.o.clock.setTimeout(() => this.requestPass(), wakeAt - now) : undefined;
   }
 
   private async finishQueued(run: RunRecord, status: RunStatus, reason: string): Promise<void> {
@@ -340,22 +298,13 @@ export class Engine {
   private launchRequest(a: Active): LaunchRequest {
     const { run, attempt } = a;
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
-    const env: Record<string, string> = {
-      REGATTA_RUN_ID: run.id,
-      REGATTA_ATTEMPT: String(attempt),
-      REGATTA_API_URL: this.o.apiUrl(),
-      REGATTA_RUN_TOKEN: createRunToken(this.o.secret, run.id, attempt),
-      REGATTA_OUTPUTS: paths.outputs,
-      REGATTA_NODE: a.node,
-    };
-    const nodeHasGpus = a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0);
-    if (a.gpus.length || nodeHasGpus) {
-      // Exactly the assigned devices; none at all for a CPU-only run on a GPU node.
-      env.CUDA_VISIBLE_DEVICES = a.gpus.join(',');
-      env.NVIDIA_VISIBLE_DEVICES = a.gpus.length ? a.gpus.join(',') : 'none';
-    }
+    const env = attemptEnv({
+      runId: run.id, attempt, node: a.node, gpus: a.gpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
+      nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
+    });
     return { runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus };
   }
+
 
   private async transition(a: Active, to: RunStatus, reason: string | undefined, extra: { externalId?: string } = {}): Promise<void> {
     const now = this.o.clock.now();
@@ -491,7 +440,7 @@ export class Engine {
         event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
         attempt: attemptRecord,
       });
-      if (!this.stopping) this.enqueue(next);
+      if (!this.stopping) this.queued.add(next);
       this.emit(next);
     } else {
       const next: RunRecord = { ...run, status: outcome, attempt, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };

@@ -1,3 +1,4 @@
-export { Engine, createEngine, attemptPaths, type EngineOptions, type NodeUsage, type RunChange } from './engine.js';
+export { Engine, createEngine, type EngineOptions, type NodeUsage, type RunChange } from './engine.js';
+export { attemptPaths, attemptEnv } from './attempt-env.js';
 export { createRunToken, verifyRunToken } from './run-tokens.js';
 export { metricInputSchema, toPoint, type MetricInput } from './reports.js';

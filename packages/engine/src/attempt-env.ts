@@ -1,0 +1,37 @@
+/** What an attempt sees: where its files go, and the variables Regatta adds to its environment. */
+import { join } from 'node:path';
+import type { AttemptPaths } from '@regatta/runtimes';
+import { createRunToken } from './run-tokens.js';
+
+export function attemptPaths(runsDir: string, runId: string, attempt: number): AttemptPaths {
+  const dir = join(runsDir, runId, String(attempt));
+  return { dir, outputs: join(dir, 'outputs'), log: join(dir, 'log') };
+}
+
+export interface AttemptEnvInput {
+  runId: string;
+  attempt: number;
+  node: string;
+  gpus: readonly number[];
+  nodeHasGpus: boolean;
+  apiUrl: string;
+  secret: Buffer;
+  outputs: string;
+}
+
+export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    REGATTA_RUN_ID: i.runId,
+    REGATTA_ATTEMPT: String(i.attempt),
+    REGATTA_API_URL: i.apiUrl,
+    REGATTA_RUN_TOKEN: createRunToken(i.secret, i.runId, i.attempt),
+    REGATTA_OUTPUTS: i.outputs,
+    REGATTA_NODE: i.node,
+  };
+  if (i.gpus.length || i.nodeHasGpus) {
+    // Exactly the assigned devices; none at all for a CPU-only run on a GPU node.
+    env.CUDA_VISIBLE_DEVICES = i.gpus.join(',');
+    env.NVIDIA_VISIBLE_DEVICES = i.gpus.length ? i.gpus.join(',') : 'none';
+  }
+  return env;
+}
