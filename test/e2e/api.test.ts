@@ -7,7 +7,7 @@ import { ROOT, TOKEN, isAlive, readAll, startTestServer, tempDir, waitFor, waitF
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ node: { cpus: 4, gpus: 2 }, bodyLimit: '64Ki' });
+  t = await startTestServer({ node: { cpus: 4, gpus: 2 }, bodyLimit: '64Ki', docker: { host: 'unix:///nonexistent/docker.sock' } });
 });
 afterAll(async () => {
   await t.close();
@@ -300,6 +300,14 @@ describe('bad input', () => {
     expect(none.status).toBe(401);
     expect((await problem(none)).detail).toMatch(/Bearer/);
     expect((await raw('/api/v1/runs', { token: 'wrong' })).status).toBe(401);
+  });
+
+  it('refuses runtime: docker where no Docker engine answers, and a docker run without an image', async () => {
+    const none = await post(JSON.stringify({ command: 'true', runtime: 'docker', image: 'busybox' }));
+    expect(none.status).toBe(400);
+    expect((await problem(none)).errors).toEqual([{ path: 'runtime', message: "no backend runs 'docker'" }]);
+    const noImage = await post(JSON.stringify({ command: 'true', runtime: 'docker' }));
+    expect((await problem(noImage)).errors).toEqual([{ path: 'image', message: 'is required for runtime: docker' }]);
   });
 
   it('the SDK surfaces problems as ApiError with field issues', async () => {

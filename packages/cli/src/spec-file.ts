@@ -45,7 +45,10 @@ export function loadSpec(file: string | undefined, sets: readonly string[], inli
   }
   if (inlineCommand.length) spec.command = inlineCommand.length === 1 ? inlineCommand[0] : [...inlineCommand];
   for (const s of sets) applySet(spec, s);
-  // A relative workdir means "relative to the spec file" (or the current directory for inline runs).
-  if (typeof spec.workdir === 'string' && !isAbsolute(spec.workdir)) spec.workdir = resolve(baseDir, spec.workdir);
+  // A relative workdir means "relative to the spec file" (or the current directory for inline runs);
+  // a container's workdir is a path inside the image and is left as written.
+  if (typeof spec.workdir === 'string' && !isAbsolute(spec.workdir) && spec.runtime !== 'docker') {
+    spec.workdir = resolve(baseDir, spec.workdir);
+  }
   return spec;
 }

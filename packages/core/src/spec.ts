@@ -33,6 +33,7 @@ export const resourcesSchema = z.strictObject({
   cpus: z.number().positive().max(4096).optional().describe('CPU cores reserved for the run (default 1; fractions allowed)'),
   memory: memory.optional(),
   gpus: z.number().int().min(0).max(64).optional().describe('Number of GPUs; the run sees exactly the devices assigned'),
+  shm_size: memory.optional().describe('Size of /dev/shm for container runs (docker)'),
 });
 
 export const retriesSchema = z.union([
@@ -50,7 +51,8 @@ export const jobSpecSchema = z
     command: z
       .union([z.string().min(1), z.array(z.string()).min(1)])
       .describe('A string run by `sh -c`, or an argv array run directly'),
-    runtime: z.enum(['process']).optional().describe('How the run executes: `process` (default)'),
+    runtime: z.enum(['process', 'docker']).optional().describe('How the run executes: `process` (default) or `docker`'),
+    image: z.string().min(1).max(512).optional().describe('Container image for runtime: docker (name:tag or id)'),
     workdir: z.string().min(1).optional().describe('Absolute working directory on the node (default: a fresh per-attempt directory)'),
     env: z.record(z.string().regex(ENV_KEY_RE, 'not a valid environment variable name'), scalar).optional(),
     params: z
@@ -83,12 +85,15 @@ export interface ResolvedResources {
   /** Bytes; 0 means "not accounted". */
   memory: number;
   gpus: number;
+  /** Bytes of /dev/shm for containers; 0 means the engine's default. */
+  shmSize?: number;
 }
 
 export interface ResolvedSpec {
   name: string;
   command: string | string[];
-  runtime: 'process';
+  runtime: 'process' | 'docker';
+  image?: string;
   workdir?: string;
   env: Record<string, string>;
   params: Record<string, unknown>;
@@ -245,6 +250,10 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(params)) env[paramEnvName(k)] = paramText(v);
   for (const [k, v] of Object.entries(s.env ?? {})) env[k] = substitute(String(v), params, `env.${k}`, issues);
+  const runtime = s.runtime ?? 'process';
+  if (runtime === 'docker' && s.image === undefined) issues.push({ path: 'image', message: 'is required for runtime: docker' });
+  if (runtime !== 'docker' && s.image !== undefined) issues.push({ path: 'image', message: "only applies to runtime: docker" });
+  if (runtime !== 'docker' && s.resources?.shm_size !== undefined) issues.push({ path: 'resources.shm_size', message: 'only applies to runtime: docker' });
   if (s.workdir !== undefined && !s.workdir.startsWith('/')) {
     issues.push({ path: 'workdir', message: 'must be an absolute path on the node (the CLI resolves relative paths for you)' });
   }
@@ -266,7 +275,8 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   const resolved: ResolvedSpec = {
     name: s.name ?? (NAME_RE.test(derivedName) ? derivedName : 'run'),
     command,
-    runtime: s.runtime ?? 'process',
+    runtime,
+    ...(s.image !== undefined ? { image: s.image } : {}),
     ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
     env,
     params,
@@ -274,6 +284,7 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
       cpus: s.resources?.cpus ?? 1,
       memory: s.resources?.memory !== undefined ? parseMemory(s.resources.memory) ?? 0 : 0,
       gpus: s.resources?.gpus ?? 0,
+      ...(s.resources?.shm_size !== undefined ? { shmSize: parseMemory(s.resources.shm_size) ?? 0 } : {}),
     },
     ...(s.timeout !== undefined ? { timeoutMs: parseDuration(s.timeout) } : {}),
     retry,

@@ -200,12 +200,17 @@ export class Engine {
     this.wakeTimer?.cancel();
     const waits: Promise<unknown>[] = [];
     for (const a of this.active.values()) {
+      if (a.handle?.detach) {
+        // It outlives the server (a container): leave it running, the next start re-attaches.
+        a.timer?.cancel();
+        a.handle.detach();
+        continue;
+      }
       this.requestStop(a, { outcome: 'lost', reason: 'the server shut down while the run was active' });
       if (a.handle) waits.push(a.handle.done);
     }
     await Promise.all(waits);
-    // Let the finish bookkeeping of those attempts reach the store.
-    for (let i = 0; i < 50 && this.active.size; i++) await new Promise((r) => setTimeout(r, 20));
+    // finish() was called as each attempt ended; let its bookkeeping reach the store.
     await Promise.all(this.bookkeeping);
   }
 

@@ -46,6 +46,11 @@ export interface RunHandle {
   readonly done: Promise<ExitInfo>;
   /** Asks the attempt to stop (SIGTERM or equivalent), then forces it after `graceMs`. */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Present when the attempt outlives the server (a container): stop following it without stopping
+   * it; `done` then never settles, and the next server re-attaches through `recover`.
+   */
+  detach?(): void;
 }
 
 export interface Runtime {

@@ -26,6 +26,14 @@ export const serverConfigSchema = z.strictObject({
     })
     .optional()
     .describe('Overrides of the detected capacity of this machine'),
+  docker: z
+    .strictObject({
+      host: z.string().min(1).optional().describe('Engine URL: unix://, tcp:// or ssh:// (default $DOCKER_HOST, else the local socket)'),
+      tlsDir: z.string().optional().describe('Directory with ca.pem, cert.pem, key.pem for tcp:// with TLS'),
+      network: z.string().optional().describe('Network for run containers'),
+    })
+    .optional()
+    .describe('The Docker engine that runs `runtime: docker` on this machine'),
   queues: z.record(z.string(), z.strictObject({ concurrency: z.number().int().min(1).optional() })).optional()
     .describe('Queues created at start, with their concurrency limits'),
 });
@@ -42,6 +50,7 @@ export interface ServerConfig {
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
   queues: Record<string, { concurrency?: number }>;
+  docker: { host: string; tlsDir?: string; network?: string };
 }
 
 function invalid(issues: { path: string; message: string }[], source: string): never {
@@ -89,5 +98,10 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
       ...(c.node?.gpus !== undefined ? { gpus: c.node.gpus } : {}),
     },
     queues: c.queues ?? {},
+    docker: {
+      host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+      ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),
+      ...(c.docker?.network ? { network: c.docker.network } : {}),
+    },
   };
 }

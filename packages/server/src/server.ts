@@ -11,7 +11,7 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
 import { createLocalBackend, detectCapacity } from '@regatta/backends';
 import { createEngine, type Engine } from '@regatta/engine';
-import { createLauncher, createProcessRuntime } from '@regatta/runtimes';
+import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, type Runtime } from '@regatta/runtimes';
 import { openSqliteStore } from '@regatta/store';
 import { createAuthenticator, ensureAdminToken } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -46,6 +46,17 @@ function loadSecret(dataDir: string): Buffer {
   }
 }
 
+/** The local Docker engine when it answers; `runtime: docker` is offered only then. */
+async function reachDocker(config: ServerConfig): Promise<ReturnType<typeof connectDocker> | undefined> {
+  try {
+    const docker = connectDocker({ url: config.docker.host, ...(config.docker.tlsDir ? { tlsDir: config.docker.tlsDir } : {}) });
+    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]);
+    return docker;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startServer(config: ServerConfig, deps: { env: Record<string, string | undefined>; clock?: Clock }): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
   const runsDir = join(config.dataDir, 'runs');
@@ -58,7 +69,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   for (const [k, v] of Object.entries(deps.env)) if (v !== undefined && k !== 'REGATTA_TOKEN') baseEnv[k] = v;
   const capacity = await detectCapacity(config.node);
   const launcher = createLauncher(baseEnv);
-  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes: [createProcessRuntime({ launcher })] });
+  const runtimes: Runtime[] = [createProcessRuntime({ launcher })];
+  const docker = await reachDocker(config);
+  if (docker) runtimes.push(createDockerRuntime({ docker, ...(config.docker.network ? { network: config.docker.network } : {}) }));
+  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes });
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },

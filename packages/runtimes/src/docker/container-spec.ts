@@ -1,0 +1,69 @@
+/**
+ * The Docker create-container body for an attempt, as a pure function of the launch request, so
+ * what Regatta asks of the engine is unit-tested on its own.
+ */
+import type { LaunchRequest } from '../runtime.js';
+
+/** Where the attempt's outputs directory appears inside the container. */
+export const CONTAINER_OUTPUTS = '/regatta/outputs';
+
+export const LABEL_RUN = 'dev.regatta.run';
+export const LABEL_ATTEMPT = 'dev.regatta.attempt';
+
+/** The subset of Docker's ContainerCreate body Regatta uses. */
+export interface ContainerCreateBody {
+  name: string;
+  Image: string;
+  Cmd?: string[];
+  Entrypoint?: string[];
+  Env: string[];
+  WorkingDir?: string;
+  Labels: Record<string, string>;
+  HostConfig: {
+    Binds: string[];
+    NanoCpus?: number;
+    Memory?: number;
+    MemorySwap?: number;
+    ShmSize?: number;
+    DeviceRequests?: { Driver: string; DeviceIDs: string[]; Capabilities: string[][] }[];
+    NetworkMode?: string;
+  };
+}
+
+export function containerName(runId: string, attempt: number): string {
+  return `regatta-${runId}-${attempt}`;
+}
+
+export interface ContainerOptions {
+  /** Host directory mounted as the outputs directory (the engine must see this path). */
+  outputsHostPath: string;
+  network?: string;
+}
+
+export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): ContainerCreateBody {
+  const { spec } = req;
+  const env = { ...spec.env, ...req.env, REGATTA_OUTPUTS: CONTAINER_OUTPUTS };
+  const r = spec.resources;
+  const body: ContainerCreateBody = {
+    name: containerName(req.runId, req.attempt),
+    Image: spec.image ?? '',
+    // A string command runs through the image's shell, as it does for the process runtime.
+    ...(typeof spec.command === 'string'
+      ? { Entrypoint: ['/bin/sh', '-c'], Cmd: [spec.command] }
+      : { Entrypoint: [spec.command[0] ?? '/bin/true'], Cmd: spec.command.slice(1) }),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
+    Labels: { [LABEL_RUN]: req.runId, [LABEL_ATTEMPT]: String(req.attempt) },
+    HostConfig: {
+      Binds: [`${o.outputsHostPath}:${CONTAINER_OUTPUTS}`],
+      NanoCpus: Math.round(r.cpus * 1e9),
+      ...(r.memory > 0 ? { Memory: r.memory, MemorySwap: r.memory } : {}),
+      ...(r.shmSize ? { ShmSize: r.shmSize } : {}),
+      ...(req.gpus.length
+        ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: req.gpus.map(String), Capabilities: [['gpu']] }] }
+        : {}),
+      ...(o.network ? { NetworkMode: o.network } : {}),
+    },
+  };
+  return body;
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { LogPump, timestampNs } from './log-pump.js';
+
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text);
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+describe('LogPump', () => {
+  it('parses nanosecond timestamps', () => {
+    expect(timestampNs('2026-11-21T20:00:00.000000001Z')! - timestampNs('2026-11-21T20:00:00Z')!).toBe(1n);
+    expect(timestampNs('2026-11-21T20:00:00.5Z')! - timestampNs('2026-11-21T20:00:00Z')!).toBe(500_000_000n);
+    expect(timestampNs('nope')).toBeUndefined();
+  });
+
+  it('writes frames in order across split chunks, and skips what was written before a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const log = join(dir, 'log');
+    const cursor = join(dir, 'log.cursor');
+    const all = Buffer.concat([
+      frame(1, '2026-11-21T20:00:00.1Z out 1\n'),
+      frame(2, '2026-11-21T20:00:00.2Z err 2\n'),
+      frame(1, '2026-11-21T20:00:01.3Z out 3\n'),
+    ]);
+    const s1 = new PassThrough();
+    const p1 = new LogPump(log, cursor).pump(s1);
+    s1.write(all.subarray(0, 5));
+    s1.write(all.subarray(5, 40));
+    s1.end(all.subarray(40, all.length - frame(1, '2026-11-21T20:00:01.3Z out 3\n').length));
+    await p1;
+    expect(readFileSync(log, 'utf8')).toBe('out 1\nerr 2\n');
+    // After a restart the engine replays from the cursor's second: earlier lines are skipped.
+    const pump2 = new LogPump(log, cursor);
+    expect(pump2.since()).toBe(Math.floor(Date.parse('2026-11-21T20:00:00Z') / 1000));
+    const s2 = new PassThrough();
+    const p2 = pump2.pump(s2);
+    s2.end(all);
+    await p2;
+    expect(readFileSync(log, 'utf8')).toBe('out 1\nerr 2\nout 3\n');
+  });
+});
