@@ -65,7 +65,7 @@ describe('process runtime (through the launcher)', () => {
     const pid = launcher.pid();
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    expect(await h.done).toMatchObject({ error: 'the process launcher exited unexpectedly' });
+    expect(await h.done).toMatchObject({ lost: 'the process launcher exited unexpectedly' });
     // A new launcher starts on demand.
     const next = await runtime.start(request('exit 0'), hooks);
     expect(await next.done).toEqual({ exitCode: 0 });

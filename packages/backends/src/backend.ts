@@ -9,6 +9,8 @@ export interface NodeInfo {
   /** Unready nodes get no new runs. */
   ready: boolean;
   backend: string;
+  /** Runtimes this node executes. */
+  runtimes: readonly string[];
 }
 
 export interface Backend {

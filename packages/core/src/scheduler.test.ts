@@ -11,13 +11,14 @@ function node(name: string, cpus: number, opts: Partial<NodeState> & { gpus?: nu
     used: opts.used ?? { cpus: 0, memory: 0 },
     freeGpus: opts.freeGpus ?? Array.from({ length: gpus }, (_, i) => i),
     ready: opts.ready ?? true,
+    runtimes: opts.runtimes ?? ['process'],
   };
 }
 
 let seq = 0;
 function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: number; memory?: number; gpus?: number } = {}): Candidate {
   return {
-    id, queue: opts.queue ?? 'default', priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
+    id, runtime: opts.runtime ?? 'process', queue: opts.queue ?? 'default', priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
     resources: { cpus: opts.cpus ?? 1, memory: opts.memory ?? 0, gpus: opts.gpus ?? 0 },
     ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
   };
@@ -88,6 +89,16 @@ describe('schedule', () => {
     // The first two land on different nodes.
     expect(new Set(r.placements.slice(0, 2).map((p) => p.node)).size).toBe(2);
     expect(r.placements.some((p) => p.node === 'down')).toBe(false);
+  });
+
+  it('places a run only on a node that offers its runtime', () => {
+    const r = schedule({
+      candidates: [run('c', { runtime: 'docker' }), run('p', {})],
+      nodes: [node('proc', 8, { runtimes: ['process'] }), node('engine', 2, { runtimes: ['docker'] })], queues: noQueues, now: 0,
+    });
+    expect(r.placements).toEqual([{ runId: 'c', node: 'engine', gpus: [] }, { runId: 'p', node: 'proc', gpus: [] }]);
+    const none = schedule({ candidates: [run('x', { runtime: 'docker' })], nodes: [node('proc', 8)], queues: noQueues, now: 0 });
+    expect(none.unschedulable).toEqual([{ runId: 'x', reason: "no node runs 'docker'" }]);
   });
 
   it('waits for a retry delay to pass', () => {

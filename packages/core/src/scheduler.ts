@@ -16,10 +16,14 @@ export interface NodeState {
   freeGpus: number[];
   /** A node that is not ready takes no new runs. */
   ready: boolean;
+  /** Runtimes the node can execute (`process`, `docker`). */
+  runtimes: readonly string[];
 }
 
 export interface Candidate {
   id: string;
+  /** The runtime the run needs; only nodes offering it are considered. */
+  runtime: string;
   queue: string;
   priority: number;
   seq: number;
@@ -72,6 +76,7 @@ interface Free {
   reservedGpus: number;
   ready: boolean;
   total: NodeState['total'];
+  runtimes: readonly string[];
 }
 
 const EPS = 1e-9;
@@ -93,6 +98,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     reservedGpus: 0,
     ready: n.ready,
     total: n.total,
+    runtimes: n.runtimes,
   }));
   const active = new Map<string, number>();
   for (const [q, s] of input.queues) active.set(q, s.active);
@@ -107,13 +113,19 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     const inQueue = active.get(c.queue) ?? 0;
     if (limit !== undefined && inQueue >= limit) continue;
     const r = c.resources;
-    if (!free.some((f) => fitsTotal(f.total, r))) {
-      unschedulable.push({ runId: c.id, reason: `asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})` });
+    const able = free.filter((f) => f.runtimes.includes(c.runtime));
+    if (!able.some((f) => fitsTotal(f.total, r))) {
+      unschedulable.push({
+        runId: c.id,
+        reason: able.length
+          ? `asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`
+          : `no node runs '${c.runtime}'`,
+      });
       continue;
     }
     // Spread: among nodes that fit, take the one with the most free CPU.
     let best: Free | undefined;
-    for (const f of free) if (fits(f, r) && (!best || f.cpus > best.cpus)) best = f;
+    for (const f of able) if (fits(f, r) && (!best || f.cpus > best.cpus)) best = f;
     if (best) {
       best.cpus -= r.cpus;
       best.memory -= r.memory;
@@ -124,7 +136,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     }
     // Reserve on the ready node that fits it in total and has the most free CPU now.
     let target: Free | undefined;
-    for (const f of free) if (f.ready && fitsTotal(f.total, r) && (!target || f.cpus > target.cpus)) target = f;
+    for (const f of able) if (f.ready && fitsTotal(f.total, r) && (!target || f.cpus > target.cpus)) target = f;
     if (target) {
       target.cpus -= r.cpus;
       target.memory -= r.memory;

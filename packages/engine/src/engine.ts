@@ -219,13 +219,15 @@ export class Engine {
   /** Whether some node has room for the run now. */
   private mightStart(run: RunRecord): boolean {
     const r = run.resolved.resources;
+    const runtime = run.resolved.runtime;
     return this.nodeStates().states.some((n) =>
-      n.ready && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
+      n.ready && n.runtimes.includes(runtime) && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
   }
 
   private fitsSomeNode(run: RunRecord): boolean {
     const r = run.resolved.resources;
-    return this.o.backends.some((b) => b.nodes().some((n) => n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
+    return this.o.backends.some((b) => b.nodes().some((n) =>
+      n.runtimes.includes(run.resolved.runtime) && n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
   }
 
   private requestPass(): void {
@@ -251,7 +253,9 @@ export class Engine {
           used.memory += a.resources.memory;
           for (const g of a.gpus) busy.add(g);
         }
-        states.push({ name: n.name, total: n.total, used, freeGpus: n.gpuIndices.filter((g) => !busy.has(g)), ready: n.ready });
+        states.push({
+          name: n.name, total: n.total, used, freeGpus: n.gpuIndices.filter((g) => !busy.has(g)), ready: n.ready, runtimes: n.runtimes,
+        });
       }
     }
     return { states, owner };
@@ -390,6 +394,7 @@ export class Engine {
 
   private outcome(a: Active, info: ExitInfo): { outcome: AttemptOutcome; reason: string } {
     if (a.stopReason) return a.stopReason;
+    if (info.lost) return { outcome: 'lost', reason: info.lost };
     if (info.error) return { outcome: 'failed', reason: info.error };
     if (info.exitCode === 0) return { outcome: 'succeeded', reason: 'exit code 0' };
     if (info.exitCode !== undefined) return { outcome: 'failed', reason: `exit code ${info.exitCode}` };

@@ -41,7 +41,7 @@ export class RunQueue {
     this.remove(run.id);
     this.runs.set(run.id, run);
     const c: Candidate = {
-      id: run.id, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
+      id: run.id, runtime: run.resolved.runtime, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
     };
     this.order.splice(this.indexOf(c), 0, c);

@@ -36,6 +36,8 @@ export interface ExitInfo {
   error?: string;
   /** A failure that no retry can fix (missing executable, bad workdir). */
   nonRetriable?: boolean;
+  /** The attempt could no longer be followed (its engine or supervisor went away): it ends `lost`. */
+  lost?: string;
 }
 
 /** A started attempt: poll it through `done`, stop it, find it again by `externalId`. */

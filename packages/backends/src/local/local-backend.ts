@@ -18,6 +18,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     gpuIndices: options.capacity.gpuIndices,
     ready: true,
     backend: 'local',
+    runtimes: [...byName.keys()],
   };
   const runtimeFor = (name: string): Runtime => {
     const r = byName.get(name);

@@ -47,8 +47,8 @@ function follow(req: LaunchRequest, container: Docker.Container): RunHandle {
       info = state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
     } catch (e) {
       if (detached) return never;
-      if (statusOf(e) === 404) return { error: 'the container disappeared from the engine' };
-      return { error: `lost contact with the Docker engine: ${message(e)}` };
+      if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };
+      return { lost: `lost contact with the Docker engine: ${message(e)}` };
     }
     await container.remove({ force: true, v: true }).catch(() => undefined);
     return info;

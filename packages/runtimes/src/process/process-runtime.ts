@@ -77,7 +77,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         exited = true;
         killGroup(pid, 'SIGKILL'); // reap stragglers left in the group
         const info: ExitInfo = r.lost
-          ? { error: r.lost }
+          ? { lost: r.lost }
           : r.code !== null ? { exitCode: r.code } : { signal: r.signal ?? 'SIGKILL' };
         try {
           await collectOutputs(workdir, spec.outputs, paths.outputs);
