@@ -1,8 +1,10 @@
 /** Reading a job spec from a file, applying `--set path=value`, and resolving a relative workdir. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RegattaError, parseSpecText } from '@regatta/core';
+import type { RegattaClient } from '@regatta/sdk';
+import { create as createTar } from 'tar';
 
 /** `params.lr=0.01` → sets spec.params.lr to the number 0.01 (values are read as YAML scalars). */
 export function applySet(spec: Record<string, unknown>, assignment: string): void {
@@ -31,7 +33,7 @@ export function applySet(spec: Record<string, unknown>, assignment: string): voi
   obj[path[path.length - 1] as string] = value;
 }
 
-export function loadSpec(file: string | undefined, sets: readonly string[], inlineCommand: readonly string[]): Record<string, unknown> {
+export function loadSpec(file: string | undefined, sets: readonly string[], inlineCommand: readonly string[]): { spec: Record<string, unknown>; baseDir: string } {
   let spec: Record<string, unknown> = {};
   let baseDir = process.cwd();
   if (file) {
@@ -50,5 +52,24 @@ export function loadSpec(file: string | undefined, sets: readonly string[], inli
   if (typeof spec.workdir === 'string' && !isAbsolute(spec.workdir) && spec.runtime !== 'docker') {
     spec.workdir = resolve(baseDir, spec.workdir);
   }
-  return spec;
+  return { spec, baseDir };
+}
+
+/**
+ * A docker run's `build.context` naming a local directory (relative to the spec file) is packed and
+ * uploaded, and replaced by the upload's reference; anything else is left for the server to judge.
+ */
+export async function uploadBuildContext(spec: Record<string, unknown>, baseDir: string, api: RegattaClient): Promise<void> {
+  const build = spec.build;
+  if (typeof build !== 'object' || build === null || Array.isArray(build)) return;
+  const b = build as Record<string, unknown>;
+  if (typeof b.context !== 'string' || b.context.startsWith('upload:')) return;
+  const dir = resolve(baseDir, b.context);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    if (isAbsolute(b.context)) return; // a path on the server
+    throw new RegattaError('invalid_spec', `build.context: ${dir} is not a directory`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of createTar({ cwd: dir, gzip: true, portable: true }, ['.'])) chunks.push(c as Buffer);
+  b.context = (await api.upload(Buffer.concat(chunks))).ref;
 }

@@ -53,6 +53,14 @@ export const jobSpecSchema = z
       .describe('A string run by `sh -c`, or an argv array run directly'),
     runtime: z.enum(['process', 'docker']).optional().describe('How the run executes: `process` (default) or `docker`'),
     image: z.string().min(1).max(512).optional().describe('Container image for runtime: docker (name:tag or id)'),
+    build: z
+      .strictObject({
+        context: z.string().min(1).describe('Build context: a directory (the CLI uploads it), an absolute path on the server, or upload:<id>'),
+        dockerfile: z.string().min(1).optional().describe('Dockerfile path inside the context (default Dockerfile)'),
+        args: z.record(z.string(), z.string()).optional().describe('Build arguments'),
+      })
+      .optional()
+      .describe('Build the image of a docker run from a Dockerfile; unchanged contexts are not rebuilt'),
     workdir: z.string().min(1).optional().describe('Absolute working directory on the node (default: a fresh per-attempt directory)'),
     env: z.record(z.string().regex(ENV_KEY_RE, 'not a valid environment variable name'), scalar).optional(),
     params: z
@@ -94,6 +102,7 @@ export interface ResolvedSpec {
   command: string | string[];
   runtime: 'process' | 'docker';
   image?: string;
+  build?: { context: string; dockerfile: string; args: Record<string, string> };
   workdir?: string;
   env: Record<string, string>;
   params: Record<string, unknown>;
@@ -211,6 +220,9 @@ export function zodIssues(error: z.ZodError, root?: z.ZodType, prefix = ''): Fie
   return out;
 }
 
+/** An uploaded directory, named by its content hash. */
+export const UPLOAD_REF = /^upload:[0-9a-f]{64}$/;
+
 const PARAM_REF = /\$\{params\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 function paramText(v: unknown): string {
@@ -251,8 +263,19 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   for (const [k, v] of Object.entries(params)) env[paramEnvName(k)] = paramText(v);
   for (const [k, v] of Object.entries(s.env ?? {})) env[k] = substitute(String(v), params, `env.${k}`, issues);
   const runtime = s.runtime ?? 'process';
-  if (runtime === 'docker' && s.image === undefined) issues.push({ path: 'image', message: 'is required for runtime: docker' });
-  if (runtime !== 'docker' && s.image !== undefined) issues.push({ path: 'image', message: "only applies to runtime: docker" });
+  if (runtime === 'docker' && (s.image === undefined) === (s.build === undefined)) {
+    issues.push({ path: 'image', message: 'runtime: docker needs exactly one of image or build' });
+  }
+  for (const f of ['image', 'build'] as const) {
+    if (runtime !== 'docker' && s[f] !== undefined) issues.push({ path: f, message: 'only applies to runtime: docker' });
+  }
+  if (s.build && !s.build.context.startsWith('/') && !UPLOAD_REF.test(s.build.context)) {
+    issues.push({ path: 'build.context', message: 'must be an absolute path on the server or upload:<id> (the CLI uploads a local directory for you)' });
+  }
+  const dockerfile = s.build?.dockerfile;
+  if (dockerfile !== undefined && (dockerfile.startsWith('/') || dockerfile.split('/').includes('..'))) {
+    issues.push({ path: 'build.dockerfile', message: 'must be a path inside the build context' });
+  }
   if (runtime !== 'docker' && s.resources?.shm_size !== undefined) issues.push({ path: 'resources.shm_size', message: 'only applies to runtime: docker' });
   if (s.workdir !== undefined && !s.workdir.startsWith('/')) {
     issues.push({ path: 'workdir', message: 'must be an absolute path on the node (the CLI resolves relative paths for you)' });
@@ -277,6 +300,7 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
     command,
     runtime,
     ...(s.image !== undefined ? { image: s.image } : {}),
+    ...(s.build ? { build: { context: s.build.context, dockerfile: s.build.dockerfile ?? 'Dockerfile', args: s.build.args ?? {} } } : {}),
     ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
     env,
     params,

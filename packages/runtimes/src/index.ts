@@ -4,3 +4,4 @@ export { createLauncher, SpawnError, type Launcher, type SpawnedProcess } from '
 export { collectOutputs, listArtifacts } from './outputs.js';
 export { createDockerRuntime, type DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { connectDocker } from './docker/connect.js';
+export { hashDirectory } from './docker/build-context.js';

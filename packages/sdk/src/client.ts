@@ -109,10 +109,10 @@ export class RegattaClient {
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let payload: string | undefined;
+    let payload: string | Uint8Array | undefined;
     if (body !== undefined) {
       headers['content-type'] = contentType;
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
     }
     let res: Response;
     try {
@@ -148,6 +148,11 @@ export class RegattaClient {
       return this.request('POST', '/api/v1/runs', spec, 'application/yaml').then((r) => r.json() as Promise<{ id: string; status: RunStatus; name: string }>);
     }
     return this.json('POST', '/api/v1/runs', spec);
+  }
+
+  /** Uploads a directory packed as tar.gz; use the answer's `ref` as `build.context`. */
+  upload(archive: Uint8Array): Promise<{ id: string; ref: string; files: number; bytes: number }> {
+    return this.request('POST', '/api/v1/uploads', archive, 'application/gzip').then((r) => r.json() as Promise<{ id: string; ref: string; files: number; bytes: number }>);
   }
 
   listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null }> {

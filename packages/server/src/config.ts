@@ -16,6 +16,7 @@ export const serverConfigSchema = z.strictObject({
   publicUrl: z.string().url().optional().describe('URL jobs use to reach the API (default http://HOST:PORT)'),
   stopGrace: z.union([z.string(), z.number()]).optional().describe('Time between SIGTERM and SIGKILL on cancel/timeout (default 10s)'),
   bodyLimit: z.union([z.string(), z.number()]).optional().describe('Largest request body accepted (default 1Mi)'),
+  uploadLimit: z.union([z.string(), z.number()]).optional().describe('Largest uploaded archive, unpacked (default 512Mi)'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
   node: z
     .strictObject({
@@ -47,6 +48,7 @@ export interface ServerConfig {
   adminToken?: string;
   stopGraceMs: number;
   bodyLimit: number;
+  uploadLimit: number;
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
   queues: Record<string, { concurrency?: number }>;
@@ -80,6 +82,8 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   if (stopGraceMs === undefined) invalid([{ path: 'stopGrace', message: 'expected a duration such as 10s' }], 'stopGrace');
   const bodyLimit = parseMemory(c.bodyLimit ?? '1Mi');
   if (bodyLimit === undefined) invalid([{ path: 'bodyLimit', message: 'expected a size such as 1Mi' }], 'bodyLimit');
+  const uploadLimit = parseMemory(c.uploadLimit ?? '512Mi');
+  if (uploadLimit === undefined) invalid([{ path: 'uploadLimit', message: 'expected a size such as 512Mi' }], 'uploadLimit');
   const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
   if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
   return {
@@ -90,6 +94,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     ...(env.REGATTA_TOKEN ? { adminToken: env.REGATTA_TOKEN } : {}),
     stopGraceMs,
     bodyLimit,
+    uploadLimit,
     logLevel: c.logLevel ?? 'info',
     node: {
       name: c.node?.name ?? hostname(),

@@ -22,6 +22,7 @@ import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
+import { ARCHIVE_TYPES, registerUploadRoutes } from './http/uploads-routes.js';
 import { validatorCompiler } from './http/validation.js';
 
 const PUBLIC_ROUTES = new Set(['/api/v1/health', '/api/openapi.json', '/api/v1/schema/job-spec']);
@@ -71,7 +72,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const launcher = createLauncher(baseEnv);
   const runtimes: Runtime[] = [createProcessRuntime({ launcher })];
   const docker = await reachDocker(config);
-  if (docker) runtimes.push(createDockerRuntime({ docker, ...(config.docker.network ? { network: config.docker.network } : {}) }));
+  const uploadsDir = join(config.dataDir, 'uploads');
+  mkdirSync(uploadsDir, { recursive: true });
+  const contextDir = (ref: string) => (ref.startsWith('upload:') ? join(uploadsDir, ref.slice('upload:'.length)) : ref);
+  if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, ...(config.docker.network ? { network: config.docker.network } : {}) }));
   const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes });
 
   const app = Fastify({
@@ -81,6 +85,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     routerOptions: { maxParamLength: 1000 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.addContentTypeParser(ARCHIVE_TYPES, { parseAs: 'buffer', bodyLimit: config.uploadLimit }, (_req, body, done) => done(null, body));
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseSpecText(String(body), 'request body'));
@@ -128,6 +133,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerLogRoutes(app, ctx);
   registerReportRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
+  registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { TERMINAL, type RegattaClient } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
-import { loadSpec } from '../spec-file.js';
+import { loadSpec, uploadBuildContext } from '../spec-file.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -24,7 +24,8 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
     .action(async (command: string[], o: { file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean }) => {
       if (!o.file && !command.length) throw new Error('give a spec file with -f, or a command after --');
       const api = clientFrom(globals());
-      const spec = loadSpec(o.file, o.set, command);
+      const { spec, baseDir } = loadSpec(o.file, o.set, command);
+      await uploadBuildContext(spec, baseDir, api);
       const { id, status } = await api.submit(spec);
       if (o.detach || (!o.follow && !o.wait)) {
         process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);

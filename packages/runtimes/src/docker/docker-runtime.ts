@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
+import { buildImage, buildTag } from './build-context.js';
 import { containerCreateBody } from './container-spec.js';
 import { LogPump } from './log-pump.js';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
+  /** Where a build context reference (`upload:<id>` or an absolute path) is on the server. */
+  contextDir(ref: string): string;
   /** Network for run containers (default: the engine's default bridge). */
   network?: string;
 }
@@ -76,23 +79,39 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
     name: 'docker',
 
     async start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle> {
-      const image = req.spec.image ?? '';
+      const failed = (info: ExitInfo): RunHandle => ({ externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() });
+      let image = req.spec.image ?? '';
+      await mkdir(req.paths.outputs, { recursive: true });
+      const build = req.spec.build;
+      if (build) {
+        hooks.onPhase('building');
+        const dir = options.contextDir(build.context);
+        let tag: string;
+        try {
+          tag = await buildTag(dir, build);
+        } catch (e) {
+          return failed({ error: `cannot read the build context ${build.context}: ${message(e)}`, nonRetriable: true });
+        }
+        const built = await buildImage(docker, dir, build, tag, req.paths.log);
+        if (built.error) return failed({ error: `image build failed: ${built.error}`, nonRetriable: true });
+        image = tag;
+      }
       try {
         await docker.getImage(image).inspect();
       } catch (e) {
-        const info: ExitInfo = statusOf(e) === 404
+        return failed(statusOf(e) === 404
           ? { error: `image '${image}' is not on the Docker engine of ${req.node}`, nonRetriable: true }
-          : { error: `the Docker engine of ${req.node} did not answer: ${message(e)}` };
-        return { externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() };
+          : { error: `the Docker engine of ${req.node} did not answer: ${message(e)}` });
       }
-      await mkdir(req.paths.outputs, { recursive: true });
       let container: Docker.Container;
       try {
-        container = await docker.createContainer(containerCreateBody(req, { outputsHostPath: req.paths.outputs, ...(options.network ? { network: options.network } : {}) }));
+        const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
+          outputsHostPath: req.paths.outputs, ...(options.network ? { network: options.network } : {}),
+        });
+        container = await docker.createContainer(body);
         await container.start();
       } catch (e) {
-        const info: ExitInfo = { error: `could not start the container: ${message(e)}` };
-        return { externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() };
+        return failed({ error: `could not start the container: ${message(e)}` });
       }
       hooks.onPhase('running');
       return follow(req, container);
