@@ -305,9 +305,9 @@ describe('bad input', () => {
   it('refuses runtime: docker where no Docker engine answers, and a docker run without an image', async () => {
     const none = await post(JSON.stringify({ command: 'true', runtime: 'docker', image: 'busybox' }));
     expect(none.status).toBe(400);
-    expect((await problem(none)).errors).toEqual([{ path: 'runtime', message: "no backend runs 'docker'" }]);
+    expect((await problem(none)).errors).toEqual([{ path: 'runtime', message: "no node runs 'docker'" }]);
     const noImage = await post(JSON.stringify({ command: 'true', runtime: 'docker' }));
-    expect((await problem(noImage)).errors).toEqual([{ path: 'image', message: 'is required for runtime: docker' }]);
+    expect((await problem(noImage)).errors).toEqual([{ path: 'image', message: 'runtime: docker needs exactly one of image or build' }]);
   });
 
   it('the SDK surfaces problems as ApiError with field issues', async () => {

@@ -72,7 +72,7 @@ describe('uploads', () => {
     writeFileSync(join(d, 'job.yaml'), 'runtime: docker\ncommand: "true"\nbuild:\n  context: .\n');
     // No Docker engine answers in this test server, so the run is refused, but only after the upload.
     const r = await runCli(['run', '-f', join(d, 'job.yaml')], { url: t.url });
-    expect(r.stderr).toMatch(/no backend runs 'docker'/);
+    expect(r.stderr).toMatch(/no node runs 'docker'/);
     expect(readdirSync(uploadsDir()).some((f) => !f.startsWith('.'))).toBe(true);
   });
 });

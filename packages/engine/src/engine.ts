@@ -92,10 +92,10 @@ export class Engine {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved } = compileSpec(input);
     const now = this.o.clock.now();
-    const supported = this.o.backends.some((b) => b.runtimes.includes(resolved.runtime));
+    const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
     if (!supported) {
       throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
-        issues: [{ path: 'runtime', message: `no backend runs '${resolved.runtime}'` }],
+        issues: [{ path: 'runtime', message: `no node runs '${resolved.runtime}'` }],
       });
     }
     const run = await this.o.store.createRun(

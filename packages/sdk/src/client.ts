@@ -222,6 +222,14 @@ export class RegattaClient {
     return this.json('GET', '/api/v1/nodes');
   }
 
+  addNode(node: { name: string; docker: string; tlsDir?: string; gpus?: number }): Promise<Omit<NodeView, 'used' | 'runs'>> {
+    return this.json('POST', '/api/v1/nodes', node);
+  }
+
+  async removeNode(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`);
+  }
+
   /** Polls until the run reaches a final status. */
   async waitForRun(id: string, opts: { intervalMs?: number; timeoutMs?: number } = {}): Promise<RunDetail> {
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;

@@ -35,6 +35,17 @@ export const serverConfigSchema = z.strictObject({
     })
     .optional()
     .describe('The Docker engine that runs `runtime: docker` on this machine'),
+  nodes: z
+    .array(z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, dot, dash or underscore'),
+      docker: z.string().min(1).describe('Engine URL: unix://, tcp:// or ssh://'),
+      tlsDir: z.string().optional(),
+      gpus: z.number().int().min(0).optional(),
+    }))
+    .optional()
+    .describe('Docker engines of other machines, besides those added with `regatta nodes add`'),
+  nodeLostAfter: z.union([z.string(), z.number()]).optional().describe('How long a node may not answer before its runs are lost (default 60s)'),
+  nodeHealthInterval: z.union([z.string(), z.number()]).optional().describe('How often nodes are checked (default 5s)'),
   queues: z.record(z.string(), z.strictObject({ concurrency: z.number().int().min(1).optional() })).optional()
     .describe('Queues created at start, with their concurrency limits'),
 });
@@ -53,6 +64,9 @@ export interface ServerConfig {
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
   queues: Record<string, { concurrency?: number }>;
   docker: { host: string; tlsDir?: string; network?: string };
+  nodes: { name: string; url: string; tlsDir?: string; gpus?: number }[];
+  nodeLostAfterMs: number;
+  nodeHealthIntervalMs: number;
 }
 
 function invalid(issues: { path: string; message: string }[], source: string): never {
@@ -84,6 +98,10 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   if (bodyLimit === undefined) invalid([{ path: 'bodyLimit', message: 'expected a size such as 1Mi' }], 'bodyLimit');
   const uploadLimit = parseMemory(c.uploadLimit ?? '512Mi');
   if (uploadLimit === undefined) invalid([{ path: 'uploadLimit', message: 'expected a size such as 512Mi' }], 'uploadLimit');
+  const nodeLostAfterMs = parseDuration(c.nodeLostAfter ?? '60s');
+  if (nodeLostAfterMs === undefined) invalid([{ path: 'nodeLostAfter', message: 'expected a duration such as 60s' }], 'nodeLostAfter');
+  const nodeHealthIntervalMs = parseDuration(c.nodeHealthInterval ?? '5s');
+  if (!nodeHealthIntervalMs) invalid([{ path: 'nodeHealthInterval', message: 'expected a duration such as 5s' }], 'nodeHealthInterval');
   const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
   if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
   return {
@@ -103,6 +121,9 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
       ...(c.node?.gpus !== undefined ? { gpus: c.node.gpus } : {}),
     },
     queues: c.queues ?? {},
+    nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) })),
+    nodeLostAfterMs,
+    nodeHealthIntervalMs,
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

@@ -9,9 +9,8 @@ import Fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
-import { createLocalBackend, detectCapacity } from '@regatta/backends';
 import { createEngine, type Engine } from '@regatta/engine';
-import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, type Runtime } from '@regatta/runtimes';
+import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
 import { createAuthenticator, ensureAdminToken } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -47,36 +46,12 @@ function loadSecret(dataDir: string): Buffer {
   }
 }
 
-/** The local Docker engine when it answers; `runtime: docker` is offered only then. */
-async function reachDocker(config: ServerConfig): Promise<ReturnType<typeof connectDocker> | undefined> {
-  try {
-    const docker = connectDocker({ url: config.docker.host, ...(config.docker.tlsDir ? { tlsDir: config.docker.tlsDir } : {}) });
-    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]);
-    return docker;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startServer(config: ServerConfig, deps: { env: Record<string, string | undefined>; clock?: Clock }): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
   const runsDir = join(config.dataDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const secret = loadSecret(config.dataDir);
   const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
-
-  // Jobs inherit the server's environment, minus the admin credentials.
-  const baseEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(deps.env)) if (v !== undefined && k !== 'REGATTA_TOKEN') baseEnv[k] = v;
-  const capacity = await detectCapacity(config.node);
-  const launcher = createLauncher(baseEnv);
-  const runtimes: Runtime[] = [createProcessRuntime({ launcher })];
-  const docker = await reachDocker(config);
-  const uploadsDir = join(config.dataDir, 'uploads');
-  mkdirSync(uploadsDir, { recursive: true });
-  const contextDir = (ref: string) => (ref.startsWith('upload:') ? join(uploadsDir, ref.slice('upload:'.length)) : ref);
-  if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, ...(config.docker.network ? { network: config.docker.network } : {}) }));
-  const backend = createLocalBackend({ nodeName: config.node.name, capacity, runtimes });
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -94,11 +69,12 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     }
   });
 
+  const { local, pool, uploadsDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
-    store, backends: [backend], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs,
+    store, backends: [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs,
   });
-  const ctx: RouteContext = { engine, store, runsDir };
+  const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
 
   await app.register(swagger, {
     openapi: {
@@ -159,8 +135,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
         await engine.shutdown();
         await app.close();
         await store.close();
-        await backend.close();
-        launcher.close();
+        await closeBackends();
       })();
       return closing;
     },

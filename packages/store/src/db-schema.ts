@@ -83,7 +83,17 @@ export interface TokensTable {
   created_at: number;
 }
 
+export interface NodesTable {
+  name: string;
+  kind: string;
+  url: string;
+  tls_dir: string | null;
+  gpus: number;
+  created_at: number;
+}
+
 export interface Database {
+  nodes: NodesTable;
   runs: RunsTable;
   run_labels: RunLabelsTable;
   attempts: AttemptsTable;

@@ -328,6 +328,22 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return num(r.n);
     },
 
+    async listNodes() {
+      const rows = await db.selectFrom('nodes').selectAll().orderBy('name').execute();
+      return rows.map((n) => ({
+        name: n.name, kind: 'docker' as const, url: n.url, ...(n.tls_dir ? { tlsDir: n.tls_dir } : {}), gpus: n.gpus, createdAt: num(n.created_at),
+      }));
+    },
+
+    async addNode(n) {
+      await db.insertInto('nodes').values({ name: n.name, kind: n.kind, url: n.url, tls_dir: n.tlsDir ?? null, gpus: n.gpus, created_at: n.createdAt }).execute();
+    },
+
+    async removeNode(name) {
+      const r = await db.deleteFrom('nodes').where('name', '=', name).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+
     async close() {
       await db.destroy();
     },

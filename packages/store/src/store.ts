@@ -36,6 +36,16 @@ export interface TokenRecord {
   createdAt: number;
 }
 
+/** A machine registered by an admin (a Docker engine now). */
+export interface NodeRecord {
+  name: string;
+  kind: 'docker';
+  url: string;
+  tlsDir?: string;
+  gpus: number;
+  createdAt: number;
+}
+
 export interface Store {
   createRun(run: Omit<RunRecord, 'seq'>, event: NewEvent): Promise<RunRecord>;
   /** Patches the run, and in the same transaction records the event and upserts the attempt. */
@@ -62,6 +72,10 @@ export interface Store {
   createToken(token: TokenRecord, hash: string): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
   countTokens(): Promise<number>;
+
+  listNodes(): Promise<NodeRecord[]>;
+  addNode(node: NodeRecord): Promise<void>;
+  removeNode(name: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

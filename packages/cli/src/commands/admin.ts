@@ -28,12 +28,28 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
       process.stdout.write(`${q.name}: concurrency ${q.concurrency ?? 'unlimited'}\n`);
     });
 
-  program.command('nodes').description('Nodes with their capacity and usage').action(async () => {
+  const nodes = program.command('nodes').description('Nodes with their capacity and usage; add or remove Docker engines');
+  nodes.command('ls', { isDefault: true }).description('List nodes').action(async () => {
     const { items } = await clientFrom(globals()).nodes();
     process.stdout.write(table(items.map((n) => [
       n.name, n.backend, n.ready ? 'ready' : 'down', `${n.used.cpus}/${n.capacity.cpus}`,
       `${formatBytes(n.used.memory)}/${formatBytes(n.capacity.memory)}`, `${n.used.gpus.length}/${n.capacity.gpus}`, String(n.runs.length),
     ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS']) + '\n');
+  });
+  nodes
+    .command('add')
+    .description('Register a Docker engine (unix://, tcp:// with --tls-dir, or ssh://) as a node')
+    .argument('<name>')
+    .requiredOption('--docker <url>', 'engine URL')
+    .option('--tls-dir <dir>', 'directory with ca.pem, cert.pem, key.pem (on the server)')
+    .option('--gpus <n>', 'GPUs of that machine', (v) => Number(v))
+    .action(async (name: string, o: { docker: string; tlsDir?: string; gpus?: number }) => {
+      const n = await clientFrom(globals()).addNode({ name, docker: o.docker, ...(o.tlsDir ? { tlsDir: o.tlsDir } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}) });
+      process.stdout.write(`${n.name}: ${n.capacity.cpus} CPUs, ${formatBytes(n.capacity.memory)}, ${n.capacity.gpus} GPUs\n`);
+    });
+  nodes.command('rm').description('Remove a registered node').argument('<name>').action(async (name: string) => {
+    await clientFrom(globals()).removeNode(name);
+    process.stdout.write(`${name} removed\n`);
   });
 
   // Inside a job: report with the run's own token (REGATTA_RUN_ID / REGATTA_RUN_TOKEN).

@@ -1,11 +1,19 @@
 /** Health, queues, nodes and the published schemas. */
 import { z } from 'zod';
-import { jobSpecJsonSchema } from '@regatta/core';
+import { ConflictError, NotFoundError, RegattaError, jobSpecJsonSchema } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
 
 const queueParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a valid queue name') });
 const queueBody = z.strictObject({
   concurrency: z.number().int().min(1).nullable().describe('Most runs of this queue active at once; null for no limit'),
+});
+
+const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use 1-63 letters, digits, dot, dash or underscore');
+const nodeBody = z.strictObject({
+  name: nodeName,
+  docker: z.string().regex(/^(unix|tcp|ssh|https?):\/\//, 'a Docker engine URL: unix://, tcp:// or ssh://').describe('Engine URL'),
+  tlsDir: z.string().min(1).optional().describe('Directory with ca.pem, cert.pem, key.pem on the server (tcp:// with TLS)'),
+  gpus: z.number().int().min(0).max(64).optional().describe('GPUs of that machine (indices 0..N-1)'),
 });
 
 export function registerAdminRoutes(app: App, ctx: RouteContext, version: string): void {
@@ -23,6 +31,31 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     await ctx.engine.setQueue(req.params.name, req.body.concurrency ?? undefined);
     const s = ctx.engine.queueStats().get(req.params.name);
     return { name: req.params.name, concurrency: s?.concurrency ?? null, queued: s?.queued ?? 0, active: s?.active ?? 0 };
+  });
+
+  app.post('/api/v1/nodes', { schema: { body: nodeBody, summary: 'Register a Docker engine as a node', tags: ['admin'] } }, async (req, reply) => {
+    requireAdmin(req);
+    const b = req.body;
+    if (b.name === ctx.localNode || ctx.engine.nodes().some((n) => n.name === b.name)) throw new ConflictError(`node '${b.name}' already exists`);
+    const config = { name: b.name, url: b.docker, ...(b.tlsDir ? { tlsDir: b.tlsDir } : {}), ...(b.gpus !== undefined ? { gpus: b.gpus } : {}) };
+    let info;
+    try {
+      info = await ctx.pool.addNode(config, { mustAnswer: true });
+    } catch (e) {
+      throw new RegattaError('invalid_request', (e as Error).message, { issues: [{ path: 'docker', message: 'the engine does not answer' }] });
+    }
+    await ctx.store.addNode({ name: b.name, kind: 'docker', url: b.docker, ...(b.tlsDir ? { tlsDir: b.tlsDir } : {}), gpus: b.gpus ?? 0, createdAt: Date.now() });
+    return reply.code(201).send({ name: info.name, backend: info.backend, ready: info.ready, capacity: { ...info.total, gpuIndices: info.gpuIndices } });
+  });
+
+  app.delete('/api/v1/nodes/:name', { schema: { params: z.strictObject({ name: nodeName }), summary: 'Remove a registered node', tags: ['admin'] } }, async (req, reply) => {
+    requireAdmin(req);
+    const node = ctx.engine.nodes().find((n) => n.name === req.params.name);
+    if (!node || node.backend !== 'docker-pool') throw new NotFoundError('registered node', req.params.name);
+    if (node.runs.length) throw new ConflictError(`node '${node.name}' has ${node.runs.length} active run(s); cancel them or wait`);
+    ctx.pool.removeNode(node.name);
+    await ctx.store.removeNode(node.name);
+    return reply.code(204).send();
   });
 
   app.get('/api/v1/nodes', { schema: { summary: 'Nodes with capacity, usage and the runs holding it', tags: ['admin'] } }, (req) => {

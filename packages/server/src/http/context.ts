@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, RawServerDefault, FastifyBaseLogg
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, type RunRecord } from '@regatta/core';
+import type { DockerPool } from '@regatta/backends';
 import type { Engine } from '@regatta/engine';
 import type { Store } from '@regatta/store';
 import type { Principal } from '../auth.js';
@@ -12,6 +13,8 @@ export interface RouteContext {
   engine: Engine;
   store: Store;
   runsDir: string;
+  pool: DockerPool;
+  localNode: string;
 }
 
 declare module 'fastify' {

@@ -1,0 +1,176 @@
+/**
+ * A pool of Docker engines (lab machines, GPU boxes, cloud VMs), each a node that runs
+ * `runtime: docker`. CPUs and memory come from the engine; GPUs from what the admin declares.
+ * A node that stops answering takes no new runs; after `lostAfterMs` its running attempts end
+ * `lost` (and retry per their policy); when it answers again it rejoins and stray containers of
+ * attempts that were given up are removed.
+ */
+import type { Clock, Logger } from '@regatta/core';
+import { connectDocker, createDockerRuntime, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
+import type { Backend, NodeInfo } from '../backend.js';
+
+export interface DockerNodeConfig {
+  name: string;
+  /** unix://, tcp:// or ssh:// */
+  url: string;
+  tlsDir?: string;
+  gpus?: number;
+}
+
+export interface DockerPoolOptions {
+  clock: Clock;
+  logger: Logger;
+  contextDir(ref: string): string;
+  network?: string;
+  lostAfterMs: number;
+  healthIntervalMs: number;
+}
+
+interface PoolNode {
+  config: DockerNodeConfig;
+  info: NodeInfo;
+  runtime: Runtime;
+  ping(): Promise<unknown>;
+  /** Reads CPUs and memory from the engine. */
+  refresh(): Promise<void>;
+  listRegattaContainers(): Promise<string[]>;
+  removeContainer(id: string): Promise<void>;
+  downSince?: number;
+  /** Attempts followed on this node, by container id, with the way to end them as lost. */
+  live: Map<string, (info: ExitInfo) => void>;
+}
+
+const LABEL_RUN = 'dev.regatta.run';
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+}
+
+export interface DockerPool extends Backend {
+  /**
+   * Adds an engine. With `mustAnswer` it is refused when the engine does not answer; without, it
+   * joins as not ready and is used once it answers (nodes registered before a restart).
+   */
+  addNode(config: DockerNodeConfig, opts?: { mustAnswer?: boolean }): Promise<NodeInfo>;
+  removeNode(name: string): boolean;
+}
+
+export function createDockerPool(o: DockerPoolOptions): DockerPool {
+  const nodes = new Map<string, PoolNode>();
+  let stopped = false;
+  let timer: { cancel(): void } | undefined;
+
+  const nodeOf = (name: string): PoolNode => {
+    const n = nodes.get(name);
+    if (!n) throw new Error(`node '${name}' is not in the Docker pool`);
+    return n;
+  };
+
+  /** The handle, with `done` also settling (as lost) when the node is given up. */
+  const track = (node: PoolNode, h: RunHandle): RunHandle => {
+    if (!h.externalId) return h;
+    let giveUp: (info: ExitInfo) => void = () => {};
+    const lost = new Promise<ExitInfo>((resolve) => { giveUp = resolve; });
+    node.live.set(h.externalId, giveUp);
+    const done = Promise.race([h.done, lost]).finally(() => node.live.delete(h.externalId));
+    return { ...h, done };
+  };
+
+  const check = async (node: PoolNode): Promise<void> => {
+    try {
+      await withTimeout(node.ping(), 3000);
+      if (!node.info.ready) {
+        o.logger.info({ node: node.info.name }, 'Docker node answers again');
+        await withTimeout(node.refresh(), 10_000);
+        // Containers of attempts given up while the node was away must not run on.
+        for (const id of await node.listRegattaContainers()) {
+          if (!node.live.has(id)) await node.removeContainer(id).catch(() => undefined);
+        }
+      }
+      node.info.ready = true;
+      node.downSince = undefined;
+    } catch (e) {
+      const now = o.clock.now();
+      if (node.info.ready) o.logger.warn({ node: node.info.name, err: e }, 'Docker node does not answer');
+      node.info.ready = false;
+      node.downSince ??= now;
+      if (now - node.downSince >= o.lostAfterMs && node.live.size) {
+        const reason = `node ${node.info.name} stopped answering for ${Math.round((now - node.downSince) / 1000)}s`;
+        for (const giveUp of node.live.values()) giveUp({ lost: reason });
+        node.live.clear();
+      }
+    }
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    void Promise.all([...nodes.values()].map(check)).finally(() => {
+      if (!stopped) timer = o.clock.setTimeout(loop, o.healthIntervalMs);
+    });
+  };
+  timer = o.clock.setTimeout(loop, o.healthIntervalMs);
+
+  return {
+    name: 'docker-pool',
+    runtimes: ['docker'],
+    nodes: () => [...nodes.values()].map((n) => n.info),
+
+    async addNode(config, opts = {}) {
+      if (nodes.has(config.name)) throw new Error(`node '${config.name}' already exists`);
+      const docker = connectDocker({ url: config.url, ...(config.tlsDir ? { tlsDir: config.tlsDir } : {}) });
+      const gpus = config.gpus ?? 0;
+      const node: PoolNode = {
+        config,
+        info: {
+          name: config.name,
+          total: { cpus: 0, memory: 0, gpus },
+          gpuIndices: Array.from({ length: gpus }, (_, i) => i),
+          ready: false,
+          backend: 'docker-pool',
+          runtimes: ['docker'],
+        },
+        runtime: createDockerRuntime({ docker, contextDir: o.contextDir, ...(o.network ? { network: o.network } : {}) }),
+        ping: () => docker.ping(),
+        async refresh() {
+          const info = await docker.info() as { NCPU?: number; MemTotal?: number };
+          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus };
+        },
+        listRegattaContainers: async () =>
+          (await docker.listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
+        removeContainer: async (id) => { await docker.getContainer(id).remove({ force: true, v: true }); },
+        live: new Map(),
+      };
+      try {
+        await withTimeout(node.refresh(), 10_000);
+        node.info.ready = true;
+      } catch (e) {
+        if (opts.mustAnswer) throw new Error(`the Docker engine at ${config.url} does not answer: ${(e as Error).message}`);
+        node.downSince = o.clock.now();
+      }
+      nodes.set(config.name, node);
+      return node.info;
+    },
+
+    removeNode(name) {
+      return nodes.delete(name);
+    },
+
+    async launch(req, hooks) {
+      const node = nodeOf(req.node);
+      return track(node, await node.runtime.start(req, hooks));
+    },
+
+    async recover(req, externalId) {
+      const node = nodes.get(req.node);
+      if (!node) return undefined;
+      const h = await node.runtime.recover(req, externalId);
+      return h && track(node, h);
+    },
+
+    close() {
+      stopped = true;
+      timer?.cancel();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/** Where runs go, built from the configuration: this machine, and a pool of Docker engines. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock, Logger } from '@regatta/core';
+import { createDockerPool, createLocalBackend, detectCapacity, type Backend, type DockerPool } from '@regatta/backends';
+import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, type Launcher, type Runtime } from '@regatta/runtimes';
+import type { Store } from '@regatta/store';
+import type { ServerConfig } from './config.js';
+
+export interface ComposedBackends {
+  local: Backend;
+  pool: DockerPool;
+  launcher: Launcher;
+  uploadsDir: string;
+  close(): Promise<void>;
+}
+
+/** The local Docker engine when it answers; `runtime: docker` runs on this machine only then. */
+async function reachDocker(config: ServerConfig): Promise<ReturnType<typeof connectDocker> | undefined> {
+  try {
+    const docker = connectDocker({ url: config.docker.host, ...(config.docker.tlsDir ? { tlsDir: config.docker.tlsDir } : {}) });
+    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]);
+    return docker;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function composeBackends(config: ServerConfig, deps: { store: Store; clock: Clock; logger: Logger; env: Record<string, string | undefined> }): Promise<ComposedBackends> {
+  // Jobs inherit the server's environment, minus the admin credentials.
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(deps.env)) if (v !== undefined && k !== 'REGATTA_TOKEN') baseEnv[k] = v;
+  const uploadsDir = join(config.dataDir, 'uploads');
+  mkdirSync(uploadsDir, { recursive: true });
+  const contextDir = (ref: string) => (ref.startsWith('upload:') ? join(uploadsDir, ref.slice('upload:'.length)) : ref);
+  const network = config.docker.network ? { network: config.docker.network } : {};
+
+  const launcher = createLauncher(baseEnv);
+  const runtimes: Runtime[] = [createProcessRuntime({ launcher })];
+  const docker = await reachDocker(config);
+  if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, ...network }));
+  const local = createLocalBackend({ nodeName: config.node.name, capacity: await detectCapacity(config.node), runtimes });
+
+  const pool = createDockerPool({
+    clock: deps.clock, logger: deps.logger, contextDir, lostAfterMs: config.nodeLostAfterMs, healthIntervalMs: config.nodeHealthIntervalMs, ...network,
+  });
+  // Registered engines join before recovery, so that runs on them are re-attached.
+  for (const n of [...config.nodes, ...(await deps.store.listNodes())]) {
+    await pool.addNode({ name: n.name, url: n.url, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) });
+  }
+  return {
+    local, pool, launcher, uploadsDir,
+    async close() {
+      await local.close();
+      await pool.close();
+      launcher.close();
+    },
+  };
+}
