@@ -1,0 +1,100 @@
+/**
+ * Two real, private Docker daemons for tests (see scripts/docker-test-env.sh).
+ *
+ *   let env: DockerEnv;
+ *   beforeAll(async () => { env = await startDockerEnv(); }, DOCKER_ENV_TIMEOUT_MS);
+ *   afterAll(() => env?.stop(), 60_000);
+ *
+ * hostA has a bridge network (user-defined networks + DNS) unless `networkA`
+ * says 'none'; hostB never has networking. Both have TEST_IMAGE. Needs Linux
+ * and root (the script installs docker.io with apt-get when it is missing).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const DOCKER_ENV_SCRIPT = resolve(import.meta.dirname, '../scripts/docker-test-env.sh');
+export const TEST_IMAGE = 'regatta-test/busybox:latest';
+/** For beforeAll: a first run installs packages (about 15 s) before starting. */
+export const DOCKER_ENV_TIMEOUT_MS = 300_000;
+
+export interface DockerEnv {
+  /** e.g. unix:///tmp/rdk-AbC123/a/docker.sock */
+  hostA: string;
+  hostB: string;
+  networkA: 'bridge' | 'none';
+  /** State directory of both daemons; removed by stop(). */
+  dir: string;
+  /** Stops both daemons and removes `dir`; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** Whether this machine can run the environment at all (Linux, root). */
+export function canStartDockerEnv(): boolean {
+  return process.platform === 'linux' && process.getuid?.() === 0;
+}
+
+async function script(args: string[], timeoutMs: number): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(DOCKER_ENV_SCRIPT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
+    return stdout;
+  } catch (err) {
+    // execFile's message already holds the script's stderr (daemon log tail on start failures).
+    throw new Error(`docker-test-env.sh ${args.join(' ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+let installing: Promise<unknown> | undefined;
+
+/** Installs docker.io/busybox-static if missing (once per process; the script locks across processes). */
+export function installDockerEnv(): Promise<unknown> {
+  installing ??= script(['install'], 280_000);
+  return installing;
+}
+
+function parseEnv(stdout: string): { hostA: string; hostB: string; networkA: 'bridge' | 'none' } {
+  const vars = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
+  }
+  const hostA = vars.get('DOCKER_A');
+  const hostB = vars.get('DOCKER_B');
+  if (!hostA || !hostB) throw new Error(`docker-test-env.sh start printed no DOCKER_A/DOCKER_B:\n${stdout}`);
+  return { hostA, hostB, networkA: vars.get('DOCKER_A_NETWORK') === 'bridge' ? 'bridge' : 'none' };
+}
+
+/** Installs if needed, starts both daemons in a fresh short /tmp dir and builds TEST_IMAGE on both. */
+export async function startDockerEnv(): Promise<DockerEnv> {
+  await installDockerEnv();
+  // Short on purpose: unix socket paths must stay under 108 bytes (not os.tmpdir()).
+  const dir = await mkdtemp('/tmp/rdk-');
+  let stopping: Promise<void> | undefined;
+  const stopSync = (): void => {
+    // Last resort when the test process exits without calling stop().
+    try {
+      execFileSync(DOCKER_ENV_SCRIPT, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      // Nothing more can be done while exiting.
+    }
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('exit', stopSync);
+      await script(['stop', dir], 120_000);
+    })();
+    return stopping;
+  };
+  process.on('exit', stopSync);
+  try {
+    const parsed = parseEnv(await script(['start', dir], 120_000));
+    await Promise.all([script(['image', parsed.hostA, TEST_IMAGE], 120_000), script(['image', parsed.hostB, TEST_IMAGE], 120_000)]);
+    return { ...parsed, dir, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
