@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -44,5 +44,22 @@ describe('LogPump', () => {
     s2.end(all);
     await p2;
     expect(readFileSync(log, 'utf8')).toBe('out 1\nerr 2\nout 3\n');
+  });
+
+  it('cuts the log back to its last checkpoint, so lines written after it are not duplicated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const log = join(dir, 'log');
+    const cursor = join(dir, 'log.cursor');
+    const s1 = new PassThrough();
+    const p1 = new LogPump(log, cursor).pump(s1);
+    s1.end(frame(1, '2026-11-21T20:00:00.1Z a\n'));
+    await p1;
+    // A line reached the file after the checkpoint, then the server died.
+    writeFileSync(log, 'a\nb\n');
+    const s2 = new PassThrough();
+    const p2 = new LogPump(log, cursor).pump(s2);
+    s2.end(Buffer.concat([frame(1, '2026-11-21T20:00:00.1Z a\n'), frame(1, '2026-11-21T20:00:00.2Z b\n'), frame(1, '2026-11-21T20:00:00.3Z c\n')]));
+    await p2;
+    expect(readFileSync(log, 'utf8')).toBe('a\nb\nc\n');
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Copies a container's log stream (Docker's multiplexed frames, requested with timestamps) into the
- * attempt's log file, in order, and remembers the timestamp of the last line written. After a server
- * restart, the stream is requested again from that time and lines already written are skipped, so
- * the log has no duplicates and no gaps.
+ * attempt's log file, in order. Every so often it checkpoints, in a cursor file, the timestamp of the
+ * last line on disk and the log's size at that point. After a server restart the log is cut back to
+ * the checkpoint and the stream is requested again from its timestamp, skipping lines at or before
+ * it: the log ends up with no duplicates and no gaps.
  */
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 
 /** RFC 3339 with nanoseconds → nanoseconds since the epoch (BigInt keeps every digit). */
 export function timestampNs(ts: string): bigint | undefined {
@@ -16,19 +17,32 @@ export function timestampNs(ts: string): bigint | undefined {
 }
 
 export class LogPump {
-  private last: bigint;
+  /** Last line on disk: its timestamp, and the log's size just after it. */
+  private last: bigint = -1n;
   private lastText: string | undefined;
+  private size = 0;
   private lastSaved = 0;
 
   constructor(private readonly logPath: string, private readonly cursorPath: string) {
-    let cursor: string | undefined;
+    let cursor: string[] = [];
     try {
-      cursor = readFileSync(cursorPath, 'utf8').trim();
+      cursor = readFileSync(cursorPath, 'utf8').trim().split(' ');
     } catch {
-      cursor = undefined;
+      cursor = [];
     }
-    this.lastText = cursor || undefined;
-    this.last = (cursor && timestampNs(cursor)) || -1n;
+    const [tsText, sizeText] = cursor;
+    const ts = tsText ? timestampNs(tsText) : undefined;
+    if (ts !== undefined && sizeText !== undefined && /^\d+$/.test(sizeText)) {
+      this.last = ts;
+      this.lastText = tsText;
+      this.size = Number(sizeText);
+    }
+    // Whatever was written after the checkpoint is written again from the engine's copy.
+    try {
+      if (statSync(logPath).size > this.size) truncateSync(logPath, this.size);
+    } catch {
+      // no log yet
+    }
   }
 
   /** Seconds to pass as `since` when asking the engine for logs again (0: from the start). */
@@ -40,7 +54,7 @@ export class LogPump {
     const now = Date.now();
     if (!this.lastText || (!force && now - this.lastSaved < 250)) return;
     this.lastSaved = now;
-    writeFileSync(this.cursorPath, this.lastText);
+    writeFileSync(this.cursorPath, `${this.lastText} ${this.size}`);
   }
 
   /** Resolves when the stream ends (the container stopped, or the connection closed). */
@@ -48,16 +62,20 @@ export class LogPump {
     const out = createWriteStream(this.logPath, { flags: 'a' });
     let buf: Buffer = Buffer.alloc(0);
     const onFrame = (payload: Buffer) => {
-      const text = payload.toString('utf8');
-      const sp = text.indexOf(' ');
-      const tsText = sp > 0 ? text.slice(0, sp) : '';
+      const sp = payload.indexOf(0x20);
+      const tsText = sp > 0 ? payload.subarray(0, sp).toString('latin1') : '';
       const ts = timestampNs(tsText);
-      if (ts !== undefined && ts <= this.last) return; // written before a restart
-      if (ts !== undefined) {
-        this.last = ts;
-        this.lastText = tsText;
-      }
-      out.write(ts !== undefined ? text.slice(sp + 1) : text);
+      if (ts !== undefined && ts <= this.last) return; // on disk before a restart
+      const line = ts !== undefined ? payload.subarray(sp + 1) : payload;
+      // The checkpoint only ever names bytes that reached the file.
+      out.write(line, () => {
+        this.size += line.length;
+        if (ts !== undefined && ts > this.last) {
+          this.last = ts;
+          this.lastText = tsText;
+        }
+        this.saveCursor(false);
+      });
     };
     return new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {
@@ -68,11 +86,12 @@ export class LogPump {
           onFrame(buf.subarray(8, 8 + size));
           buf = buf.subarray(8 + size);
         }
-        this.saveCursor(false);
       });
       const end = () => {
-        this.saveCursor(true);
-        out.end(() => resolve());
+        out.end(() => {
+          this.saveCursor(true);
+          resolve();
+        });
       };
       stream.once('end', end);
       stream.once('error', end);
