@@ -46,6 +46,17 @@ describe('LogPump', () => {
     expect(readFileSync(log, 'utf8')).toBe('out 1\nerr 2\nout 3\n');
   });
 
+  it('keeps what the log held before the first start (the build output)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const log = join(dir, 'log');
+    writeFileSync(log, 'Step 1/1 : FROM x\n');
+    const s = new PassThrough();
+    const p = new LogPump(log, join(dir, 'log.cursor')).pump(s);
+    s.end(frame(1, '2026-11-21T20:00:00.1Z ran\n'));
+    await p;
+    expect(readFileSync(log, 'utf8')).toBe('Step 1/1 : FROM x\nran\n');
+  });
+
   it('cuts the log back to its last checkpoint, so lines written after it are not duplicated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
     const log = join(dir, 'log');

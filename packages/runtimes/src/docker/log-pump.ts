@@ -32,16 +32,20 @@ export class LogPump {
     }
     const [tsText, sizeText] = cursor;
     const ts = tsText ? timestampNs(tsText) : undefined;
+    let onDisk = 0;
+    try {
+      onDisk = statSync(logPath).size;
+    } catch {
+      // no log yet
+    }
     if (ts !== undefined && sizeText !== undefined && /^\d+$/.test(sizeText)) {
       this.last = ts;
       this.lastText = tsText;
       this.size = Number(sizeText);
-    }
-    // Whatever was written after the checkpoint is written again from the engine's copy.
-    try {
-      if (statSync(logPath).size > this.size) truncateSync(logPath, this.size);
-    } catch {
-      // no log yet
+      // Whatever was written after the checkpoint is written again from the engine's copy.
+      if (onDisk > this.size) truncateSync(logPath, this.size);
+    } else {
+      this.size = onDisk; // a first start: keep what is there (the image build's output)
     }
   }
 
