@@ -145,7 +145,7 @@ describe('a pool of engines', () => {
 });
 
 describe('server restart with containers', () => {
-  it('re-attaches running containers after kill -9: logs resume without gaps or duplicates', async () => {
+  it('re-attaches containers after kill -9: logs resume without gaps or duplicates; one that ended meanwhile is collected', async () => {
     const data = tempDir();
     mkdirSync(data, { recursive: true });
     const config = join(data, 'config.yaml');
@@ -155,15 +155,19 @@ describe('server restart with containers', () => {
     const s1 = await spawnServer(data, port, ['--config', config]);
     try {
       const { id } = await api.submit(docker({ command: 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done' }));
+      const quick = await api.submit(docker({ command: 'echo a; sleep 1; echo b; exit 5' }));
       await waitFor('some lines', async () => (await readAll(await api.logs(id))).includes('line 5'));
       s1.kill('SIGKILL');
       await new Promise((r) => s1.once('exit', r));
-      await sleep(500); // the container keeps running meanwhile
+      await sleep(1500); // the containers keep running meanwhile; `quick` ends while the server is down
       const s2 = await spawnServer(data, port, ['--config', config]);
       try {
         const run = await api.waitForRun(id, { intervalMs: 100, timeoutMs: 30_000 });
         expect(run).toMatchObject({ status: 'succeeded', attempt: 1, exitCode: 0 });
         expect((await readAll(await api.logs(id))).trimEnd().split('\n')).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
+        const ended = await api.waitForRun(quick.id, { intervalMs: 100 });
+        expect(ended).toMatchObject({ status: 'failed', attempt: 1, exitCode: 5 });
+        expect(await readAll(await api.logs(quick.id))).toBe('a\nb\n');
       } finally {
         s2.kill('SIGTERM');
         await new Promise((r) => s2.once('exit', r));
