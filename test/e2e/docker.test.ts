@@ -12,10 +12,13 @@ import { TOKEN, freePort, readAll, runCli, sleep, spawnServer, startTestServer, 
 
 let env: DockerEnv;
 let t: TestServer;
+const datasets = tempDir('regatta-datasets-');
 
 beforeAll(async () => {
   env = await startDockerEnv();
-  t = await startTestServer({ docker: { host: env.hostA }, node: { cpus: 2 }, nodeHealthInterval: '200ms', nodeLostAfter: '2s' });
+  t = await startTestServer({
+    docker: { host: env.hostA, allowedHostPaths: [datasets] }, node: { cpus: 2 }, nodeHealthInterval: '200ms', nodeLostAfter: '2s',
+  });
 }, DOCKER_ENV_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -61,6 +64,22 @@ describe('docker runtime', () => {
     const slow = await t.api.submit(docker({ command: "trap '' TERM; sleep 60", timeout: '1s' }));
     expect((await t.api.waitForRun(slow.id, { intervalMs: 100 })).status).toBe('timed_out');
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('mounts allowed host paths read-only, and refuses any other host path', async () => {
+    mkdirSync(join(datasets, 'ais', '2011'), { recursive: true });
+    writeFileSync(join(datasets, 'ais', '2011', 'msgs.cdv'), 'msg\n');
+    const { id } = await t.api.submit(docker({
+      command: 'cat /data/2011/msgs.cdv; touch /data/x 2>/dev/null && echo writable || echo read-only',
+      mounts: [{ source: join(datasets, 'ais'), target: '/data' }],
+    }));
+    await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(await readAll(await t.api.logs(id))).toBe('msg\nread-only\n');
+    const err = await t.api.submit(docker({ command: 'true', mounts: [{ source: '/etc', target: '/etc2' }] })).catch((e: unknown) => e);
+    expect((err as { status: number }).status).toBe(400);
+    expect((err as { problem: { errors: unknown[] } }).problem.errors).toEqual([
+      { path: 'mounts[0].source', message: `/etc is not under a host path the admin allows (${datasets})` },
+    ]);
   });
 
   it('refuses an image the engine does not have, without retrying', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpecError } from './errors.js';
-import { compileSpec, jobSpecJsonSchema, parseSpecText } from './spec.js';
+import { compileSpec, disallowedMounts, jobSpecJsonSchema, parseSpecText } from './spec.js';
 
 function issuesOf(input: unknown) {
   try {
@@ -55,6 +55,16 @@ describe('compileSpec', () => {
     expect(issuesOf({ command: 'x', workdir: 'rel/dir' })[0]?.path).toBe('workdir');
     expect(issuesOf({ command: 'x', outputs: ['../etc/passwd'] })[0]?.path).toBe('outputs[0]');
     expect(issuesOf({ command: 'x', outputs: ['/abs'] })[0]?.path).toBe('outputs[0]');
+  });
+
+  it('checks mounts: docker only, absolute paths, and only under allowed host paths', () => {
+    expect(issuesOf({ command: 'x', mounts: [{ source: '/d', target: '/d' }] })[0]).toEqual({ path: 'mounts[0]', message: 'only applies to runtime: docker' });
+    expect(issuesOf({ command: 'x', runtime: 'docker', image: 'i', mounts: [{ source: 'rel', target: '/d' }] })[0]?.path).toBe('mounts[0].source');
+    const { resolved } = compileSpec({ command: 'x', runtime: 'docker', image: 'i', mounts: [{ source: '/data/ais', target: '/d' }, { source: '/database', target: '/e' }] });
+    expect(disallowedMounts(resolved, ['/data/'])).toEqual([
+      { path: 'mounts[1].source', message: '/database is not under a host path the admin allows (/data/)' },
+    ]);
+    expect(disallowedMounts(resolved, [])).toHaveLength(2);
   });
 
   it('refuses non-objects', () => {

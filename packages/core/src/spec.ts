@@ -72,6 +72,14 @@ export const jobSpecSchema = z
     retries: retriesSchema.optional(),
     queue: z.string().regex(NAME_RE, 'queue names use letters, digits, dot, dash or underscore').optional(),
     priority: z.number().int().min(-1000).max(1000).optional().describe('Higher runs first; FIFO within a priority'),
+    mounts: z
+      .array(z.strictObject({
+        source: z.string().min(1).describe('Absolute host path (must be under a path the admin allows)'),
+        target: z.string().min(1).describe('Absolute path inside the container'),
+        readonly: z.boolean().optional().describe('Default true'),
+      }))
+      .optional()
+      .describe('Host directories mounted into a docker run (read-only unless readonly: false)'),
     labels: z.record(z.string().regex(LABEL_KEY_RE, 'not a valid label key'), z.string().max(256)).optional(),
     outputs: z
       .array(z.string().min(1))
@@ -103,6 +111,7 @@ export interface ResolvedSpec {
   runtime: 'process' | 'docker';
   image?: string;
   build?: { context: string; dockerfile: string; args: Record<string, string> };
+  mounts: { source: string; target: string; readonly: boolean }[];
   workdir?: string;
   env: Record<string, string>;
   params: Record<string, unknown>;
@@ -243,6 +252,17 @@ function substitute(text: string, params: Record<string, unknown>, path: string,
   });
 }
 
+/** Host paths a run mounts that are not under any allowed prefix, as field issues. */
+export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[]): FieldIssue[] {
+  const ok = (p: string) => allowed.some((a) => { const base = a.replace(/\/+$/, ''); return p === base || p.startsWith(`${base}/`); });
+  return spec.mounts.flatMap((m, i) => ok(m.source) ? [] : [{
+    path: `mounts[${i}].source`,
+    message: allowed.length
+      ? `${m.source} is not under a host path the admin allows (${allowed.join(', ')})`
+      : `${m.source}: this server allows no host paths (docker.allowedHostPaths)`,
+  }]);
+}
+
 /** Validates an untrusted value and resolves it; throws SpecError naming every bad field. */
 export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: ResolvedSpec } {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -272,6 +292,11 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   if (s.build && !s.build.context.startsWith('/') && !UPLOAD_REF.test(s.build.context)) {
     issues.push({ path: 'build.context', message: 'must be an absolute path on the server or upload:<id> (the CLI uploads a local directory for you)' });
   }
+  (s.mounts ?? []).forEach((m, i) => {
+    if (runtime !== 'docker') issues.push({ path: `mounts[${i}]`, message: 'only applies to runtime: docker' });
+    if (!m.source.startsWith('/') || m.source.split('/').includes('..')) issues.push({ path: `mounts[${i}].source`, message: 'must be an absolute host path without ..' });
+    if (!m.target.startsWith('/') || m.target.split('/').includes('..')) issues.push({ path: `mounts[${i}].target`, message: 'must be an absolute path without ..' });
+  });
   const dockerfile = s.build?.dockerfile;
   if (dockerfile !== undefined && (dockerfile.startsWith('/') || dockerfile.split('/').includes('..'))) {
     issues.push({ path: 'build.dockerfile', message: 'must be a path inside the build context' });
@@ -316,6 +341,7 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
     priority: s.priority ?? 0,
     labels: s.labels ?? {},
     outputs,
+    mounts: (s.mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true })),
   };
   return { spec: s, resolved };
 }

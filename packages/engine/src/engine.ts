@@ -4,7 +4,7 @@
  * scheduler where to start runs, and hands attempts to backends.
  */
 import {
-  ConflictError, NotFoundError, RegattaError, compileSpec, newId, schedule, type AttemptOutcome,
+  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, schedule, type AttemptOutcome,
   type Clock, type Logger, type MetricPoint, type NodeState, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend, NodeInfo } from '@regatta/backends';
@@ -27,6 +27,8 @@ export interface EngineOptions {
   secret: Buffer;
   /** Time between SIGTERM and SIGKILL on cancel and timeout. */
   stopGraceMs: number;
+  /** Host paths runs may mount (prefixes); nothing else is mounted. */
+  allowedHostPaths: readonly string[];
 }
 
 export interface RunChange {
@@ -92,6 +94,8 @@ export class Engine {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved } = compileSpec(input);
     const now = this.o.clock.now();
+    const mountIssues = disallowedMounts(resolved, this.o.allowedHostPaths);
+    if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
     const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
     if (!supported) {
       throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {

@@ -32,6 +32,7 @@ export const serverConfigSchema = z.strictObject({
       host: z.string().min(1).optional().describe('Engine URL: unix://, tcp:// or ssh:// (default $DOCKER_HOST, else the local socket)'),
       tlsDir: z.string().optional().describe('Directory with ca.pem, cert.pem, key.pem for tcp:// with TLS'),
       network: z.string().optional().describe('Network for run containers'),
+      allowedHostPaths: z.array(z.string().regex(/^\//, 'an absolute path')).optional().describe('Host directories runs may mount (and their subdirectories)'),
     })
     .optional()
     .describe('The Docker engine that runs `runtime: docker` on this machine'),
@@ -63,7 +64,7 @@ export interface ServerConfig {
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
   queues: Record<string, { concurrency?: number }>;
-  docker: { host: string; tlsDir?: string; network?: string };
+  docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
   nodes: { name: string; url: string; tlsDir?: string; gpus?: number }[];
   nodeLostAfterMs: number;
   nodeHealthIntervalMs: number;
@@ -128,6 +129,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),
       ...(c.docker?.network ? { network: c.docker.network } : {}),
+      allowedHostPaths: c.docker?.allowedHostPaths ?? [],
     },
   };
 }

@@ -34,4 +34,9 @@ describe('containerCreateBody', () => {
     expect(b.HostConfig.DeviceRequests).toEqual([{ Driver: 'nvidia', DeviceIDs: ['1', '3'], Capabilities: [['gpu']] }]);
     expect(b.HostConfig.Memory).toBeUndefined();
   });
+
+  it('binds the outputs directory and the mounts, read-only unless asked', () => {
+    const b = containerCreateBody(req({ command: 'x', mounts: [{ source: '/data/ais/', target: '/data' }, { source: '/scratch', target: '/s', readonly: false }] }), { outputsHostPath: '/o' });
+    expect(b.HostConfig.Binds).toEqual(['/o:/regatta/outputs', '/data/ais:/data:ro', '/scratch:/s:rw']);
+  });
 });

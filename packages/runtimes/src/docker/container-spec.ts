@@ -55,7 +55,7 @@ export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): Co
     ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
     Labels: { [LABEL_RUN]: req.runId, [LABEL_ATTEMPT]: String(req.attempt) },
     HostConfig: {
-      Binds: [`${o.outputsHostPath}:${CONTAINER_OUTPUTS}`],
+      Binds: [`${o.outputsHostPath}:${CONTAINER_OUTPUTS}`, ...spec.mounts.map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`)],
       NanoCpus: Math.round(r.cpus * 1e9),
       ...(r.memory > 0 ? { Memory: r.memory, MemorySwap: r.memory } : {}),
       ...(r.shmSize ? { ShmSize: r.shmSize } : {}),
