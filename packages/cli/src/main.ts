@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { RegattaError, VERSION } from '@regatta/core';
 import { ApiError } from '@regatta/sdk';
 import { adminCommands } from './commands/admin.js';
+import { groupCommands } from './commands/group.js';
 import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serverCommand } from './commands/server.js';
@@ -21,6 +22,7 @@ serverCommand(program);
 runCommand(program, globals);
 inspectCommands(program, globals);
 adminCommands(program, globals);
+groupCommands(program, globals);
 
 function printIssues(issues: readonly { path: string; message: string }[]): void {
   for (const i of issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);

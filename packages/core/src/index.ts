@@ -6,3 +6,4 @@ export * from './spec.js';
 export * from './run.js';
 export * from './scheduler.js';
 export * from './version.js';
+export * from './fanout.js';

@@ -62,6 +62,10 @@ export interface RunRecord {
   gpus?: number[];
   /** Earliest time the scheduler may start the next attempt (retry delay). */
   notBefore?: number;
+  /** The fan-out group this run is an item of. */
+  groupId?: string;
+  /** The item's key in its group (from its params), used to name its outputs. */
+  itemKey?: string;
   result?: unknown;
 }
 
@@ -99,4 +103,30 @@ export interface MetricPoint {
 export interface Artifact {
   path: string;
   size: number;
+}
+
+export const GROUP_STATUSES = ['running', 'succeeded', 'failed', 'canceled'] as const;
+export type GroupStatus = (typeof GROUP_STATUSES)[number];
+
+/** How many of a group's runs are in each status: kept as counters, never counted by scanning. */
+export type StatusCounts = Record<RunStatus, number>;
+
+export function emptyCounts(): StatusCounts {
+  return Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StatusCounts;
+}
+
+export interface GroupRecord {
+  id: string;
+  name: string;
+  status: GroupStatus;
+  total: number;
+  counts: StatusCounts;
+  maxParallel?: number;
+  failFast: boolean;
+  /** The spec as submitted, fan-out fields included. */
+  spec: unknown;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
 }

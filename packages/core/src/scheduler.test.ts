@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { schedule, type Candidate, type NodeState, type QueueState } from './scheduler.js';
+import { schedule as scheduleLanes, toLanes, type Candidate, type NodeState, type QueueState, type ScheduleInput } from './scheduler.js';
+
+const schedule = (i: Omit<ScheduleInput, 'lanes'> & { candidates: Candidate[] }) => scheduleLanes({ ...i, lanes: toLanes(i.candidates) });
 
 const GiB = 1024 ** 3;
 
@@ -18,7 +20,7 @@ function node(name: string, cpus: number, opts: Partial<NodeState> & { gpus?: nu
 let seq = 0;
 function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: number; memory?: number; gpus?: number } = {}): Candidate {
   return {
-    id, runtime: opts.runtime ?? 'process', queue: opts.queue ?? 'default', priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
+    id, runtime: opts.runtime ?? 'process', queue: opts.queue ?? 'default', ...(opts.group ? { group: opts.group } : {}), priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
     resources: { cpus: opts.cpus ?? 1, memory: opts.memory ?? 0, gpus: opts.gpus ?? 0 },
     ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
   };
@@ -99,6 +101,13 @@ describe('schedule', () => {
     expect(r.placements).toEqual([{ runId: 'c', node: 'engine', gpus: [] }, { runId: 'p', node: 'proc', gpus: [] }]);
     const none = schedule({ candidates: [run('x', { runtime: 'docker' })], nodes: [node('proc', 8)], queues: noQueues, now: 0 });
     expect(none.unschedulable).toEqual([{ runId: 'x', reason: "no node runs 'docker'" }]);
+  });
+
+  it('holds a group to its max_parallel and sets its lane aside in one step', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => run(`g${i}`, { group: 'sweep' }));
+    const groups = new Map<string, QueueState>([['sweep', { concurrency: 3, active: 1 }]]);
+    const r = schedule({ candidates: [...items, run('other', {})], nodes: [node('n', 64)], queues: noQueues, groups, now: 0 });
+    expect(ids(r)).toEqual(['g0', 'g1', 'other']);
   });
 
   it('waits for a retry delay to pass', () => {

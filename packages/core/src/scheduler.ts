@@ -1,10 +1,15 @@
 /**
  * Scheduling policy, as a pure function from the queue and free capacity to placements.
  *
- * Order: priority (high first), then submission order. Queue concurrency limits are hard. A run that
- * does not fit anywhere now but would fit on some node's total capacity reserves that node's
- * resources: later (lower or equal ordered) runs may only use what is left after the reservation, so
- * a large job is never starved by a stream of small ones.
+ * Order: priority (high first), then submission order. Queue and group concurrency limits are hard.
+ * A run that does not fit anywhere now but would fit on some node's total capacity reserves that
+ * node's resources: later runs may only use what is left after the reservation, so a large job is
+ * never starved by a stream of small ones.
+ *
+ * Queued runs come in lanes: the runs of one queue, one priority and one group (or none), in
+ * submission order. A lane whose queue or group is at its limit, or a group whose next item waits
+ * for room, is set aside whole, so a pass over a 10,000-item group costs in proportion to what it
+ * starts, not to how many items wait.
  */
 import type { ResolvedResources } from './spec.js';
 
@@ -22,6 +27,8 @@ export interface NodeState {
 
 export interface Candidate {
   id: string;
+  /** The fan-out group the run belongs to, if any (its max_parallel applies). */
+  group?: string;
   /** The runtime the run needs; only nodes offering it are considered. */
   runtime: string;
   queue: string;
@@ -48,12 +55,17 @@ export interface Blocked {
   reason: string;
 }
 
+/** Runs of one queue, one priority and one group (or none), in submission order. */
+export interface Lane {
+  runs: readonly Candidate[];
+}
+
 export interface ScheduleInput {
-  /** Queued runs; with `ordered`, already sorted by compareCandidates (saves a sort per pass). */
-  candidates: readonly Candidate[];
-  ordered?: boolean;
+  lanes: readonly Lane[];
   nodes: readonly NodeState[];
   queues: ReadonlyMap<string, QueueState>;
+  /** Groups with a max_parallel, by id. */
+  groups?: ReadonlyMap<string, QueueState>;
   now: number;
 }
 
@@ -63,8 +75,24 @@ export interface ScheduleResult {
   unschedulable: Blocked[];
 }
 
-export function compareCandidates(a: Candidate, b: Candidate): number {
+export function compareCandidates(a: Pick<Candidate, 'priority' | 'seq'>, b: Pick<Candidate, 'priority' | 'seq'>): number {
   return b.priority - a.priority || a.seq - b.seq;
+}
+
+export function laneKey(c: Pick<Candidate, 'queue' | 'priority' | 'group'>): string {
+  return `${c.queue}\0${c.priority}\0${c.group ?? ''}`;
+}
+
+/** Splits candidates into lanes (for callers that hold a flat list). */
+export function toLanes(candidates: readonly Candidate[]): Lane[] {
+  const lanes = new Map<string, Candidate[]>();
+  for (const c of [...candidates].sort(compareCandidates)) {
+    const k = laneKey(c);
+    const l = lanes.get(k);
+    if (l) l.push(c);
+    else lanes.set(k, [c]);
+  }
+  return [...lanes.values()].map((runs) => ({ runs }));
 }
 
 interface Free {
@@ -101,17 +129,41 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     runtimes: n.runtimes,
   }));
   const active = new Map<string, number>();
-  for (const [q, s] of input.queues) active.set(q, s.active);
+  for (const [q, st] of input.queues) active.set(q, st.active);
+  const groupActive = new Map<string, number>();
+  for (const [g, st] of input.groups ?? []) groupActive.set(g, st.active);
   const placements: Placement[] = [];
   const unschedulable: Blocked[] = [];
-  const sorted = input.ordered ? input.candidates : [...input.candidates].sort(compareCandidates);
-  for (const c of sorted) {
+  const cursors = input.lanes.filter((l) => l.runs.length).map((l) => ({ runs: l.runs, i: 0 }));
+  for (;;) {
     // Every run asks for some CPU: once no node has any left (after reservations), nothing more fits.
     if (!free.some((f) => f.ready && f.cpus > EPS)) break;
-    if (c.notBefore !== undefined && c.notBefore > input.now) continue;
+    let li = -1;
+    for (let k = 0; k < cursors.length; k++) {
+      const cur = cursors[k] as { runs: readonly Candidate[]; i: number };
+      const best = li < 0 ? undefined : cursors[li];
+      if (best === undefined || compareCandidates(cur.runs[cur.i] as Candidate, best.runs[best.i] as Candidate) < 0) li = k;
+    }
+    const lane = cursors[li];
+    if (!lane) break;
+    const c = lane.runs[lane.i] as Candidate;
+    const next = () => {
+      lane.i++;
+      if (lane.i >= lane.runs.length) cursors.splice(li, 1);
+    };
+    const dropLane = () => cursors.splice(li, 1);
+    if (c.notBefore !== undefined && c.notBefore > input.now) {
+      next();
+      continue;
+    }
     const limit = input.queues.get(c.queue)?.concurrency;
     const inQueue = active.get(c.queue) ?? 0;
-    if (limit !== undefined && inQueue >= limit) continue;
+    const glimit = c.group !== undefined ? input.groups?.get(c.group)?.concurrency : undefined;
+    const inGroup = c.group !== undefined ? groupActive.get(c.group) ?? 0 : 0;
+    if ((limit !== undefined && inQueue >= limit) || (glimit !== undefined && inGroup >= glimit)) {
+      dropLane();
+      continue;
+    }
     const r = c.resources;
     const able = free.filter((f) => f.runtimes.includes(c.runtime));
     if (!able.some((f) => fitsTotal(f.total, r))) {
@@ -121,6 +173,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
           ? `asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`
           : `no node runs '${c.runtime}'`,
       });
+      next();
       continue;
     }
     // Spread: among nodes that fit, take the one with the most free CPU.
@@ -132,6 +185,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       const gpus = best.gpus.splice(0, r.gpus);
       placements.push({ runId: c.id, node: best.name, gpus });
       active.set(c.queue, inQueue + 1);
+      if (c.group !== undefined) groupActive.set(c.group, inGroup + 1);
+      next();
       continue;
     }
     // Reserve on the ready node that fits it in total and has the most free CPU now.
@@ -142,6 +197,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       target.memory -= r.memory;
       target.reservedGpus += r.gpus;
     }
+    // The items of a group are alike: if this one does not fit, none behind it does. Other runs
+    // of a queue differ, and a smaller one may still fit on another node.
+    if (c.group !== undefined) dropLane();
+    else next();
   }
   return { placements, unschedulable };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SpecError, type FieldIssue } from './errors.js';
 import { parseDuration, parseMemory } from './quantity.js';
+import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -81,6 +82,10 @@ export const jobSpecSchema = z
       .optional()
       .describe('Host directories mounted into a docker run (read-only unless readonly: false)'),
     labels: z.record(z.string().regex(LABEL_KEY_RE, 'not a valid label key'), z.string().max(256)).optional(),
+    matrix: matrixSchema.optional(),
+    foreach: foreachSchema.optional(),
+    max_parallel: z.number().int().min(1).optional().describe('Most items of a fan-out running at once'),
+    fail_fast: z.boolean().optional().describe('Cancel the rest of a fan-out when an item fails'),
     outputs: z
       .array(z.string().min(1))
       .optional()
@@ -275,6 +280,9 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   }
   const s = parsed.data;
   const issues: FieldIssue[] = [];
+  for (const k of ['matrix', 'foreach', 'max_parallel', 'fail_fast'] as const) {
+    if (s[k] !== undefined) issues.push({ path: k, message: 'belongs to a fan-out; submit the spec as a group' });
+  }
   const params = s.params ?? {};
   const command = typeof s.command === 'string'
     ? substitute(s.command, params, 'command', issues)
@@ -344,4 +352,57 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
     mounts: (s.mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true })),
   };
   return { spec: s, resolved };
+}
+
+export interface GroupSubmission {
+  /** The spec as submitted, fan-out fields included. */
+  spec: JobSpecInput;
+  /** What every item shares: the spec without its fan-out fields. */
+  base: Record<string, unknown>;
+  fanout: FanoutSpec;
+  maxParallel?: number;
+  failFast: boolean;
+}
+
+/** Whether a submitted value is a fan-out (group) rather than a single run. */
+export function isFanout(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && ('matrix' in input || 'foreach' in input);
+}
+
+/** Validates a fan-out spec as a whole; the items are compiled one by one by `compileItems`. */
+export function compileGroup(input: unknown): GroupSubmission {
+  const parsed = jobSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error, jobSpecSchema);
+    throw new SpecError(`invalid job spec: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+  }
+  const { matrix, foreach, max_parallel, fail_fast, ...base } = parsed.data;
+  return {
+    spec: parsed.data,
+    base,
+    fanout: { ...(matrix ? { matrix } : {}), ...(foreach ? { foreach } : {}) },
+    ...(max_parallel !== undefined ? { maxParallel: max_parallel } : {}),
+    failFast: fail_fast ?? false,
+  };
+}
+
+export interface CompiledItem extends Item {
+  spec: JobSpecInput;
+  resolved: ResolvedSpec;
+}
+
+/** One spec per item: the shared spec with the item's values set in its params. */
+export function compileItems(g: GroupSubmission, files: readonly string[] = []): CompiledItem[] {
+  const items = expandItems(g.fanout, files);
+  const baseParams = (g.base.params ?? {}) as Record<string, unknown>;
+  return items.map((item, i) => {
+    try {
+      return { ...item, ...compileSpec({ ...g.base, params: { ...baseParams, ...item.params } }) };
+    } catch (e) {
+      if (e instanceof SpecError) {
+        throw new SpecError(`item ${i + 1} (${item.key}): ${e.message}`, e.issues.map((x) => ({ ...x, message: `item ${item.key}: ${x.message}` })));
+      }
+      throw e;
+    }
+  });
 }

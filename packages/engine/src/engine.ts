@@ -4,15 +4,19 @@
  * scheduler where to start runs, and hands attempts to backends.
  */
 import {
-  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, schedule, type AttemptOutcome,
-  type Clock, type Logger, type MetricPoint, type NodeState, type ResolvedResources, type RunRecord, type RunStatus,
+  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, schedule,
+  type GroupRecord, type ResolvedSpec, type AttemptOutcome,
+  type AttemptRecord, type Clock, type Logger, type MetricPoint, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
-import type { Backend, NodeInfo } from '@regatta/backends';
+import type { Backend } from '@regatta/backends';
 import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
 import { listArtifacts } from '@regatta/runtimes';
-import type { Store } from '@regatta/store';
+import type { NewEvent, RunPatch, Store } from '@regatta/store';
 import { readFileReports } from './reports.js';
 import { RunQueue } from './run-queue.js';
+import { GroupBook } from './group-book.js';
+import { prepareGroup } from './group-submission.js';
+import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { attemptEnv, attemptPaths } from './attempt-env.js';
 
 export interface EngineOptions {
@@ -50,11 +54,6 @@ interface Active {
   timer?: { cancel(): void };
 }
 
-export interface NodeUsage extends NodeInfo {
-  used: { cpus: number; memory: number; gpus: number[] };
-  runs: string[];
-}
-
 export class Engine {
   private readonly o: EngineOptions;
   private readonly queued = new RunQueue();
@@ -62,6 +61,9 @@ export class Engine {
   /** Attempts that ended and whose outcome is being recorded; their resources are already free. */
   private readonly finishing = new Map<string, Active>();
   private readonly bookkeeping = new Set<Promise<void>>();
+  private readonly groups = new GroupBook();
+  /** fail_fast groups being canceled, so one failure cancels once. */
+  private readonly failing = new Set<string>();
   private readonly concurrency = new Map<string, number>();
   private readonly listeners = new Set<(c: RunChange) => void>();
   private passPending = false;
@@ -75,10 +77,27 @@ export class Engine {
   /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
   async start(): Promise<void> {
     for (const q of await this.o.store.listQueues()) if (q.concurrency !== undefined) this.concurrency.set(q.name, q.concurrency);
+    for (const g of await this.o.store.activeGroups()) this.groups.load(g);
     for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.add(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
     await Promise.all(interrupted.map((run) => this.recover(run)));
     this.requestPass();
+  }
+
+  /**
+   * Writes a run's change; for an item of a group, its counters move in the same transaction, and a
+   * failure in a fail_fast group cancels the rest.
+   */
+  private async save(before: RunRecord, patch: RunPatch, also: { event?: NewEvent; attempt?: AttemptRecord } = {}): Promise<void> {
+    const to = patch.status;
+    const group = before.groupId !== undefined && to !== undefined ? this.groups.apply(before.groupId, before.status, to, patch.updatedAt) : undefined;
+    await this.o.store.updateRun(before.id, patch, { ...also, ...(group ? { group } : {}) });
+    const g = before.groupId !== undefined ? this.groups.get(before.groupId) : undefined;
+    if (g?.failFast && to && (to === 'failed' || to === 'timed_out' || to === 'lost') && !this.failing.has(g.id)) {
+      this.failing.add(g.id);
+      void this.cancelGroup(g.id, `canceled: fail_fast after item ${before.itemKey ?? before.id} ended ${to}`).catch((e: unknown) =>
+        this.o.logger.error({ err: e, groupId: g.id }, 'fail_fast cancel failed'));
+    }
   }
 
   onChange(listener: (c: RunChange) => void): () => void {
@@ -94,14 +113,7 @@ export class Engine {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved } = compileSpec(input);
     const now = this.o.clock.now();
-    const mountIssues = disallowedMounts(resolved, this.o.allowedHostPaths);
-    if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
-    const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
-    if (!supported) {
-      throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
-        issues: [{ path: 'runtime', message: `no node runs '${resolved.runtime}'` }],
-      });
-    }
+    this.checkPlaceable(resolved);
     const run = await this.o.store.createRun(
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
@@ -110,15 +122,81 @@ export class Engine {
       { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
     );
     this.emit(run);
-    if (!this.fitsSomeNode(run)) {
+    if (!fitsSomeNode(this.o.backends, run.resolved)) {
       const r = resolved.resources;
       await this.finishQueued(run, 'failed', `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`);
       return run;
     }
     this.queued.add(run);
     // Adding a run never lets another one start, so a full pass is only needed when this one might.
-    if (this.mightStart(run)) this.requestPass();
+    if (roomNow(nodeStates(this.o.backends, this.holdings()).states, run.resolved)) this.requestPass();
     return run;
+  }
+
+  /** Submits a fan-out: the group and every item, in one transaction. */
+  async submitGroup(input: unknown): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
+    if (this.stopping) throw new ConflictError('the server is shutting down');
+    const { group, runs: items, first } = await prepareGroup(input, this.o.clock.now());
+    this.checkPlaceable(first.resolved);
+    const runs = await this.o.store.createGroup(group, items);
+    this.groups.load(group);
+    for (const r of runs) this.queued.add(r);
+    this.requestPass();
+    return { group, runs };
+  }
+
+  /** Refuses a spec that no node of this server could ever run. */
+  private checkPlaceable(resolved: ResolvedSpec): void {
+    const mountIssues = disallowedMounts(resolved, this.o.allowedHostPaths);
+    if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
+    const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
+    if (!supported) {
+      throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
+        issues: [{ path: 'runtime', message: `no node runs '${resolved.runtime}'` }],
+      });
+    }
+  }
+
+  async getGroup(id: string): Promise<GroupRecord | undefined> {
+    return this.groups.get(id) ?? (await this.o.store.getGroup(id));
+  }
+
+  /** Cancels every item not yet ended. */
+  async cancelGroup(id: string, reason = 'canceled by user'): Promise<GroupRecord> {
+    const g = await this.getGroup(id);
+    if (!g) throw new NotFoundError('group', id);
+    const queued = [...this.queued.values()].filter((r) => r.groupId === id);
+    await Promise.all(queued.map((r) => this.cancel(r.id, reason)));
+    for (const a of this.active.values()) if (a.run.groupId === id) this.requestStop(a, { outcome: 'canceled', reason });
+    return (await this.getGroup(id)) ?? g;
+  }
+
+  /** Starts a new attempt of every item that failed, timed out or was lost; same group. */
+  async rerunFailed(id: string): Promise<{ group: GroupRecord; rerun: number }> {
+    const g = await this.getGroup(id);
+    if (!g) throw new NotFoundError('group', id);
+    if (!this.groups.get(id)) this.groups.load(g);
+    this.failing.delete(id);
+    let rerun = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.o.store.listRuns({ groupId: id, status: ['failed', 'timed_out', 'lost'], limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const run of page.runs) {
+        const now = this.o.clock.now();
+        const reason = 'rerun of a failed item requested';
+        await this.save(run, { status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined }, {
+          event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
+        });
+        const next: RunRecord = { ...run, status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined };
+        this.queued.add(next);
+        this.emit(next);
+        rerun++;
+      }
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    this.requestPass();
+    return { group: (await this.getGroup(id)) ?? g, rerun };
   }
 
   async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
@@ -126,7 +204,7 @@ export class Engine {
     if (q) {
       const now = this.o.clock.now();
       const next: RunRecord = { ...q, status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined };
-      await this.o.store.updateRun(id, { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined }, {
+      await this.save(q, { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined }, {
         event: { attempt: q.attempt, ts: now, from: 'queued', to: 'canceled', reason },
       });
       this.emit(next);
@@ -170,18 +248,11 @@ export class Engine {
   }
 
   nodes(): NodeUsage[] {
-    return this.o.backends.flatMap((b) => b.nodes()).map((n) => {
-      const mine = [...this.active.values()].filter((a) => a.node === n.name);
-      return {
-        ...n,
-        used: {
-          cpus: mine.reduce((s, a) => s + a.resources.cpus, 0),
-          memory: mine.reduce((s, a) => s + a.resources.memory, 0),
-          gpus: mine.flatMap((a) => a.gpus).sort((x, y) => x - y),
-        },
-        runs: mine.map((a) => a.run.id),
-      };
-    });
+    return nodeUsage(this.o.backends, this.holdings());
+  }
+
+  private *holdings(): Generator<Holding> {
+    for (const a of this.active.values()) yield { runId: a.run.id, node: a.node, gpus: a.gpus, resources: a.resources };
   }
 
   /** Whether the run's attempt `attempt` is the live one (run tokens of older attempts are refused). */
@@ -220,20 +291,6 @@ export class Engine {
 
   // --- scheduling -------------------------------------------------------------------------------
 
-  /** Whether some node has room for the run now. */
-  private mightStart(run: RunRecord): boolean {
-    const r = run.resolved.resources;
-    const runtime = run.resolved.runtime;
-    return this.nodeStates().states.some((n) =>
-      n.ready && n.runtimes.includes(runtime) && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
-  }
-
-  private fitsSomeNode(run: RunRecord): boolean {
-    const r = run.resolved.resources;
-    return this.o.backends.some((b) => b.nodes().some((n) =>
-      n.runtimes.includes(run.resolved.runtime) && n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
-  }
-
   private requestPass(): void {
     if (this.passPending || this.stopping) return;
     this.passPending = true;
@@ -243,32 +300,10 @@ export class Engine {
     });
   }
 
-  private nodeStates(): { states: NodeState[]; owner: Map<string, Backend> } {
-    const owner = new Map<string, Backend>();
-    const states: NodeState[] = [];
-    for (const b of this.o.backends) {
-      for (const n of b.nodes()) {
-        owner.set(n.name, b);
-        const used = { cpus: 0, memory: 0 };
-        const busy = new Set<number>();
-        for (const a of this.active.values()) {
-          if (a.node !== n.name) continue;
-          used.cpus += a.resources.cpus;
-          used.memory += a.resources.memory;
-          for (const g of a.gpus) busy.add(g);
-        }
-        states.push({
-          name: n.name, total: n.total, used, freeGpus: n.gpuIndices.filter((g) => !busy.has(g)), ready: n.ready, runtimes: n.runtimes,
-        });
-      }
-    }
-    return { states, owner };
-  }
-
   private pass(): void {
     if (!this.queued.size) return;
     const now = this.o.clock.now();
-    const { states, owner } = this.nodeStates();
+    const { states, owner } = nodeStates(this.o.backends, this.holdings());
     const queues = new Map<string, { concurrency?: number; active: number }>();
     for (const [name, concurrency] of this.concurrency) queues.set(name, { concurrency, active: 0 });
     for (const a of this.active.values()) {
@@ -276,7 +311,14 @@ export class Engine {
       if (q) q.active++;
       else queues.set(a.run.queue, { active: 1 });
     }
-    const { placements, unschedulable } = schedule({ candidates: this.queued.ordered(), ordered: true, nodes: states, queues, now });
+    const groups = new Map<string, { concurrency?: number; active: number }>();
+    const limited = this.groups.limited();
+    if (limited.length) {
+      const activeIn = new Map<string, number>();
+      for (const a of this.active.values()) if (a.run.groupId !== undefined) activeIn.set(a.run.groupId, (activeIn.get(a.run.groupId) ?? 0) + 1);
+      for (const g of limited) groups.set(g.id, { ...(g.maxParallel !== undefined ? { concurrency: g.maxParallel } : {}), active: activeIn.get(g.id) ?? 0 });
+    }
+    const { placements, unschedulable } = schedule({ lanes: this.queued.lanes(), nodes: states, queues, groups, now });
     for (const p of placements) {
       const backend = owner.get(p.node);
       const run = backend && this.queued.remove(p.runId);
@@ -300,7 +342,7 @@ export class Engine {
 
   private async finishQueued(run: RunRecord, status: RunStatus, reason: string): Promise<void> {
     const now = this.o.clock.now();
-    await this.o.store.updateRun(run.id, { status, reason, finishedAt: now, updatedAt: now }, {
+    await this.save(run, { status, reason, finishedAt: now, updatedAt: now }, {
       event: { attempt: run.attempt, ts: now, from: 'queued', to: status, reason },
     });
     this.emit({ ...run, status, reason });
@@ -322,9 +364,10 @@ export class Engine {
   private async transition(a: Active, to: RunStatus, reason: string | undefined, extra: { externalId?: string } = {}): Promise<void> {
     const now = this.o.clock.now();
     const from = a.status;
+    const before = { ...a.run, status: from };
     a.status = to;
     a.run = { ...a.run, status: to, updatedAt: now };
-    await this.o.store.updateRun(a.run.id, { status: to, updatedAt: now }, {
+    await this.save(before, { status: to, updatedAt: now }, {
       event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
       attempt: {
         runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
@@ -337,8 +380,9 @@ export class Engine {
   private async launch(a: Active): Promise<void> {
     const now = this.o.clock.now();
     const startedAt = now;
+    const before = a.run;
     a.run = { ...a.run, status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now };
-    await this.o.store.updateRun(a.run.id, {
+    await this.save(before, {
       status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now, notBefore: undefined,
     }, {
       event: { attempt: a.attempt, ts: now, from: 'queued', to: 'starting', reason: `placed on ${a.node}${a.gpus.length ? ` with GPUs ${a.gpus.join(',')}` : ''}` },
@@ -450,7 +494,7 @@ export class Engine {
       const notBefore = policy.delayMs ? now + policy.delayMs : undefined;
       const why = `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${policy.limit + 1}`;
       const next: RunRecord = { ...run, status: 'queued', attempt, reason: why, updatedAt: now, notBefore, exitCode: info.exitCode };
-      await this.o.store.updateRun(run.id, { status: 'queued', reason: why, updatedAt: now, notBefore, exitCode: info.exitCode }, {
+      await this.save({ ...run, status: a.status }, { status: 'queued', reason: why, updatedAt: now, notBefore, exitCode: info.exitCode }, {
         event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
         attempt: attemptRecord,
       });
@@ -458,7 +502,7 @@ export class Engine {
       this.emit(next);
     } else {
       const next: RunRecord = { ...run, status: outcome, attempt, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
-      await this.o.store.updateRun(run.id, { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode }, {
+      await this.save({ ...run, status: a.status }, { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode }, {
         event: { attempt, ts: now, from: a.status, to: outcome, reason },
         attempt: attemptRecord,
       });

@@ -1,12 +1,15 @@
 /**
- * The queued runs, kept in scheduling order (priority, then submission) as they come and go, so a
- * scheduling pass reads them in order without sorting and can stop as soon as the nodes are full.
+ * The queued runs, kept in lanes (one queue, one priority, one group or none; submission order
+ * within) as they come and go, so a scheduling pass reads lane heads without sorting and skips a
+ * whole lane that cannot start anything.
  */
-import { compareCandidates, type Candidate, type RunRecord } from '@regatta/core';
+import { laneKey, type Candidate, type Lane, type RunRecord } from '@regatta/core';
 
 export class RunQueue {
   private readonly runs = new Map<string, RunRecord>();
-  private readonly order: Candidate[] = [];
+  private readonly byLane = new Map<string, Candidate[]>();
+  /** Runs waiting for a retry delay, so the next wake-up is found without a scan. */
+  private readonly delayed = new Map<string, number>();
 
   get size(): number {
     return this.runs.size;
@@ -20,18 +23,19 @@ export class RunQueue {
     return this.runs.values();
   }
 
-  /** Candidates in scheduling order; do not modify. */
-  ordered(): readonly Candidate[] {
-    return this.order;
+  lanes(): Lane[] {
+    const out: Lane[] = [];
+    for (const runs of this.byLane.values()) out.push({ runs });
+    return out;
   }
 
-  /** Index of the first candidate not ordered before `c` (binary search; seq is unique). */
-  private indexOf(c: Pick<Candidate, 'priority' | 'seq'>): number {
+  /** Index of the first candidate of the lane with a seq not below `seq`. */
+  private static indexOf(lane: readonly Candidate[], seq: number): number {
     let lo = 0;
-    let hi = this.order.length;
+    let hi = lane.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareCandidates(this.order[mid] as Candidate, c as Candidate) < 0) lo = mid + 1;
+      if ((lane[mid] as Candidate).seq < seq) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -42,24 +46,36 @@ export class RunQueue {
     this.runs.set(run.id, run);
     const c: Candidate = {
       id: run.id, runtime: run.resolved.runtime, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
+      ...(run.groupId !== undefined ? { group: run.groupId } : {}),
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
     };
-    this.order.splice(this.indexOf(c), 0, c);
+    if (run.notBefore !== undefined) this.delayed.set(run.id, run.notBefore);
+    const key = laneKey(c);
+    const lane = this.byLane.get(key);
+    if (!lane) this.byLane.set(key, [c]);
+    else if (!lane.length || (lane[lane.length - 1] as Candidate).seq < c.seq) lane.push(c); // the common case
+    else lane.splice(RunQueue.indexOf(lane, c.seq), 0, c);
   }
 
   remove(id: string): RunRecord | undefined {
     const run = this.runs.get(id);
     if (!run) return undefined;
     this.runs.delete(id);
-    const i = this.indexOf(run);
-    if (this.order[i]?.id === id) this.order.splice(i, 1);
+    this.delayed.delete(id);
+    const key = laneKey({ queue: run.queue, priority: run.priority, ...(run.groupId !== undefined ? { group: run.groupId } : {}) });
+    const lane = this.byLane.get(key);
+    if (lane) {
+      const i = RunQueue.indexOf(lane, run.seq);
+      if (lane[i]?.id === id) lane.splice(i, 1);
+      if (!lane.length) this.byLane.delete(key);
+    }
     return run;
   }
 
   /** The earliest retry time still ahead of `now`, if any. */
   nextWake(now: number): number | undefined {
     let at: number | undefined;
-    for (const c of this.order) if (c.notBefore !== undefined && c.notBefore > now && (at === undefined || c.notBefore < at)) at = c.notBefore;
+    for (const t of this.delayed.values()) if (t > now && (at === undefined || t < at)) at = t;
     return at;
   }
 }

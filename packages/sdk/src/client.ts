@@ -76,6 +76,26 @@ export interface ListRunsQuery {
   limit?: number;
 }
 
+export interface GroupView {
+  id: string;
+  name: string;
+  status: 'running' | 'succeeded' | 'failed' | 'canceled';
+  total: number;
+  counts: { queued: number; running: number; succeeded: number; failed: number; canceled: number };
+  byStatus: Record<RunStatus, number>;
+  done: number;
+  maxParallel: number | null;
+  failFast: boolean;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  etaSeconds: number | null;
+}
+
+export type Submitted =
+  | { id: string; status: RunStatus; name: string }
+  | { groupId: string; status: GroupView['status']; name: string; total: number };
+
 export interface QueueView {
   name: string;
   concurrency: number | null;
@@ -142,7 +162,7 @@ export class RegattaClient {
     return this.json('GET', '/api/v1/health');
   }
 
-  /** Submits a job spec (an object, or YAML/JSON text). */
+  /** Submits a job spec for a single run (an object, or YAML/JSON text). */
   submit(spec: unknown): Promise<{ id: string; status: RunStatus; name: string }> {
     if (typeof spec === 'string') {
       return this.request('POST', '/api/v1/runs', spec, 'application/yaml').then((r) => r.json() as Promise<{ id: string; status: RunStatus; name: string }>);
@@ -153,6 +173,50 @@ export class RegattaClient {
   /** Uploads a directory packed as tar.gz; use the answer's `ref` as `build.context`. */
   upload(archive: Uint8Array): Promise<{ id: string; ref: string; files: number; bytes: number }> {
     return this.request('POST', '/api/v1/uploads', archive, 'application/gzip').then((r) => r.json() as Promise<{ id: string; ref: string; files: number; bytes: number }>);
+  }
+
+  /** Submits a spec that may be a single run or a fan-out (matrix/foreach): the answer says which. */
+  submitAny(spec: unknown): Promise<Submitted> {
+    return this.json('POST', '/api/v1/runs', spec);
+  }
+
+  /** Submits a fan-out spec (matrix or foreach). */
+  async submitGroup(spec: unknown): Promise<{ groupId: string; status: GroupView['status']; name: string; total: number }> {
+    const r = await this.submitAny(spec);
+    if (!('groupId' in r)) throw new Error('the spec has no matrix or foreach: it made a single run');
+    return r;
+  }
+
+  getGroup(id: string): Promise<GroupView> {
+    return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}`);
+  }
+
+  listGroups(): Promise<{ items: GroupView[]; nextCursor: string | null }> {
+    return this.json('GET', '/api/v1/groups');
+  }
+
+  groupRuns(id: string, q: { status?: string; cursor?: string; limit?: number } = {}): Promise<{ items: (RunSummary & { item: string | null; params: Record<string, unknown> })[]; nextCursor: string | null }> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}/runs${p.size ? `?${p}` : ''}`);
+  }
+
+  groupResults(id: string, q: { sort?: string; order?: 'asc' | 'desc' } = {}): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+    const p = new URLSearchParams(q as Record<string, string>);
+    return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}/results${p.size ? `?${p}` : ''}`);
+  }
+
+  async groupResultsCsv(id: string, q: { sort?: string; order?: 'asc' | 'desc' } = {}): Promise<string> {
+    const p = new URLSearchParams({ ...q, format: 'csv' } as Record<string, string>);
+    return (await this.request('GET', `/api/v1/groups/${encodeURIComponent(id)}/results?${p}`)).text();
+  }
+
+  cancelGroup(id: string): Promise<GroupView> {
+    return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/cancel`);
+  }
+
+  rerunGroup(id: string): Promise<GroupView & { rerun: number }> {
+    return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/rerun`);
   }
 
   listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null }> {

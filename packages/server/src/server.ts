@@ -17,6 +17,7 @@ import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerArtifactRoutes } from './http/artifacts-routes.js';
 import type { RouteContext } from './http/context.js';
+import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
 import { registerReportRoutes } from './http/reports-routes.js';
@@ -109,6 +110,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerLogRoutes(app, ctx);
   registerReportRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
+  registerGroupRoutes(app, ctx);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

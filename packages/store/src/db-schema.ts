@@ -22,6 +22,23 @@ export interface RunsTable {
   gpus: string | null;
   not_before: number | null;
   result: string | null;
+  group_id: string | null;
+  item_key: string | null;
+}
+
+export interface GroupsTable {
+  id: string;
+  name: string;
+  status: string;
+  total: number;
+  counts: string;
+  max_parallel: number | null;
+  fail_fast: number;
+  spec: string;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
 }
 
 export interface RunLabelsTable {
@@ -93,6 +110,7 @@ export interface NodesTable {
 }
 
 export interface Database {
+  groups: GroupsTable;
   nodes: NodesTable;
   runs: RunsTable;
   run_labels: RunLabelsTable;

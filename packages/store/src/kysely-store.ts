@@ -3,10 +3,10 @@
  * connection. Queries stay within what both dialects share.
  */
 import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
-import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
-import type { Database, RunsTable, AttemptsTable } from './db-schema.js';
+import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts } from '@regatta/core';
+import type { Database, RunsTable, AttemptsTable, GroupsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
-import type { NewEvent, QueueRecord, RunPatch, Store } from './store.js';
+import type { GroupPatch, NewEvent, QueueRecord, RunPatch, Store } from './store.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -35,6 +35,58 @@ function toRun(r: Selectable<RunsTable>): RunRecord {
     gpus: r.gpus === null ? undefined : (JSON.parse(r.gpus) as number[]),
     notBefore: optNum(r.not_before),
     result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
+    groupId: opt(r.group_id),
+    itemKey: opt(r.item_key),
+  };
+}
+
+function toGroup(g: Selectable<GroupsTable>): GroupRecord {
+  return {
+    id: g.id,
+    name: g.name,
+    status: g.status as GroupStatus,
+    total: g.total,
+    counts: JSON.parse(g.counts) as StatusCounts,
+    ...(g.max_parallel !== null ? { maxParallel: g.max_parallel } : {}),
+    failFast: g.fail_fast === 1,
+    spec: JSON.parse(g.spec) as unknown,
+    createdAt: num(g.created_at),
+    updatedAt: num(g.updated_at),
+    startedAt: optNum(g.started_at),
+    finishedAt: optNum(g.finished_at),
+  };
+}
+
+function groupPatchColumns(p: GroupPatch): Updateable<GroupsTable> {
+  const c: Updateable<GroupsTable> = { counts: json(p.counts), status: p.status, updated_at: p.updatedAt };
+  if ('startedAt' in p) c.started_at = p.startedAt ?? null;
+  if ('finishedAt' in p) c.finished_at = p.finishedAt ?? null;
+  return c;
+}
+
+function runRow(run: Omit<RunRecord, 'seq'>) {
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    queue: run.queue,
+    priority: run.priority,
+    labels: json(run.labels),
+    spec: json(run.spec),
+    resolved: json(run.resolved),
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    started_at: null,
+    finished_at: null,
+    attempt: run.attempt,
+    exit_code: null,
+    reason: run.reason ?? null,
+    node: null,
+    gpus: null,
+    not_before: run.notBefore ?? null,
+    result: null,
+    group_id: run.groupId ?? null,
+    item_key: run.itemKey ?? null,
   };
 }
 
@@ -137,27 +189,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return write(async (trx) => {
         const row = await trx
           .insertInto('runs')
-          .values({
-            id: run.id,
-            name: run.name,
-            status: run.status,
-            queue: run.queue,
-            priority: run.priority,
-            labels: json(run.labels),
-            spec: json(run.spec),
-            resolved: json(run.resolved),
-            created_at: run.createdAt,
-            updated_at: run.updatedAt,
-            started_at: null,
-            finished_at: null,
-            attempt: run.attempt,
-            exit_code: null,
-            reason: run.reason ?? null,
-            node: null,
-            gpus: null,
-            not_before: run.notBefore ?? null,
-            result: null,
-          })
+          .values(runRow(run))
           .returning('seq')
           .executeTakeFirstOrThrow();
         const labels = Object.entries(run.labels);
@@ -173,6 +205,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       await write(async (trx) => {
         await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();
         if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
+        if (also.group) await trx.updateTable('groups').set(groupPatchColumns(also.group)).where('id', '=', also.group.id).execute();
         if (also.attempt) {
           const row = attemptRow(also.attempt);
           const { run_id: _r, attempt: _a, ...rest } = row;
@@ -183,6 +216,67 @@ export function createKyselyStore(db: Kysely<Database>): Store {
             .execute();
         }
       });
+    },
+
+    async createGroup(group, runs) {
+      return write(async (trx) => {
+        await trx.insertInto('groups').values({
+          id: group.id, name: group.name, status: group.status, total: group.total, counts: json(group.counts),
+          max_parallel: group.maxParallel ?? null, fail_fast: group.failFast ? 1 : 0, spec: json(group.spec),
+          created_at: group.createdAt, updated_at: group.updatedAt, started_at: null, finished_at: null,
+        }).execute();
+        const out: RunRecord[] = [];
+        // Chunked inserts keep within SQLite's bound-parameter limit; one transaction keeps it whole.
+        for (let i = 0; i < runs.length; i += 400) {
+          const chunk = runs.slice(i, i + 400);
+          const seqs = await trx.insertInto('runs').values(chunk.map(runRow)).returning('seq').execute();
+          chunk.forEach((r, j) => out.push({ ...r, seq: num((seqs[j] as { seq: number }).seq) }));
+          await trx.insertInto('events').values(chunk.map((r) => eventRow(r.id, { attempt: 0, ts: r.createdAt, to: 'queued', reason: `submitted in group ${group.id}` }))).execute();
+          const labels = chunk.flatMap((r) => Object.entries(r.labels).map(([key, value]) => ({ run_id: r.id, key, value })));
+          for (let k = 0; k < labels.length; k += 1000) await trx.insertInto('run_labels').values(labels.slice(k, k + 1000)).execute();
+        }
+        return out;
+      });
+    },
+
+    async getGroup(id) {
+      const g = await db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst();
+      return g && toGroup(g);
+    },
+
+    async listGroups({ cursor, limit }) {
+      let q = db.selectFrom('groups').selectAll();
+      if (cursor) q = q.where('id', '<', cursor);
+      const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+      const groups = rows.slice(0, limit).map(toGroup);
+      const last = groups[groups.length - 1];
+      return rows.length > limit && last ? { groups, nextCursor: last.id } : { groups };
+    },
+
+    async updateGroup(patch) {
+      await write((trx) => trx.updateTable('groups').set(groupPatchColumns(patch)).where('id', '=', patch.id).execute());
+    },
+
+    async activeGroups() {
+      const rows = await db.selectFrom('groups').selectAll().where('status', '=', 'running').execute();
+      return rows.map(toGroup);
+    },
+
+    async groupMetrics(groupId) {
+      const rows = await db
+        .selectFrom('metrics as m')
+        .innerJoin('runs as r', 'r.id', 'm.run_id')
+        .select(['m.run_id', 'm.name', 'm.value', 'm.id'])
+        .where('r.group_id', '=', groupId)
+        .orderBy('m.id')
+        .execute();
+      const out = new Map<string, Record<string, number>>();
+      for (const m of rows) {
+        let rec = out.get(m.run_id);
+        if (!rec) out.set(m.run_id, (rec = {}));
+        rec[m.name] = m.value; // ordered by id: the last one wins
+      }
+      return out;
     },
 
     async getRun(id) {
@@ -196,6 +290,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       if (f.queue) q = q.where('queue', '=', f.queue);
       if (f.name) q = q.where('name', '=', f.name);
       if (f.cursor) q = q.where('id', '<', f.cursor);
+      if (f.groupId) q = q.where('group_id', '=', f.groupId);
       for (const [key, value] of Object.entries(f.labels ?? {})) {
         q = q.where(({ exists, selectFrom }) =>
           exists(

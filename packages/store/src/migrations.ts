@@ -119,6 +119,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_groups': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('groups')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('max_parallel', 'integer')
+        .addColumn('fail_fast', 'integer', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.alterTable('runs').addColumn('group_id', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('item_key', 'text').execute();
+      await db.schema.createIndex('runs_group').on('runs').columns(['group_id', 'status', 'id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

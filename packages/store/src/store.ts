@@ -1,5 +1,5 @@
 /** The Store port: everything Regatta persists about runs, behind a few async operations. */
-import type { Artifact, AttemptRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
+import type { Artifact, AttemptRecord, GroupRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
 
 export interface NewEvent {
   attempt: number;
@@ -14,8 +14,12 @@ export type RunPatch = Partial<Pick<RunRecord,
   updatedAt: number;
 };
 
+/** What changes in a group when one of its runs changes status (same transaction). */
+export type GroupPatch = Pick<GroupRecord, 'id' | 'counts' | 'status' | 'updatedAt'> & Partial<Pick<GroupRecord, 'startedAt' | 'finishedAt'>>;
+
 export interface RunFilter {
   status?: RunStatus[];
+  groupId?: string;
   queue?: string;
   labels?: Record<string, string>;
   name?: string;
@@ -48,8 +52,17 @@ export interface NodeRecord {
 
 export interface Store {
   createRun(run: Omit<RunRecord, 'seq'>, event: NewEvent): Promise<RunRecord>;
-  /** Patches the run, and in the same transaction records the event and upserts the attempt. */
-  updateRun(id: string, patch: RunPatch, also?: { event?: NewEvent; attempt?: AttemptRecord }): Promise<void>;
+  /** Patches the run, and in the same transaction records the event, upserts the attempt and updates its group. */
+  updateRun(id: string, patch: RunPatch, also?: { event?: NewEvent; attempt?: AttemptRecord; group?: GroupPatch }): Promise<void>;
+  /** A group and all its runs (queued), in one transaction. */
+  createGroup(group: GroupRecord, runs: Omit<RunRecord, 'seq'>[]): Promise<RunRecord[]>;
+  getGroup(id: string): Promise<GroupRecord | undefined>;
+  listGroups(opts: { cursor?: string; limit: number }): Promise<{ groups: GroupRecord[]; nextCursor?: string }>;
+  updateGroup(patch: GroupPatch): Promise<void>;
+  /** Groups that are not finished (their counters are reloaded at start). */
+  activeGroups(): Promise<GroupRecord[]>;
+  /** Last value of each metric of each run of the group. */
+  groupMetrics(groupId: string): Promise<Map<string, Record<string, number>>>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
   runsWithStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]>;

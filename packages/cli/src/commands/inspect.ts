@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import type { RunDetail } from '@regatta/sdk';
+import { ApiError, type RegattaClient, type RunDetail } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { ago, formatBytes, span, table } from '../format.js';
 
@@ -38,6 +38,19 @@ function showRun(run: RunDetail, events: { ts: string; from: string | null; to: 
     for (const a of run.artifacts) lines.push(`  ${a.path}  ${formatBytes(a.size)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Downloads every artifact of a run's attempt under `root`, refusing paths that would leave it. */
+async function downloadAll(api: RegattaClient, runId: string, attempt: number | undefined, root: string): Promise<number> {
+  const list = await api.artifacts(runId, attempt);
+  for (const a of list.items) {
+    const dest = resolve(join(root, a.path));
+    if (!dest.startsWith(root + sep)) throw new Error(`refusing artifact path ${a.path}: it leaves ${root}`);
+    await mkdir(dirname(dest), { recursive: true });
+    const body = await api.downloadArtifact(runId, a.path, list.attempt);
+    await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), createWriteStream(dest));
+  }
+  return list.items.length;
 }
 
 export function inspectCommands(program: Command, globals: () => GlobalOptions): void {
@@ -82,25 +95,40 @@ export function inspectCommands(program: Command, globals: () => GlobalOptions):
 
   program
     .command('artifacts')
-    .description("List a run's artifacts, or download them with --out")
-    .argument('<id>', 'run id')
+    .description("List a run's artifacts, or download them with --out; for a group, DIR/<item>/... for every item")
+    .argument('<id>', 'run id or group id')
     .option('--out <dir>', 'download every artifact into this directory')
     .option('--attempt <n>', 'attempt number (default: latest)', (v) => Number(v))
     .action(async (id: string, o: { out?: string; attempt?: number }) => {
       const api = clientFrom(globals());
+      const group = await api.getGroup(id).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 404) return undefined;
+        throw e;
+      });
+      if (group) {
+        if (!o.out) throw new Error('give --out DIR to download the artifacts of a group');
+        let files = 0;
+        let runs = 0;
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await api.groupRuns(id, { limit: 500, ...(cursor ? { cursor } : {}) });
+          for (const r of page.items) {
+            if (r.attempt === 0) continue;
+            files += await downloadAll(api, r.id, undefined, join(resolve(o.out), r.item ?? r.id));
+            runs++;
+          }
+          if (!page.nextCursor) break;
+          cursor = page.nextCursor;
+        }
+        process.stdout.write(`${files} artifact(s) of ${runs} run(s) of group ${id} saved to ${resolve(o.out)}/<item>/\n`);
+        return;
+      }
       const list = await api.artifacts(id, o.attempt);
       if (!o.out) {
         process.stdout.write(table(list.items.map((a) => [a.path, formatBytes(a.size)]), ['PATH', 'SIZE']) + '\n');
         return;
       }
-      const root = resolve(o.out);
-      for (const a of list.items) {
-        const dest = resolve(join(root, a.path));
-        if (!dest.startsWith(root + sep)) throw new Error(`refusing artifact path ${a.path}: it leaves ${root}`);
-        await mkdir(dirname(dest), { recursive: true });
-        const body = await api.downloadArtifact(id, a.path, list.attempt);
-        await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), createWriteStream(dest));
-      }
-      process.stdout.write(`${list.items.length} artifact(s) of ${id} (attempt ${list.attempt}) saved to ${root}\n`);
+      const n = await downloadAll(api, id, list.attempt, resolve(o.out));
+      process.stdout.write(`${n} artifact(s) of ${id} (attempt ${list.attempt}) saved to ${resolve(o.out)}\n`);
     });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { TERMINAL, type RegattaClient } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
 import { loadSpec, uploadBuildContext } from '../spec-file.js';
+import { groupExitCode, watchGroup } from './group.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -14,7 +15,7 @@ async function followLogs(api: RegattaClient, id: string): Promise<void> {
 export function runCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('run')
-    .description('Submit a run from a job spec (YAML or JSON), or from a command after --')
+    .description('Submit a run (or a fan-out group: matrix/foreach, shown with a progress bar) from a job spec, or a command after --')
     .argument('[command...]', 'command to run when no spec file is given')
     .option('-f, --file <spec>', 'job spec file (- for stdin)')
     .option('--set <path=value>', 'override a spec field, e.g. params.lr=0.01 (repeatable)', collect, [])
@@ -26,7 +27,19 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
       const api = clientFrom(globals());
       const { spec, baseDir } = loadSpec(o.file, o.set, command);
       await uploadBuildContext(spec, baseDir, api);
-      const { id, status } = await api.submit(spec);
+      const submitted = await api.submitAny(spec);
+      if ('groupId' in submitted) {
+        if (o.detach) {
+          process.stdout.write(`${submitted.groupId}\n`);
+          return;
+        }
+        process.stderr.write(`regatta: group ${submitted.groupId} submitted: ${submitted.total} runs\n`);
+        const g = await watchGroup(api, submitted.groupId);
+        process.stderr.write(`regatta: group ${g.id} ${g.status}\n`);
+        process.exitCode = groupExitCode(g);
+        return;
+      }
+      const { id, status } = submitted;
       if (o.detach || (!o.follow && !o.wait)) {
         process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
         return;

@@ -46,6 +46,8 @@ export function runSummary(r: RunRecord) {
     priority: r.priority,
     labels: r.labels,
     attempt: r.attempt,
+    groupId: r.groupId,
+    item: r.itemKey,
     node: r.node,
     gpus: r.gpus,
     exitCode: r.exitCode,

@@ -1,6 +1,6 @@
 /** Submitting, listing, reading and canceling runs. */
 import { z } from 'zod';
-import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, jobSpecSchema, type RunStatus } from '@regatta/core';
+import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, isFanout, jobSpecSchema, type RunStatus } from '@regatta/core';
 import { iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
 
 export const runIdParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a run id (20 lower-case letters and digits)') });
@@ -10,6 +10,7 @@ const listQuery = z.strictObject({
   queue: z.string().optional(),
   name: z.string().optional(),
   label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value; repeat for several'),
+  group: z.string().regex(ID_PATTERN, 'not a group id').optional(),
   cursor: z.string().regex(ID_PATTERN, 'not a cursor returned by this API').optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
@@ -31,6 +32,10 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     schema: { body: jobSpecSchema, summary: 'Submit a run', tags: ['runs'] },
   }, async (req, reply) => {
     requireAdmin(req);
+    if (isFanout(req.body)) {
+      const { group } = await ctx.engine.submitGroup(req.body);
+      return reply.code(201).header('location', `/api/v1/groups/${group.id}`).send({ groupId: group.id, status: group.status, name: group.name, total: group.total });
+    }
     const run = await ctx.engine.submit(req.body);
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name });
   });
@@ -49,7 +54,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     }
     const { runs, nextCursor } = await ctx.store.listRuns({
       ...(status ? { status } : {}), ...(q.queue ? { queue: q.queue } : {}), ...(q.name ? { name: q.name } : {}),
-      labels, ...(q.cursor ? { cursor: q.cursor } : {}), limit: q.limit ?? 50,
+      labels, ...(q.cursor ? { cursor: q.cursor } : {}), ...(q.group ? { groupId: q.group } : {}), limit: q.limit ?? 50,
     });
     return { items: runs.map(runSummary), nextCursor: nextCursor ?? null };
   });

@@ -1,0 +1,88 @@
+/**
+ * Fan-out: a spec with `matrix:` or `foreach:` is a group of runs, one per item, each item's values
+ * set in its params. Expansion is pure; the files of `foreach.files` are listed by the caller.
+ */
+import { z } from 'zod';
+import { SpecError, type FieldIssue } from './errors.js';
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const matrixSchema = z
+  .record(z.string(), z.array(z.json()).min(1))
+  .describe('Named lists of values; one run per combination. `include` adds combinations (objects), `exclude` removes those matching');
+
+export const foreachSchema = z
+  .strictObject({
+    param: z.string().regex(PARAM_NAME, 'param names are identifiers'),
+    values: z.array(z.json()).min(1).optional().describe('One run per value'),
+    files: z.string().min(1).optional().describe('One run per file matching this glob, relative to the workdir or the template files'),
+  })
+  .describe('One run per value or per file, the item set in params[param]');
+
+export interface FanoutSpec {
+  matrix?: Record<string, unknown[]>;
+  foreach?: { param: string; values?: unknown[]; files?: string };
+}
+
+export interface Item {
+  params: Record<string, unknown>;
+  /** A name for the item, unique in its group, safe as a directory name. */
+  key: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+function safeKey(raw: string): string {
+  const k = raw.replace(/[^A-Za-z0-9._=,/-]/g, '_').split('/').filter((p) => p && p !== '.' && p !== '..').join('/');
+  return k.slice(0, 200) || 'item';
+}
+
+function matrixItems(matrix: Record<string, unknown[]>, issues: FieldIssue[]): Record<string, unknown>[] {
+  const { include = [], exclude = [], ...axes } = matrix;
+  for (const [name, list] of Object.entries({ include, exclude })) {
+    list.forEach((v, i) => { if (!isObject(v)) issues.push({ path: `matrix.${name}[${i}]`, message: 'expected an object of param values' }); });
+  }
+  for (const name of Object.keys(axes)) if (!PARAM_NAME.test(name)) issues.push({ path: `matrix.${name}`, message: 'param names are identifiers' });
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [name, values] of Object.entries(axes)) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
+  if (!Object.keys(axes).length) combos = [];
+  const matches = (c: Record<string, unknown>, pattern: Record<string, unknown>) =>
+    Object.entries(pattern).every(([k, v]) => JSON.stringify(c[k]) === JSON.stringify(v));
+  combos = combos.filter((c) => !exclude.some((e) => isObject(e) && matches(c, e)));
+  for (const inc of include) if (isObject(inc)) combos.push(inc);
+  return combos;
+}
+
+/**
+ * The items of a fan-out spec, each with a key for its outputs. `files` are the matches of
+ * `foreach.files`, listed by the caller (sorted).
+ */
+export function expandItems(f: FanoutSpec, files: readonly string[] = []): Item[] {
+  const issues: FieldIssue[] = [];
+  let params: Record<string, unknown>[] = [];
+  let keyOf: (p: Record<string, unknown>) => string;
+  if (f.matrix && f.foreach) issues.push({ path: 'foreach', message: 'use either matrix or foreach, not both' });
+  if (f.matrix) {
+    params = matrixItems(f.matrix, issues);
+    keyOf = (p) => Object.entries(p).map(([k, v]) => `${k}=${text(v)}`).join(',');
+  } else if (f.foreach) {
+    const fe = f.foreach;
+    if ((fe.values === undefined) === (fe.files === undefined)) issues.push({ path: 'foreach', message: 'give exactly one of values or files' });
+    const values = fe.values ?? files;
+    params = values.map((v) => ({ [fe.param]: v }));
+    keyOf = (p) => text(p[fe.param]);
+  } else {
+    keyOf = () => 'item';
+  }
+  if (!issues.length && !params.length) issues.push({ path: f.matrix ? 'matrix' : 'foreach', message: f.foreach?.files ? `no file matches '${f.foreach.files}'` : 'expands to no items' });
+  if (issues.length) throw new SpecError(`invalid fan-out: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  const seen = new Map<string, number>();
+  return params.map((p) => {
+    let key = safeKey(keyOf(p));
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    if (n) key = `${key}-${n}`;
+    return { params: p, key };
+  });
+}

@@ -1,0 +1,41 @@
+/** Turning a fan-out spec into a group record and its runs (items), ready to store in one go. */
+import { glob } from 'tinyglobby';
+import {
+  SpecError, compileGroup, compileItems, emptyCounts, newId, type CompiledItem, type GroupRecord, type GroupSubmission, type RunRecord,
+} from '@regatta/core';
+
+/** The files a `foreach.files` glob names: relative to the shared workdir, or absolute. */
+async function listItemFiles(g: GroupSubmission): Promise<string[]> {
+  const pattern = g.fanout.foreach?.files;
+  if (pattern === undefined) return [];
+  const workdir = typeof g.base.workdir === 'string' ? g.base.workdir : undefined;
+  if (!pattern.startsWith('/') && !workdir?.startsWith('/')) {
+    throw new SpecError('foreach.files needs a workdir to be relative to', [{ path: 'foreach.files', message: 'give an absolute glob, or an absolute workdir' }]);
+  }
+  return (await glob(pattern, { cwd: workdir ?? '/', onlyFiles: true, absolute: pattern.startsWith('/') })).sort();
+}
+
+export interface PreparedGroup {
+  group: GroupRecord;
+  runs: Omit<RunRecord, 'seq'>[];
+  first: CompiledItem;
+}
+
+export async function prepareGroup(input: unknown, now: number): Promise<PreparedGroup> {
+  const g = compileGroup(input);
+  const items = compileItems(g, await listItemFiles(g));
+  const first = items[0];
+  if (!first) throw new SpecError('a fan-out needs at least one item', [{ path: 'foreach', message: 'expands to no items' }]);
+  const id = newId(now);
+  const counts = emptyCounts();
+  counts.queued = items.length;
+  const group: GroupRecord = {
+    id, name: first.resolved.name, status: 'running', total: items.length, counts,
+    ...(g.maxParallel !== undefined ? { maxParallel: g.maxParallel } : {}), failFast: g.failFast, spec: g.spec, createdAt: now, updatedAt: now,
+  };
+  const runs = items.map((it) => ({
+    id: newId(now), name: it.resolved.name, status: 'queued' as const, queue: it.resolved.queue, priority: it.resolved.priority,
+    labels: it.resolved.labels, spec: it.spec, resolved: it.resolved, createdAt: now, updatedAt: now, attempt: 0, groupId: id, itemKey: it.key,
+  }));
+  return { group, runs, first };
+}
