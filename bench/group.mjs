@@ -1,0 +1,112 @@
+// Regatta fan-out benchmark: a 10,000-item group of trivial runs, next to the same number of bare
+// process spawns, in one invocation.
+//
+//   npm run bench:group                         (builds, then runs this file)
+//   BENCH_GROUP_N=10000 BENCH_P=2 node bench/group.mjs
+//
+// Prints: the time to accept the group (one POST of a `foreach` with N values), the drain time and
+// throughput (runs/s) until every item has ended, the server's peak RSS, and the raw spawn baseline
+// at the same parallelism with the ratio. Figures also go to bench/results/group-latest.json.
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.BENCH_GROUP_N ?? 10_000);
+const P = Number(process.env.BENCH_P ?? 2);
+const TOKEN = 'bench-token';
+
+async function baseline(n, p) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: p }, async () => {
+    while (next < n) {
+      next++;
+      await new Promise((resolve, reject) => spawn('true', [], { stdio: 'ignore' }).once('exit', resolve).once('error', reject));
+    }
+  }));
+  return performance.now() - t0;
+}
+
+function startServer(dataDir) {
+  const child = fork(join(here, 'server-child.mjs'), [], {
+    env: { ...process.env, BENCH_DATA: dataDir, BENCH_CPUS: String(P), REGATTA_TOKEN: TOKEN },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = (type) => new Promise((resolve) => {
+    const on = (m) => { if (m?.type === type) { child.off('message', on); resolve(m); } };
+    child.on('message', on);
+  });
+  return next('ready').then((ready) => ({
+    url: ready.url,
+    startStats: ready.stats,
+    stats: () => { const p = next('stats'); child.send({ type: 'stats' }); return p.then((m) => m.stats); },
+    close: () => { const p = next('closed'); child.send({ type: 'close' }); return p.then((m) => m.stats); },
+  }));
+}
+
+async function api(url, method, path, body) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json).slice(0, 300)}`);
+  return json;
+}
+
+const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+console.log(`[1/2] baseline: ${N} × spawn('true'), ${P} at once …`);
+const rawMs = await baseline(N, P);
+const data = mkdtempSync(join(os.tmpdir(), 'regatta-bench-group-'));
+try {
+  console.log(`[2/2] a ${N}-item group over HTTP …`);
+  const server = await startServer(data);
+  const t0 = performance.now();
+  const { groupId, total } = await api(server.url, 'POST', '/api/v1/runs', {
+    name: 'bench-group', command: ['true'], foreach: { param: 'i', values: Array.from({ length: N }, (_, i) => i) },
+  });
+  const submitMs = performance.now() - t0;
+  if (total !== N) throw new Error(`the group has ${total} items, expected ${N}`);
+  let g;
+  let polls = 0;
+  let worstPollMs = 0;
+  let peakRss = 0;
+  for (;;) {
+    const p0 = performance.now();
+    g = await api(server.url, 'GET', `/api/v1/groups/${groupId}`);
+    worstPollMs = Math.max(worstPollMs, performance.now() - p0);
+    polls++;
+    if (g.status !== 'running') break;
+    if (polls % 10 === 0) peakRss = Math.max(peakRss, (await server.stats()).sampledPeakRss);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const drainMs = performance.now() - t0;
+  const end = await server.close();
+  peakRss = Math.max(peakRss, end.maxRss);
+  if (g.status !== 'succeeded' || g.counts.succeeded !== N) throw new Error(`BENCHMARK FAILED: group ended ${g.status} with ${JSON.stringify(g.counts)}`);
+  const figures = {
+    n: N, p: P, rawMs, rawPerJobMs: rawMs / N, submitMs, drainMs, perRunMs: drainMs / N, throughput: (N / drainMs) * 1000,
+    ratio: drainMs / rawMs, worstProgressReadMs: worstPollMs, peakRssBytes: peakRss, startRssBytes: server.startStats.rss,
+  };
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'group-latest.json'), JSON.stringify(figures, null, 2));
+  const line = '='.repeat(78);
+  console.log(`${line}\nREGATTA GROUP BENCHMARK   N=${N}  P=${P}  (${os.availableParallelism()} CPUs, node ${process.version})\n${line}`);
+  console.log(`Baseline  ${N} × spawn('true'), ${P} at once        ${rawMs.toFixed(0).padStart(7)} ms  ${figures.rawPerJobMs.toFixed(2)} ms / job`);
+  console.log(`Accept    POST of a ${N}-item foreach            ${submitMs.toFixed(0).padStart(7)} ms`);
+  console.log(`Drain     submit → every item ended               ${drainMs.toFixed(0).padStart(7)} ms  ${figures.perRunMs.toFixed(2)} ms / run, ${figures.throughput.toFixed(0)} runs/s`);
+  console.log(`          ratio Regatta / raw                       ${figures.ratio.toFixed(2)}x`);
+  console.log(`Progress  slowest GET /groups/{id} while draining   ${worstPollMs.toFixed(1)} ms (read from counters)`);
+  console.log(`Memory    server RSS ${mib(server.startStats.rss)} after start, peak ${mib(peakRss)}`);
+  console.log(line);
+  console.log(`Goal  accept a 10,000-item group in under 2 s       ${(submitMs / 1000).toFixed(2)} s   ${submitMs < 2000 ? 'PASS' : 'MISS'}${N !== 10_000 ? ` (N=${N})` : ''}`);
+  console.log(line);
+} finally {
+  rmSync(data, { recursive: true, force: true });
+}
