@@ -90,9 +90,9 @@ export class Engine {
    */
   private async save(before: RunRecord, patch: RunPatch, also: { event?: NewEvent; attempt?: AttemptRecord } = {}): Promise<void> {
     const to = patch.status;
-    const group = before.groupId !== undefined && to !== undefined ? this.groups.apply(before.groupId, before.status, to, patch.updatedAt) : undefined;
-    await this.o.store.updateRun(before.id, patch, { ...also, ...(group ? { group } : {}) });
     const g = before.groupId !== undefined ? this.groups.get(before.groupId) : undefined;
+    const group = g && to !== undefined ? this.groups.apply(g.id, before.status, to, patch.updatedAt) : undefined;
+    await this.o.store.updateRun(before.id, patch, { ...also, ...(group ? { group } : {}) });
     if (g?.failFast && to && (to === 'failed' || to === 'timed_out' || to === 'lost') && !this.failing.has(g.id)) {
       this.failing.add(g.id);
       void this.cancelGroup(g.id, `canceled: fail_fast after item ${before.itemKey ?? before.id} ended ${to}`).catch((e: unknown) =>

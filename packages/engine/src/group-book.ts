@@ -45,7 +45,9 @@ export class GroupBook {
     const next: GroupRecord = { ...g, counts, status, updatedAt: now };
     if ('startedAt' in patch) next.startedAt = patch.startedAt;
     if ('finishedAt' in patch) next.finishedAt = patch.finishedAt;
-    this.groups.set(id, next);
+    // A finished group lives on in the store only (a rerun loads it again).
+    if (status === 'running') this.groups.set(id, next);
+    else this.groups.delete(id);
     return patch;
   }
 
