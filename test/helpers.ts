@@ -127,3 +127,21 @@ export function isAlive(pid: number): boolean {
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new Response(stream).text();
 }
+
+/** The most intervals open at once (for concurrency observed from run events). */
+export function maxOverlap(iv: readonly { start: number; end: number }[]): number {
+  const points = iv.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of points) max = Math.max(max, (cur += d));
+  return max;
+}
+
+/** [start, end] of each run's running phase, from its recorded events. */
+export async function runningIntervals(api: RegattaClient, ids: readonly string[]): Promise<{ id: string; start: number; end: number }[]> {
+  return Promise.all(ids.map(async (id) => {
+    const { items } = await api.events(id);
+    const ts = (pred: (e: { to: string; from: string | null }) => boolean) => Date.parse(items.find(pred)?.ts ?? '');
+    return { id, start: ts((e) => e.to === 'running'), end: ts((e) => e.from === 'running') };
+  }));
+}

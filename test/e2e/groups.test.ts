@@ -2,8 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEventView } from '@regatta/sdk';
-import { runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { maxOverlap, runCli, runningIntervals, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -30,21 +29,7 @@ async function allRuns(groupId: string) {
   }
 }
 
-function maxOverlap(iv: { start: number; end: number }[]): number {
-  const pts = iv.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let cur = 0;
-  let max = 0;
-  for (const [, d] of pts) max = Math.max(max, (cur += d));
-  return max;
-}
 
-async function runningIntervals(ids: string[]) {
-  return Promise.all(ids.map(async (id) => {
-    const { items } = await t.api.events(id);
-    const ts = (p: (e: RunEventView) => boolean) => Date.parse(items.find(p)?.ts ?? '');
-    return { start: ts((e) => e.to === 'running'), end: ts((e) => e.from === 'running') };
-  }));
-}
 
 describe('fan-out groups', () => {
   it('a 3x2 matrix makes six runs with their params, counters, and a results table (JSON and CSV, sortable)', async () => {
@@ -108,7 +93,7 @@ describe('fan-out groups', () => {
   it('holds items to max_parallel (observed from their events)', async () => {
     const { groupId } = await t.api.submitGroup({ command: 'sleep 0.3', foreach: { param: 'i', values: [1, 2, 3, 4, 5, 6] }, max_parallel: 2, resources: { cpus: 0.5 } });
     await waitGroup(groupId);
-    const iv = await runningIntervals((await allRuns(groupId)).map((r) => r.id));
+    const iv = await runningIntervals(t.api, (await allRuns(groupId)).map((r) => r.id));
     expect(maxOverlap(iv)).toBe(2);
   });
 

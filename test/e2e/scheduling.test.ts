@@ -1,7 +1,6 @@
 /** Queues, priorities and capacity with real runs: the order runs actually started in. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEventView } from '@regatta/sdk';
-import { startTestServer, waitForStatus, type TestServer } from '../helpers.js';
+import { maxOverlap, runningIntervals, startTestServer, waitForStatus, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -11,22 +10,7 @@ afterAll(async () => {
   await t.close();
 });
 
-/** [start, end] of each run's running phase, from its recorded events. */
-async function intervals(ids: string[]) {
-  return Promise.all(ids.map(async (id) => {
-    const { items } = await t.api.events(id);
-    const ts = (pred: (e: RunEventView) => boolean) => Date.parse(items.find(pred)?.ts ?? '');
-    return { id, start: ts((e) => e.to === 'running'), end: ts((e) => e.from === 'running') };
-  }));
-}
 
-function maxOverlap(iv: { start: number; end: number }[]): number {
-  const points = iv.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let cur = 0;
-  let max = 0;
-  for (const [, d] of points) max = Math.max(max, (cur += d));
-  return max;
-}
 
 describe('scheduling', () => {
   it('never runs more than the node holds', async () => {
@@ -35,7 +19,7 @@ describe('scheduling', () => {
     ids.push((await t.api.submit({ command: 'sleep 0.3', resources: { cpus: 0.5, memory: '600Mi' } })).id);
     ids.push((await t.api.submit({ command: 'sleep 0.3', resources: { cpus: 0.5, memory: '600Mi' } })).id);
     await Promise.all(ids.map((id) => t.api.waitForRun(id, { intervalMs: 50 })));
-    const iv = await intervals(ids);
+    const iv = await runningIntervals(t.api, ids);
     expect(maxOverlap(iv)).toBeLessThanOrEqual(2);
     // The two 600Mi runs never overlap on a 1Gi node.
     expect(maxOverlap(iv.slice(6))).toBe(1);
@@ -48,7 +32,7 @@ describe('scheduling', () => {
     await waitForStatus(t.api, ids[0]!, 'running');
     expect((await t.api.getRun(ids[2]!)).queuePosition).toBe(1);
     await Promise.all(ids.map((id) => t.api.waitForRun(id, { intervalMs: 50 })));
-    expect(maxOverlap(await intervals(ids))).toBe(1);
+    expect(maxOverlap(await runningIntervals(t.api, ids))).toBe(1);
   });
 
   it('starts higher priority first, FIFO within a priority, and a big run is not starved by small ones', async () => {
@@ -62,7 +46,7 @@ describe('scheduling', () => {
     const urgent = await t.api.submit({ name: 'urgent', command: 'sleep 0.1', priority: 10 });
     const all = [big, low, small1, small2, urgent, blocker];
     await Promise.all(all.map((r) => t.api.waitForRun(r.id, { intervalMs: 50 })));
-    const iv = await intervals(all.map((r) => r.id));
+    const iv = await runningIntervals(t.api, all.map((r) => r.id));
     const started = Object.fromEntries(iv.map((i, n) => [['big', 'low', 'small1', 'small2', 'urgent', 'blocker'][n]!, i.start]));
     // urgent took the free CPU at once; big came next, before the small runs submitted after it.
     expect(started.urgent).toBeLessThan(started.big!);
