@@ -1,0 +1,62 @@
+// A Regatta server in its own process for bench/docker.mjs: the same IPC protocol as
+// bench/server-child.mjs (ready / stats / close), but the server configuration comes as JSON in
+// BENCH_SERVER_CONFIG (the keys of the YAML config file: docker, node, nodes, ...), so the Docker
+// engine URL and the pool nodes can be passed in. BENCH_DATA (data directory) and REGATTA_TOKEN
+// (the admin token the client uses) as for server-child.mjs.
+//   child → parent  {type:'ready', url, stats}            once the server listens
+//   parent → child  {type:'stats'}  → {type:'stats', stats}
+//   parent → child  {type:'close'}  → {type:'closed', stats}, then the process exits
+import { compileServerConfig, startServer } from '@regatta/server';
+
+const data = process.env.BENCH_DATA;
+const token = process.env.REGATTA_TOKEN;
+if (!data || !token || !process.send) {
+  console.error('docker-server-child: needs BENCH_DATA and REGATTA_TOKEN, and must be started with fork()');
+  process.exit(2);
+}
+const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}');
+
+let sampledPeak = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  if (rss > sampledPeak) sampledPeak = rss;
+}, 50);
+sampler.unref();
+
+function stats() {
+  const rss = process.memoryUsage().rss;
+  if (rss > sampledPeak) sampledPeak = rss;
+  const cpu = process.cpuUsage();
+  const s = {
+    rss,
+    sampledPeakRss: sampledPeak,
+    maxRss: process.resourceUsage().maxRSS * 1024, // kB → bytes
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+  };
+  sampledPeak = rss;
+  return s;
+}
+
+const config = compileServerConfig({ logLevel: 'warn', ...extra, data, port: 0 }, { REGATTA_TOKEN: token });
+const server = await startServer(config, { env: { ...process.env } });
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  await server.close();
+  const s = stats();
+  if (process.connected) process.send({ type: 'closed', stats: s }, () => process.exit(0));
+  else process.exit(0);
+}
+
+process.on('message', (m) => {
+  if (m?.type === 'stats') process.send({ type: 'stats', stats: stats() });
+  else if (m?.type === 'close') void close();
+});
+// The parent went away (crash, Ctrl-C): do not linger.
+process.on('disconnect', () => { if (!closing) void close().finally(() => process.exit(0)); });
+process.on('SIGTERM', () => void close());
+
+process.send({ type: 'ready', url: server.url, stats: stats() });
