@@ -108,6 +108,23 @@ describe('image builds', () => {
     expect(second.stdout).toMatch(/trained with lr=0.2/);
   });
 
+  it('runs a template with an uploaded Dockerfile and script: built, then run with overrides', async () => {
+    const d = tempDir('regatta-tpl-');
+    writeFileSync(join(d, 'Dockerfile'), `FROM ${TEST_IMAGE}\nCOPY algo.sh /algo.sh\n`);
+    writeFileSync(join(d, 'algo.sh'), 'echo "epochs=$1"; echo "{\\"name\\":\\"test_loss\\",\\"value\\":0.25}" >> $REGATTA_OUTPUTS/metrics.jsonl\n');
+    writeFileSync(join(d, 'spec.yaml'), 'runtime: docker\nbuild: {context: .}\ncommand: sh /algo.sh ${params.epochs}\nparams: {epochs: 1}\n');
+    const push = await runCli(['template', 'push', 'trainer', '-f', join(d, 'spec.yaml'), '--file', join(d, 'Dockerfile'), '--file', join(d, 'algo.sh')], { url: t.url });
+    expect(push.stdout).toMatch(/^trainer v1/);
+    const r = await runCli(['template', 'run', 'trainer', '--set', 'params.epochs=3', '--follow'], { url: t.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Step 2\/2 : COPY algo.sh/);
+    expect(r.stdout).toMatch(/epochs=3\n$/);
+    const id = /run ([0-9a-z]{20})/.exec(r.stderr)?.[1] ?? '';
+    const run = await t.api.getRun(id);
+    expect(run.template).toEqual({ name: 'trainer', version: 1 });
+    expect(run.metrics.test_loss?.value).toBe(0.25);
+  });
+
   it('ends a broken build failed, with the build error in the logs', async () => {
     const ctx = tempDir('regatta-build-');
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${TEST_IMAGE}\nCOPY missing.txt /\n`);

@@ -7,7 +7,7 @@ import type { ResolvedSpec } from '@regatta/core';
 import { createLauncher, createProcessRuntime, type LaunchRequest } from '@regatta/runtimes';
 
 const launcher = createLauncher({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
-const runtime = createProcessRuntime({ launcher });
+const runtime = createProcessRuntime({ launcher, filesDir: (ref) => ref });
 afterAll(() => launcher.close());
 
 let n = 0;

@@ -7,6 +7,7 @@ import { groupCommands } from './commands/group.js';
 import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serverCommand } from './commands/server.js';
+import { templateCommands } from './commands/template.js';
 import type { GlobalOptions } from './context.js';
 
 const program = new Command('regatta')
@@ -23,6 +24,7 @@ runCommand(program, globals);
 inspectCommands(program, globals);
 adminCommands(program, globals);
 groupCommands(program, globals);
+templateCommands(program, globals);
 
 function printIssues(issues: readonly { path: string; message: string }[]): void {
   for (const i of issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);

@@ -7,3 +7,4 @@ export * from './run.js';
 export * from './scheduler.js';
 export * from './version.js';
 export * from './fanout.js';
+export * from './merge.js';

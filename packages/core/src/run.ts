@@ -66,6 +66,8 @@ export interface RunRecord {
   groupId?: string;
   /** The item's key in its group (from its params), used to name its outputs. */
   itemKey?: string;
+  /** The template version the run was made from. */
+  template?: { name: string; version: number };
   result?: unknown;
 }
 
@@ -129,4 +131,15 @@ export interface GroupRecord {
   updatedAt: number;
   startedAt?: number;
   finishedAt?: number;
+}
+
+/** A named, versioned job spec with files attached (an upload), stored on the server. */
+export interface TemplateVersion {
+  name: string;
+  version: number;
+  /** The spec as pushed (may be partial until merged with a run's overrides). */
+  spec: Record<string, unknown>;
+  /** upload:<id> of the files every run of this version starts from. */
+  files?: string;
+  createdAt: number;
 }

@@ -63,6 +63,8 @@ export const jobSpecSchema = z
       .optional()
       .describe('Build the image of a docker run from a Dockerfile; unchanged contexts are not rebuilt'),
     workdir: z.string().min(1).optional().describe('Absolute working directory on the node (default: a fresh per-attempt directory)'),
+    files: z.string().regex(/^upload:[0-9a-f]{64}$/, 'expected upload:<id> (an uploaded directory)').optional()
+      .describe('An uploaded directory the run starts from: copied into its working directory (set by templates)'),
     env: z.record(z.string().regex(ENV_KEY_RE, 'not a valid environment variable name'), scalar).optional(),
     params: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'param names are identifiers'), jsonValue)
@@ -116,6 +118,8 @@ export interface ResolvedSpec {
   runtime: 'process' | 'docker';
   image?: string;
   build?: { context: string; dockerfile: string; args: Record<string, string> };
+  /** upload:<id> copied into the working directory before the run starts. */
+  files?: string;
   mounts: { source: string; target: string; readonly: boolean }[];
   workdir?: string;
   env: Record<string, string>;
@@ -320,6 +324,9 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     issues.push({ path: 'build.dockerfile', message: 'must be a path inside the build context' });
   }
   if (runtime !== 'docker' && s.resources?.shm_size !== undefined) issues.push({ path: 'resources.shm_size', message: 'only applies to runtime: docker' });
+  if (s.files !== undefined && s.workdir !== undefined && runtime === 'process') {
+    issues.push({ path: 'files', message: 'a run that starts from files gets its own working directory: leave workdir out' });
+  }
   if (s.workdir !== undefined && !s.workdir.startsWith('/')) {
     issues.push({ path: 'workdir', message: 'must be an absolute path on the node (the CLI resolves relative paths for you)' });
   }
@@ -343,6 +350,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     command,
     runtime,
     ...(s.image !== undefined ? { image: s.image } : {}),
+    ...(s.files !== undefined ? { files: s.files } : {}),
     ...(s.build ? { build: { context: s.build.context, dockerfile: s.build.dockerfile ?? 'Dockerfile', args: s.build.args ?? {} } } : {}),
     ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
     env,

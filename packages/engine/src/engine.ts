@@ -109,7 +109,7 @@ export class Engine {
     for (const l of this.listeners) l({ runId: run.id, status: run.status, attempt: run.attempt });
   }
 
-  async submit(input: unknown): Promise<RunRecord> {
+  async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved } = compileSpec(input);
     const now = this.o.clock.now();
@@ -118,6 +118,7 @@ export class Engine {
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
         labels: resolved.labels, spec, resolved, createdAt: now, updatedAt: now, attempt: 0,
+        ...(origin.template ? { template: origin.template } : {}),
       },
       { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
     );
@@ -134,9 +135,11 @@ export class Engine {
   }
 
   /** Submits a fan-out: the group and every item, in one transaction. */
-  async submitGroup(input: unknown): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
+  async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const { group, runs: items, first } = await prepareGroup(input, this.o.clock.now());
+    const prepared = await prepareGroup(input, this.o.clock.now());
+    const { group, first } = prepared;
+    const items = origin.template ? prepared.runs.map((r) => ({ ...r, template: origin.template })) : prepared.runs;
     this.checkPlaceable(first.resolved);
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);

@@ -42,6 +42,11 @@ export interface RunSummary {
   gpus?: number[];
   exitCode?: number;
   reason?: string;
+  /** The fan-out group and item this run belongs to, if any. */
+  groupId?: string;
+  item?: string;
+  /** The template version it was made from, if any. */
+  template?: { name: string; version: number };
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -90,6 +95,14 @@ export interface GroupView {
   startedAt?: string;
   finishedAt?: string;
   etaSeconds: number | null;
+}
+
+export interface TemplateView {
+  name: string;
+  version: number;
+  spec: Record<string, unknown>;
+  files: string | null;
+  createdAt: string;
 }
 
 export type Submitted =
@@ -185,6 +198,23 @@ export class RegattaClient {
     const r = await this.submitAny(spec);
     if (!('groupId' in r)) throw new Error('the spec has no matrix or foreach: it made a single run');
     return r;
+  }
+
+  pushTemplate(name: string, body: { spec: Record<string, unknown>; files?: string }): Promise<TemplateView> {
+    return this.json('PUT', `/api/v1/templates/${encodeURIComponent(name)}`, body);
+  }
+
+  getTemplate(name: string, version?: number): Promise<TemplateView & { versions: { version: number; createdAt: string; files: string | null }[] }> {
+    return this.json('GET', `/api/v1/templates/${encodeURIComponent(name)}${version ? `?version=${version}` : ''}`);
+  }
+
+  listTemplates(): Promise<{ items: TemplateView[] }> {
+    return this.json('GET', '/api/v1/templates');
+  }
+
+  /** Runs a template with overrides (deep-merged; null deletes): a run or, for a fan-out, a group. */
+  runTemplate(name: string, overrides: Record<string, unknown> = {}, version?: number): Promise<Submitted> {
+    return this.json('POST', `/api/v1/templates/${encodeURIComponent(name)}/runs${version ? `?version=${version}` : ''}`, overrides);
   }
 
   getGroup(id: string): Promise<GroupView> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
@@ -22,6 +23,7 @@ import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
+import { registerTemplateRoutes } from './http/templates-routes.js';
 import { ARCHIVE_TYPES, registerUploadRoutes } from './http/uploads-routes.js';
 import { validatorCompiler } from './http/validation.js';
 
@@ -77,6 +79,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
 
+  await app.register(multipart);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Regatta API', version: VERSION, description: 'Runs, logs, metrics, results and artifacts.' },
@@ -112,6 +115,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
+  registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);

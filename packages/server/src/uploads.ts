@@ -65,10 +65,27 @@ async function check(archive: Buffer, limits: UploadLimits): Promise<{ files: nu
   return { files, bytes };
 }
 
-export async function storeUpload(archive: Buffer, uploadsDir: string, limits: UploadLimits): Promise<StoredUpload> {
-  const { files, bytes } = await check(archive, limits);
+/** Stores a directory the caller filled (a multipart upload) under its content hash; removes `dir`. */
+export async function storeDirectory(dir: string, uploadsDir: string): Promise<string> {
+  const id = await hashDirectory(dir);
+  try {
+    await rename(dir, join(uploadsDir, id));
+  } catch {
+    await rm(dir, { recursive: true, force: true }); // stored already
+  }
+  return id;
+}
+
+/** A fresh private directory under the uploads directory, for an upload being received. */
+export async function uploadScratch(uploadsDir: string): Promise<string> {
   const tmp = join(uploadsDir, `.tmp-${randomBytes(8).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
+  return tmp;
+}
+
+export async function storeUpload(archive: Buffer, uploadsDir: string, limits: UploadLimits): Promise<StoredUpload> {
+  const { files, bytes } = await check(archive, limits);
+  const tmp = await uploadScratch(uploadsDir);
   try {
     await new Promise<void>((resolve, reject) => {
       const x = extract({ cwd: tmp, strict: true, preservePaths: false, preserveOwner: false });
@@ -76,13 +93,7 @@ export async function storeUpload(archive: Buffer, uploadsDir: string, limits: U
       x.on('close', resolve);
       x.end(archive);
     });
-    const id = await hashDirectory(tmp);
-    try {
-      await rename(tmp, join(uploadsDir, id));
-    } catch {
-      await rm(tmp, { recursive: true, force: true }); // stored already
-    }
-    return { id, files, bytes };
+    return { id: await storeDirectory(tmp, uploadsDir), files, bytes };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e instanceof RegattaError ? e : new RegattaError('invalid_request', `upload could not be unpacked: ${(e as Error).message}`);

@@ -24,6 +24,16 @@ export interface RunsTable {
   result: string | null;
   group_id: string | null;
   item_key: string | null;
+  template: string | null;
+  template_version: number | null;
+}
+
+export interface TemplateVersionsTable {
+  name: string;
+  version: number;
+  spec: string;
+  files: string | null;
+  created_at: number;
 }
 
 export interface GroupsTable {
@@ -110,6 +120,7 @@ export interface NodesTable {
 }
 
 export interface Database {
+  template_versions: TemplateVersionsTable;
   groups: GroupsTable;
   nodes: NodesTable;
   runs: RunsTable;

@@ -3,8 +3,8 @@
  * connection. Queries stay within what both dialects share.
  */
 import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
-import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts } from '@regatta/core';
-import type { Database, RunsTable, AttemptsTable, GroupsTable } from './db-schema.js';
+import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts, TemplateVersion } from '@regatta/core';
+import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
 import type { GroupPatch, NewEvent, QueueRecord, RunPatch, Store } from './store.js';
 
@@ -37,6 +37,13 @@ function toRun(r: Selectable<RunsTable>): RunRecord {
     result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
     groupId: opt(r.group_id),
     itemKey: opt(r.item_key),
+    template: r.template !== null && r.template_version !== null ? { name: r.template, version: r.template_version } : undefined,
+  };
+}
+
+function toTemplate(t: Selectable<TemplateVersionsTable>): TemplateVersion {
+  return {
+    name: t.name, version: t.version, spec: JSON.parse(t.spec) as Record<string, unknown>, ...(t.files ? { files: t.files } : {}), createdAt: num(t.created_at),
   };
 }
 
@@ -87,6 +94,8 @@ function runRow(run: Omit<RunRecord, 'seq'>) {
     result: null,
     group_id: run.groupId ?? null,
     item_key: run.itemKey ?? null,
+    template: run.template?.name ?? null,
+    template_version: run.template?.version ?? null,
   };
 }
 
@@ -421,6 +430,37 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     async countTokens() {
       const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return num(r.n);
+    },
+
+    async addTemplateVersion(name, spec, files, now) {
+      return write(async (trx) => {
+        const last = await trx.selectFrom('template_versions').select((eb) => eb.fn.max('version').as('v')).where('name', '=', name).executeTakeFirst();
+        const version = Number(last?.v ?? 0) + 1;
+        await trx.insertInto('template_versions').values({ name, version, spec: json(spec), files: files ?? null, created_at: now }).execute();
+        return { name, version, spec, ...(files ? { files } : {}), createdAt: now };
+      });
+    },
+
+    async getTemplate(name, version) {
+      let q = db.selectFrom('template_versions').selectAll().where('name', '=', name);
+      q = version !== undefined ? q.where('version', '=', version) : q.orderBy('version', 'desc').limit(1);
+      const t = await q.executeTakeFirst();
+      return t && toTemplate(t);
+    },
+
+    async listTemplates() {
+      const rows = await db
+        .selectFrom('template_versions as t')
+        .selectAll('t')
+        .where('t.version', '=', (eb) => eb.selectFrom('template_versions as u').select((e) => e.fn.max('u.version').as('m')).whereRef('u.name', '=', 't.name'))
+        .orderBy('t.name')
+        .execute();
+      return rows.map(toTemplate);
+    },
+
+    async listTemplateVersions(name) {
+      const rows = await db.selectFrom('template_versions').selectAll().where('name', '=', name).orderBy('version').execute();
+      return rows.map(toTemplate);
     },
 
     async listNodes() {

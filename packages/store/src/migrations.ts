@@ -141,6 +141,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('runs_group').on('runs').columns(['group_id', 'status', 'id']).execute();
     },
   },
+  '0004_templates': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('template_versions')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('files', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('template_versions_pk', ['name', 'version'])
+        .execute();
+      await db.schema.alterTable('runs').addColumn('template', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('template_version', 'integer').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,5 @@
 /** The Store port: everything Regatta persists about runs, behind a few async operations. */
-import type { Artifact, AttemptRecord, GroupRecord, MetricPoint, RunEvent, RunRecord, RunStatus } from '@regatta/core';
+import type { Artifact, AttemptRecord, GroupRecord, MetricPoint, RunEvent, RunRecord, RunStatus, TemplateVersion } from '@regatta/core';
 
 export interface NewEvent {
   attempt: number;
@@ -85,6 +85,14 @@ export interface Store {
   createToken(token: TokenRecord, hash: string): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
   countTokens(): Promise<number>;
+
+  /** Adds the next version of a template (version 1 creates it). */
+  addTemplateVersion(name: string, spec: Record<string, unknown>, files: string | undefined, now: number): Promise<TemplateVersion>;
+  /** A version, or the latest one. */
+  getTemplate(name: string, version?: number): Promise<TemplateVersion | undefined>;
+  /** Every template with its latest version. */
+  listTemplates(): Promise<TemplateVersion[]>;
+  listTemplateVersions(name: string): Promise<TemplateVersion[]>;
 
   listNodes(): Promise<NodeRecord[]>;
   addNode(node: NodeRecord): Promise<void>;

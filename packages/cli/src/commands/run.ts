@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { TERMINAL, type RegattaClient } from '@regatta/sdk';
+import { TERMINAL, type RegattaClient, type Submitted } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
 import { loadSpec, uploadBuildContext } from '../spec-file.js';
 import { groupExitCode, watchGroup } from './group.js';
@@ -10,6 +10,37 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 async function followLogs(api: RegattaClient, id: string): Promise<void> {
   const stream = await api.logs(id, { follow: true });
   await stream.pipeTo(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, { preventClose: true });
+}
+
+export interface WaitOptions {
+  follow?: boolean;
+  wait?: boolean;
+  detach?: boolean;
+}
+
+/** What `run` (and `template run`) do once the server answered: print, follow, wait, exit code. */
+export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: WaitOptions): Promise<void> {
+  if ('groupId' in submitted) {
+    if (o.detach) {
+      process.stdout.write(`${submitted.groupId}\n`);
+      return;
+    }
+    process.stderr.write(`regatta: group ${submitted.groupId} submitted: ${submitted.total} runs\n`);
+    const g = await watchGroup(api, submitted.groupId);
+    process.stderr.write(`regatta: group ${g.id} ${g.status}\n`);
+    process.exitCode = groupExitCode(g);
+    return;
+  }
+  const { id, status } = submitted;
+  if (o.detach || (!o.follow && !o.wait)) {
+    process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
+    return;
+  }
+  process.stderr.write(`regatta: run ${id} submitted\n`);
+  if (o.follow) await followLogs(api, id);
+  const run = await api.waitForRun(id, { intervalMs: 200 });
+  process.stderr.write(`regatta: run ${id} ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
+  process.exitCode = exitCodeFor(run.status, run.exitCode);
 }
 
 export function runCommand(program: Command, globals: () => GlobalOptions): void {
@@ -27,28 +58,7 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
       const api = clientFrom(globals());
       const { spec, baseDir } = loadSpec(o.file, o.set, command);
       await uploadBuildContext(spec, baseDir, api);
-      const submitted = await api.submitAny(spec);
-      if ('groupId' in submitted) {
-        if (o.detach) {
-          process.stdout.write(`${submitted.groupId}\n`);
-          return;
-        }
-        process.stderr.write(`regatta: group ${submitted.groupId} submitted: ${submitted.total} runs\n`);
-        const g = await watchGroup(api, submitted.groupId);
-        process.stderr.write(`regatta: group ${g.id} ${g.status}\n`);
-        process.exitCode = groupExitCode(g);
-        return;
-      }
-      const { id, status } = submitted;
-      if (o.detach || (!o.follow && !o.wait)) {
-        process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
-        return;
-      }
-      process.stderr.write(`regatta: run ${id} submitted\n`);
-      if (o.follow) await followLogs(api, id);
-      const run = await api.waitForRun(id, { intervalMs: 200 });
-      process.stderr.write(`regatta: run ${id} ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
-      process.exitCode = exitCodeFor(run.status, run.exitCode);
+      await afterSubmit(api, await api.submitAny(spec), o);
     });
 
   program

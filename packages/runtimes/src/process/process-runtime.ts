@@ -3,7 +3,7 @@
  * stdout and stderr go straight to the log file (one O_APPEND descriptor shared by both), so lines
  * are never reordered or lost, cost the server nothing, and keep flowing while it restarts.
  */
-import { readFile } from 'node:fs/promises';
+import { cp, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
 import { collectOutputs } from '../outputs.js';
@@ -11,6 +11,8 @@ import { SpawnError, type Launcher } from './launcher.js';
 
 export interface ProcessRuntimeOptions {
   launcher: Launcher;
+  /** Where an upload reference (`files: upload:<id>`) is on the server. */
+  filesDir(ref: string): string;
 }
 
 function argv(command: string | string[]): [string, string[]] {
@@ -57,6 +59,11 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
       const { spec, paths } = req;
       const workdir = spec.workdir ?? join(paths.dir, 'work');
       const [file, args] = argv(spec.command);
+      if (spec.files && !spec.workdir) {
+        // Each attempt works on its own copy, so runs of one template never see each other's files.
+        await mkdir(workdir, { recursive: true });
+        await cp(options.filesDir(spec.files), workdir, { recursive: true });
+      }
       let spawned;
       try {
         spawned = await launcher.spawn({

@@ -48,6 +48,7 @@ export function runSummary(r: RunRecord) {
     attempt: r.attempt,
     groupId: r.groupId,
     item: r.itemKey,
+    template: r.template,
     node: r.node,
     gpus: r.gpus,
     exitCode: r.exitCode,

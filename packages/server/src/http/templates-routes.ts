@@ -1,0 +1,126 @@
+/**
+ * Templates: named, versioned job specs with files attached. A push makes a new version; a run of a
+ * template deep-merges the caller's overrides into it, is validated after merging, and records the
+ * exact version it used.
+ */
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { MultipartFile } from '@fastify/multipart';
+import { z } from 'zod';
+import {
+  NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, parseSpecText, type TemplateVersion,
+} from '@regatta/core';
+import { requireAdmin, type App, type RouteContext } from './context.js';
+import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const nameParams = z.strictObject({ name: z.string().regex(NAME, 'template names use letters, digits, dot, dash or underscore') });
+const FILE_NAME = /^[A-Za-z0-9_.-][A-Za-z0-9_. -]{0,254}$/;
+
+const pushBody = z.strictObject({
+  spec: z.record(z.string(), z.unknown()).describe('The job spec (may use build.context: "." for the attached files)'),
+  files: z.string().regex(/^upload:[0-9a-f]{64}$/, 'expected upload:<id> from POST /api/v1/uploads').optional(),
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The spec a run of this version submits: overrides merged, and the attached files wired in. */
+export function specOf(t: TemplateVersion, overrides: unknown): unknown {
+  const merged = mergeOverrides(t.spec, overrides);
+  if (!isObject(merged) || !t.files) return merged;
+  const build = merged.build;
+  if (isObject(build) && (build.context === undefined || build.context === '.' || build.context === './')) {
+    return { ...merged, build: { ...build, context: t.files } };
+  }
+  if (merged.runtime === undefined || merged.runtime === 'process') return merged.workdir === undefined ? { ...merged, files: t.files } : merged;
+  return merged;
+}
+
+function validate(spec: unknown): void {
+  if (isFanout(spec)) compileItems(compileGroup(spec));
+  else compileSpec(spec);
+}
+
+function view(t: TemplateVersion) {
+  return { name: t.name, version: t.version, spec: t.spec, files: t.files ?? null, createdAt: new Date(t.createdAt).toISOString() };
+}
+
+export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits): void {
+  const push = async (name: string, spec: Record<string, unknown>, files: string | undefined) => {
+    const draft: TemplateVersion = { name, version: 0, spec, ...(files ? { files } : {}), createdAt: Date.now() };
+    validate(specOf(draft, {})); // a template must run as it is, before any override
+    return ctx.store.addTemplateVersion(name, spec, files, Date.now());
+  };
+
+  app.put('/api/v1/templates/:name', {
+    schema: { params: nameParams, body: pushBody, summary: 'Push a new version of a template (spec, and files uploaded before)', tags: ['templates'] },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    return reply.code(201).send(view(await push(req.params.name, req.body.spec, req.body.files)));
+  });
+
+  app.post('/api/v1/templates/:name', {
+    schema: { params: nameParams, summary: 'Push a new version as multipart/form-data: a `spec` field (YAML or JSON) and the files', tags: ['templates'] },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    if (!req.isMultipart()) throw new RegattaError('invalid_request', 'send multipart/form-data with a spec field and files, or PUT JSON');
+    const dir = await uploadScratch(uploadsDir);
+    let spec: unknown;
+    let count = 0;
+    try {
+      for await (const part of req.parts({ preservePath: true, limits: { fileSize: limits.maxBytes, files: 1000, fields: 10 } })) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'spec') spec = parseSpecText(String(part.value), 'spec');
+          continue;
+        }
+        const file: MultipartFile = part;
+        if (!FILE_NAME.test(file.filename) || file.filename === '.' || file.filename === '..') {
+          throw new RegattaError('invalid_request', `upload refused: file name '${file.filename}' is not allowed (no paths, no ..)`, { issues: [{ path: `files:${file.filename}`, message: 'a plain file name' }] });
+        }
+        await pipeline(file.file, createWriteStream(join(dir, file.filename), { flags: 'wx' }));
+        if (file.file.truncated) throw new RegattaError('payload_too_large', `upload refused: '${file.filename}' is larger than ${limits.maxBytes} bytes`);
+        count++;
+      }
+      if (!isObject(spec)) throw new RegattaError('invalid_request', 'the spec field is missing or not a mapping', { issues: [{ path: 'spec', message: 'is required' }] });
+      const files = count ? `upload:${await storeDirectory(dir, uploadsDir)}` : undefined;
+      return reply.code(201).send(view(await push(req.params.name, spec, files)));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  app.get('/api/v1/templates', { schema: { summary: 'Templates with their latest version', tags: ['templates'] } }, async (req) => {
+    requireAdmin(req);
+    return { items: (await ctx.store.listTemplates()).map(view) };
+  });
+
+  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'] } }, async (req) => {
+    requireAdmin(req);
+    const t = await ctx.store.getTemplate(req.params.name, req.query.version);
+    if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
+    const versions = await ctx.store.listTemplateVersions(req.params.name);
+    return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), files: v.files ?? null })) };
+  });
+
+  app.post('/api/v1/templates/:name/runs', {
+    schema: {
+      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      body: z.record(z.string(), z.unknown()).optional().describe('Overrides, deep-merged into the template (null deletes)'),
+      summary: 'Run a template with overrides', tags: ['templates'],
+    },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const t = await ctx.store.getTemplate(req.params.name, req.query.version);
+    if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
+    const spec = specOf(t, req.body ?? {});
+    const template = { name: t.name, version: t.version };
+    if (isFanout(spec)) {
+      const { group } = await ctx.engine.submitGroup(spec, { template });
+      return reply.code(201).send({ groupId: group.id, status: group.status, name: group.name, total: group.total, template });
+    }
+    const run = await ctx.engine.submit(spec, { template });
+    return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name, template });
+  });
+}
