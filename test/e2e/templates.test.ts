@@ -77,6 +77,16 @@ describe('templates', () => {
     expect((await t.api.getTemplate('mp')).versions).toHaveLength(1);
   });
 
+  it('a template with files fans out over them: foreach.files is relative to the files', async () => {
+    const d = tempDir('regatta-tpl-');
+    for (const n of ['s1', 's2']) writeFileSync(join(d, `${n}.scene`), n);
+    writeFileSync(join(d, 'spec.yaml'), 'command: cat ${params.scene}\nforeach: {param: scene, files: "*.scene"}\n');
+    await cli(['template', 'push', 'scenes', '-f', join(d, 'spec.yaml'), '--dir', d]);
+    const r = await cli(['template', 'run', 'scenes']);
+    expect(r.stderr).toMatch(/submitted: 2 runs/);
+    expect(r.code).toBe(0);
+  });
+
   it('a template with a matrix runs as a group', async () => {
     await t.api.pushTemplate('sweep', { spec: { command: 'echo ${params.lr}', matrix: { lr: [1, 2, 3] } } });
     const sub = await t.api.runTemplate('sweep', { matrix: { lr: [4, 5] } });

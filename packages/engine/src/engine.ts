@@ -33,6 +33,8 @@ export interface EngineOptions {
   stopGraceMs: number;
   /** Host paths runs may mount (prefixes); nothing else is mounted. */
   allowedHostPaths: readonly string[];
+  /** Where an uploaded directory (`upload:<id>`) is on the server. */
+  filesDir(ref: string): string;
 }
 
 export interface RunChange {
@@ -137,7 +139,7 @@ export class Engine {
   /** Submits a fan-out: the group and every item, in one transaction. */
   async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const prepared = await prepareGroup(input, this.o.clock.now());
+    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir);
     const { group, first } = prepared;
     const items = origin.template ? prepared.runs.map((r) => ({ ...r, template: origin.template })) : prepared.runs;
     this.checkPlaceable(first.resolved);

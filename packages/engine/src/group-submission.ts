@@ -4,15 +4,18 @@ import {
   SpecError, compileGroup, compileItems, emptyCounts, newId, type CompiledItem, type GroupRecord, type GroupSubmission, type RunRecord,
 } from '@regatta/core';
 
-/** The files a `foreach.files` glob names: relative to the shared workdir, or absolute. */
-async function listItemFiles(g: GroupSubmission): Promise<string[]> {
+/**
+ * The files a `foreach.files` glob names: relative to the uploaded files the runs start from (a
+ * template's), else to the shared workdir; or absolute.
+ */
+async function listItemFiles(g: GroupSubmission, filesDir: (ref: string) => string): Promise<string[]> {
   const pattern = g.fanout.foreach?.files;
   if (pattern === undefined) return [];
-  const workdir = typeof g.base.workdir === 'string' ? g.base.workdir : undefined;
-  if (!pattern.startsWith('/') && !workdir?.startsWith('/')) {
-    throw new SpecError('foreach.files needs a workdir to be relative to', [{ path: 'foreach.files', message: 'give an absolute glob, or an absolute workdir' }]);
+  const base = typeof g.base.files === 'string' ? filesDir(g.base.files) : typeof g.base.workdir === 'string' ? g.base.workdir : undefined;
+  if (!pattern.startsWith('/') && !base?.startsWith('/')) {
+    throw new SpecError('foreach.files needs a directory to be relative to', [{ path: 'foreach.files', message: 'give an absolute glob, an absolute workdir, or files' }]);
   }
-  return (await glob(pattern, { cwd: workdir ?? '/', onlyFiles: true, absolute: pattern.startsWith('/') })).sort();
+  return (await glob(pattern, { cwd: base ?? '/', onlyFiles: true, absolute: pattern.startsWith('/') })).sort();
 }
 
 export interface PreparedGroup {
@@ -21,9 +24,9 @@ export interface PreparedGroup {
   first: CompiledItem;
 }
 
-export async function prepareGroup(input: unknown, now: number): Promise<PreparedGroup> {
+export async function prepareGroup(input: unknown, now: number, filesDir: (ref: string) => string): Promise<PreparedGroup> {
   const g = compileGroup(input);
-  const items = compileItems(g, await listItemFiles(g));
+  const items = compileItems(g, await listItemFiles(g, filesDir));
   const first = items[0];
   if (!first) throw new SpecError('a fan-out needs at least one item', [{ path: 'foreach', message: 'expands to no items' }]);
   const id = newId(now);

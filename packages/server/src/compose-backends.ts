@@ -12,6 +12,8 @@ export interface ComposedBackends {
   pool: DockerPool;
   launcher: Launcher;
   uploadsDir: string;
+  /** Where an uploaded directory (`upload:<id>`) is on the server. */
+  filesDir(ref: string): string;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
     await pool.addNode({ name: n.name, url: n.url, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) });
   }
   return {
-    local, pool, launcher, uploadsDir,
+    local, pool, launcher, uploadsDir, filesDir: contextDir,
     async close() {
       await local.close();
       await pool.close();

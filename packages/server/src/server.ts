@@ -72,10 +72,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     }
   });
 
-  const { local, pool, uploadsDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
+  const { local, pool, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
-    store, backends: [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths,
+    store, backends: [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
 

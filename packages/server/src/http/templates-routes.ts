@@ -39,8 +39,13 @@ export function specOf(t: TemplateVersion, overrides: unknown): unknown {
 }
 
 function validate(spec: unknown): void {
-  if (isFanout(spec)) compileItems(compileGroup(spec));
-  else compileSpec(spec);
+  if (!isFanout(spec)) {
+    compileSpec(spec);
+    return;
+  }
+  const g = compileGroup(spec);
+  // The files a foreach names are listed when a run starts; a stand-in checks the rest now.
+  compileItems(g, g.fanout.foreach?.files !== undefined ? ['file'] : []);
 }
 
 function view(t: TemplateVersion) {
