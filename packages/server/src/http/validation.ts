@@ -1,7 +1,7 @@
 /** Request validation with the same zod schemas and error shape as the job spec. */
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import { RegattaError, zodIssues } from '@regatta/core';
+import { RegattaError, jobSpecSchema, zodIssues } from '@regatta/core';
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
@@ -12,6 +12,6 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, ht
   // Job specs keep their own paths (the body is the spec); other parts are prefixed with their place.
   const issues = zodIssues(result.error, schema, part === 'body' ? '' : part);
   const what = part === 'body' ? 'request body' : `${part} parameters`;
-  return { error: new RegattaError(part === 'body' && schema.description === 'A Regatta job spec' ? 'invalid_spec' : 'invalid_request',
+  return { error: new RegattaError(part === 'body' && schema === jobSpecSchema ? 'invalid_spec' : 'invalid_request',
     `invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, { issues }) };
 };
