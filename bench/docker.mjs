@@ -28,14 +28,14 @@
 // resources.cpus 0.01, see the README; default 3, 0 skips), BENCH_PLACE_CPUS (the resources.cpus
 // of placement runs, default 0.1), BENCH_STRICT=1 (exit 1 when a goal is missed), BENCH_KEEP=1
 // (keep the servers' data directories).
-import { execFile, execFileSync, fork, spawn } from 'node:child_process';
-import http from 'node:http';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { makeClient, startServerChild } from './lib.mjs';
 
 const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -218,85 +218,6 @@ process.on('exit', () => {
   }
 });
 
-async function startServerChild(dataDir, serverConfig) {
-  const child = fork(join(here, 'docker-server-child.mjs'), [], {
-    env: { ...process.env, BENCH_DATA: dataDir, REGATTA_TOKEN: TOKEN, BENCH_SERVER_CONFIG: JSON.stringify(serverConfig) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map(); // message type → resolver
-  let exited = false;
-  child.on('message', (m) => {
-    const w = waiting.get(m?.type);
-    if (w) {
-      waiting.delete(m.type);
-      w.resolve(m);
-    }
-  });
-  child.on('exit', (code, signal) => {
-    exited = true;
-    for (const w of waiting.values()) w.reject(new Error(`the server process exited (${code ?? signal})`));
-    waiting.clear();
-  });
-  const expect = (type) => new Promise((resolve, reject) => {
-    if (exited) return reject(new Error('the server process has exited'));
-    waiting.set(type, { resolve, reject });
-  });
-  const ready = await expect('ready');
-  return {
-    url: ready.url,
-    async stats() {
-      const p = expect('stats');
-      child.send({ type: 'stats' });
-      return (await p).stats;
-    },
-    async close() {
-      const p = expect('closed');
-      child.send({ type: 'close' });
-      const { stats } = await p;
-      if (!exited) await new Promise((r) => child.once('exit', r));
-      return stats;
-    },
-    kill() {
-      if (!exited) child.kill('SIGKILL');
-    },
-  };
-}
-
-function makeClient(baseUrl) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: SUBMIT_INFLIGHT + 4 });
-  const { hostname, port } = new URL(baseUrl);
-  function api(method, path, body) {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request({
-        agent, hostname, port, method, path,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          if (res.statusCode >= 400) reject(new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`));
-          else resolve({ status: res.statusCode, body: json });
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-  return { api, close: () => agent.destroy() };
-}
-
 /** A Regatta docker run running `true` in the test image. */
 const dockerSpec = (extra = {}) => ({ runtime: 'docker', image: IMAGE, command: ['true'], ...extra });
 
@@ -438,8 +359,8 @@ async function overhead(daemons) {
   const dataDir = newDataDir();
   // Runs keep the default resources.cpus of 1 (a 1-CPU quota, which `true` never reaches); the node
   // is declared with 64 CPUs so that CPU accounting never holds a run back: the queue alone sets P.
-  const server = await startServerChild(dataDir, { docker: { host: daemons.hostA }, node: { name: 'a', cpus: 64 } });
-  const client = makeClient(server.url);
+  const server = await startServerChild(dataDir, { token: TOKEN, serverConfig: { logLevel: 'warn', docker: { host: daemons.hostA }, node: { name: 'a', cpus: 64 } } });
+  const client = makeClient(server.url, { token: TOKEN, maxSockets: SUBMIT_INFLIGHT + 4 });
   const { api } = client;
   const host = daemons.hostA;
   try {
@@ -579,9 +500,10 @@ const cpuMs = (a, b) => (b.cpuUserUs + b.cpuSystemUs - a.cpuUserUs - a.cpuSystem
 async function placement(daemons) {
   const dataDir = newDataDir();
   const server = await startServerChild(dataDir, {
-    docker: { host: daemons.hostA }, node: { name: 'a' }, nodes: [{ name: 'b', docker: daemons.hostB }],
+    token: TOKEN,
+    serverConfig: { logLevel: 'warn', docker: { host: daemons.hostA }, node: { name: 'a' }, nodes: [{ name: 'b', docker: daemons.hostB }] },
   });
-  const client = makeClient(server.url);
+  const client = makeClient(server.url, { token: TOKEN, maxSockets: SUBMIT_INFLIGHT + 4 });
   const { api } = client;
   try {
     const { body: nodesBody } = await api('GET', '/api/v1/nodes');

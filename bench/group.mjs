@@ -7,12 +7,13 @@
 // Prints: the time to accept the group (one POST of a `foreach` with N values), the drain time and
 // throughput (runs/s) until every item has ended, the server's peak RSS, and the raw spawn baseline
 // at the same parallelism with the ratio. Figures also go to bench/results/group-latest.json.
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { startServerChild } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_GROUP_N ?? 10_000);
@@ -29,23 +30,6 @@ async function baseline(n, p) {
     }
   }));
   return performance.now() - t0;
-}
-
-function startServer(dataDir) {
-  const child = fork(join(here, 'server-child.mjs'), [], {
-    env: { ...process.env, BENCH_DATA: dataDir, BENCH_CPUS: String(P), REGATTA_TOKEN: TOKEN },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = (type) => new Promise((resolve) => {
-    const on = (m) => { if (m?.type === type) { child.off('message', on); resolve(m); } };
-    child.on('message', on);
-  });
-  return next('ready').then((ready) => ({
-    url: ready.url,
-    startStats: ready.stats,
-    stats: () => { const p = next('stats'); child.send({ type: 'stats' }); return p.then((m) => m.stats); },
-    close: () => { const p = next('closed'); child.send({ type: 'close' }); return p.then((m) => m.stats); },
-  }));
 }
 
 async function api(url, method, path, body) {
@@ -66,7 +50,7 @@ const rawMs = await baseline(N, P);
 const data = mkdtempSync(join(os.tmpdir(), 'regatta-bench-group-'));
 try {
   console.log(`[2/2] a ${N}-item group over HTTP …`);
-  const server = await startServer(data);
+  const server = await startServerChild(data, { token: TOKEN, cpus: P });
   const t0 = performance.now();
   const { groupId, total } = await api(server.url, 'POST', '/api/v1/runs', {
     name: 'bench-group', command: ['true'], foreach: { param: 'i', values: Array.from({ length: N }, (_, i) => i) },

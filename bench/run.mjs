@@ -17,13 +17,13 @@
 // default 16), BENCH_WARMUP (runs/spawns before timing, default 20), BENCH_PROFILE=1 (the server
 // child writes a V8 CPU profile to bench/results/profiles/), BENCH_STRICT=1 (exit 1 when a goal is
 // missed), BENCH_KEEP=1 (keep the server's temporary data directory).
-import { fork, spawn } from 'node:child_process';
-import http from 'node:http';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { makeClient, startServerChild } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -91,95 +91,6 @@ async function baseline() {
 }
 
 // --- the server, in its own process ---------------------------------------------------------------
-
-async function startServerChild(dataDir) {
-  const execArgv = [];
-  if (PROFILE) {
-    mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`);
-  }
-  const child = fork(join(here, 'server-child.mjs'), [], {
-    execArgv,
-    env: { ...process.env, BENCH_DATA: dataDir, BENCH_CPUS: String(P), REGATTA_TOKEN: TOKEN },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map(); // message type → resolver
-  let exited = false;
-  child.on('message', (m) => {
-    const w = waiting.get(m?.type);
-    if (w) {
-      waiting.delete(m.type);
-      w.resolve(m);
-    }
-  });
-  child.on('exit', (code, signal) => {
-    exited = true;
-    for (const w of waiting.values()) w.reject(new Error(`the server process exited (${code ?? signal})`));
-    waiting.clear();
-  });
-  const expect = (type) => new Promise((resolve, reject) => {
-    if (exited) return reject(new Error('the server process has exited'));
-    waiting.set(type, { resolve, reject });
-  });
-  const ready = await expect('ready');
-  return {
-    url: ready.url,
-    startStats: ready.stats,
-    async stats() {
-      const p = expect('stats');
-      child.send({ type: 'stats' });
-      return (await p).stats;
-    },
-    async close() {
-      const p = expect('closed');
-      child.send({ type: 'close' });
-      const { stats } = await p;
-      if (!exited) await new Promise((r) => child.once('exit', r));
-      return stats;
-    },
-    kill() {
-      if (!exited) child.kill('SIGKILL');
-    },
-  };
-}
-
-function makeClient(baseUrl) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const { hostname, port } = new URL(baseUrl);
-  function api(method, path, body) {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request({
-        agent, hostname, port, method, path,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          if (res.statusCode >= 400) {
-            reject(new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`));
-          } else {
-            resolve({ status: res.statusCode, body: json });
-          }
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-  return { api, close: () => agent.destroy() };
-}
 
 async function submit(api) {
   const { status, body } = await api('POST', '/api/v1/runs', { command: ['true'] });
@@ -332,8 +243,8 @@ async function main() {
   let server;
   let client;
   try {
-    server = await startServerChild(dataDir);
-    client = makeClient(server.url);
+    server = await startServerChild(dataDir, { token: TOKEN, cpus: P, ...(PROFILE ? { profileDir: join(resultsDir, 'profiles') } : {}) });
+    client = makeClient(server.url, { token: TOKEN, maxSockets: CONCURRENCY });
     log(`[2/3] throughput: ${N} runs over HTTP to ${server.url} (node cpus=${P}, data ${dataDir}) …`);
     const tp = await throughput(server, client.api);
     const ratio = tp.wallMs / rawMs;

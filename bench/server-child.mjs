@@ -4,7 +4,8 @@
 //   parent → child  {type:'stats'}  → {type:'stats', stats}
 //   parent → child  {type:'close'}  → {type:'closed', stats}, then the process exits
 // Configuration comes from the environment: BENCH_DATA (data directory), BENCH_CPUS (node CPU
-// capacity) and REGATTA_TOKEN (the admin token the client uses).
+// capacity), REGATTA_TOKEN (the admin token the client uses) and BENCH_SERVER_CONFIG (JSON with
+// keys of the YAML config file — docker, node, nodes, logLevel … — on top of those).
 import { compileServerConfig, startServer } from '@regatta/server';
 
 const data = process.env.BENCH_DATA;
@@ -39,7 +40,11 @@ function stats() {
   return s;
 }
 
-const config = compileServerConfig({ data, port: 0, logLevel: 'silent', node: { cpus } }, { REGATTA_TOKEN: token });
+const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}');
+const config = compileServerConfig(
+  { logLevel: 'silent', ...extra, node: { cpus, ...extra.node }, data, port: 0 },
+  { REGATTA_TOKEN: token },
+);
 const server = await startServer(config, { env: { ...process.env } });
 
 let closing = false;

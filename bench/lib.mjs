@@ -1,0 +1,102 @@
+// Shared by the benchmarks: the server in its own process, and a keep-alive API client.
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Starts bench/server-child.mjs: a Regatta server in its own process (so RSS and CPU are its own),
+ * with `serverConfig` (keys of the YAML config file) on top of { node: { cpus } }.
+ */
+export async function startServerChild(dataDir, { token, cpus = 2, serverConfig = {}, profileDir } = {}) {
+  const execArgv = [];
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  }
+  const child = fork(join(here, 'server-child.mjs'), [], {
+    execArgv,
+    env: { ...process.env, BENCH_DATA: dataDir, BENCH_CPUS: String(cpus), REGATTA_TOKEN: token, BENCH_SERVER_CONFIG: JSON.stringify(serverConfig) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map(); // message type → resolver
+  let exited = false;
+  child.on('message', (m) => {
+    const w = waiting.get(m?.type);
+    if (w) {
+      waiting.delete(m.type);
+      w.resolve(m);
+    }
+  });
+  child.on('exit', (code, signal) => {
+    exited = true;
+    for (const w of waiting.values()) w.reject(new Error(`the server process exited (${code ?? signal})`));
+    waiting.clear();
+  });
+  const expect = (type) => new Promise((resolve, reject) => {
+    if (exited) return reject(new Error('the server process has exited'));
+    waiting.set(type, { resolve, reject });
+  });
+  const ready = await expect('ready');
+  return {
+    url: ready.url,
+    startStats: ready.stats,
+    async stats() {
+      const p = expect('stats');
+      child.send({ type: 'stats' });
+      return (await p).stats;
+    },
+    async close() {
+      const p = expect('closed');
+      child.send({ type: 'close' });
+      const { stats } = await p;
+      if (!exited) await new Promise((r) => child.once('exit', r));
+      return stats;
+    },
+    kill() {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A keep-alive HTTP client of the API: api(method, path, body) → {status, body}; 4xx/5xx reject. */
+export function makeClient(baseUrl, { token, maxSockets = 16 } = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const { hostname, port } = new URL(baseUrl);
+  function api(method, path, body) {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request({
+        agent, hostname, port, method, path,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          if (res.statusCode >= 400) {
+            reject(new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`));
+          } else {
+            resolve({ status: res.statusCode, body: json });
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+  return { api, close: () => agent.destroy() };
+}
