@@ -35,7 +35,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { makeClient, startServerChild } from './lib.mjs';
+import { allRuns, makeClient, startServerChild, waitIdle } from './lib.mjs';
 
 const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,7 +67,6 @@ const KEEP = process.env.BENCH_KEEP === '1';
 const TOKEN = 'bench-token';
 const IMAGE = 'regatta-test/busybox:latest';
 const GOAL_RATIO = 1.2;
-const NON_TERMINAL = 'queued,starting,building,running,cleanup';
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -227,27 +226,7 @@ async function submit(api, spec) {
   return body.id;
 }
 
-/** Polls until no run is queued or active. */
-async function waitIdle(api, deadlineMs) {
-  for (;;) {
-    const { body } = await api('GET', `/api/v1/runs?status=${NON_TERMINAL}&limit=1`);
-    if (!body.items.length) return;
-    if (performance.now() > deadlineMs) throw new Error(`runs still not finished at the deadline (e.g. ${body.items[0].id}: ${body.items[0].status})`);
-    await sleep(20);
-  }
-}
 
-/** Every run on the server, id → summary, through the paginated list. */
-async function allRuns(api) {
-  const out = new Map();
-  let cursor;
-  for (;;) {
-    const { body } = await api('GET', `/api/v1/runs?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-    for (const r of body.items) out.set(r.id, r);
-    if (!body.nextCursor) return out;
-    cursor = body.nextCursor;
-  }
-}
 
 const events = async (api, id) => (await api('GET', `/api/v1/runs/${id}/events`)).body.items;
 

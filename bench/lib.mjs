@@ -4,6 +4,7 @@ import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -99,4 +100,31 @@ export function makeClient(baseUrl, { token, maxSockets = 16 } = {}) {
     });
   }
   return { api, close: () => agent.destroy() };
+}
+
+const NON_TERMINAL = 'queued,starting,building,running,cleanup';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until no run is queued or active; returns how many polls that took. */
+export async function waitIdle(api, deadlineMs) {
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const { body } = await api('GET', `/api/v1/runs?status=${NON_TERMINAL}&limit=1`);
+    if (!body.items.length) return polls;
+    if (performance.now() > deadlineMs) throw new Error(`runs still not finished at the deadline (e.g. ${body.items[0].id}: ${body.items[0].status})`);
+    await sleep(20);
+  }
+}
+
+/** Every run on the server, id → summary, through the paginated list. */
+export async function allRuns(api) {
+  const out = new Map();
+  let cursor;
+  for (;;) {
+    const { body } = await api('GET', `/api/v1/runs?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+    for (const r of body.items) out.set(r.id, r);
+    if (!body.nextCursor) return out;
+    cursor = body.nextCursor;
+  }
 }

@@ -23,7 +23,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { makeClient, startServerChild } from './lib.mjs';
+import { allRuns, makeClient, startServerChild, waitIdle } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -46,7 +46,6 @@ const KEEP = process.env.BENCH_KEEP === '1';
 const TOKEN = 'bench-token';
 const GOAL_RATIO = 3;
 const GOAL_P50_MS = 20;
-const NON_TERMINAL = 'queued,starting,building,running,cleanup';
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -98,29 +97,7 @@ async function submit(api) {
   return body.id;
 }
 
-/** Polls until no run is queued or active; returns when that was observed. */
-async function waitIdle(api, deadlineMs) {
-  let polls = 0;
-  for (;;) {
-    polls++;
-    const { body } = await api('GET', `/api/v1/runs?status=${NON_TERMINAL}&limit=1`);
-    if (!body.items.length) return polls;
-    if (performance.now() > deadlineMs) throw new Error(`runs still not finished at the deadline (e.g. ${body.items[0].id}: ${body.items[0].status})`);
-    await sleep(20);
-  }
-}
 
-/** Every run on the server, id → summary, through the paginated list. */
-async function allRuns(api) {
-  const out = new Map();
-  let cursor;
-  for (;;) {
-    const { body } = await api('GET', `/api/v1/runs?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-    for (const r of body.items) out.set(r.id, r);
-    if (!body.nextCursor) return out;
-    cursor = body.nextCursor;
-  }
-}
 
 // --- 2. throughput ----------------------------------------------------------------------------------
 
