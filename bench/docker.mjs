@@ -72,7 +72,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A sleep that does not keep the process alive (a deadline in a race). */
 const sleepUnref = (ms) => new Promise((r) => setTimeout(r, ms).unref());
-const fmt = (ms, digits = 1) => `${ms.toFixed(digits)} ms`;
+// A figure with too few samples (say, no slot refilled in a small placement run) prints as "-".
+const fmt = (ms, digits = 1) => (typeof ms === "number" && Number.isFinite(ms) ? `${ms.toFixed(digits)} ms` : "-");
 const log = (...a) => console.log(...a);
 
 /** Nearest-rank percentile of an unsorted array. */
