@@ -10,8 +10,17 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'packages/cli/bin/regatta.js');
 export const TOKEN = 'test-admin-token';
 
+const made: string[] = [];
+
+/** Removes the temporary directories the test file made (test/setup.ts calls it after each file). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export function tempDir(prefix = 'regatta-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export interface TestServer {

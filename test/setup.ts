@@ -1,0 +1,5 @@
+import { afterAll } from 'vitest';
+import { removeTempDirs } from './helpers.js';
+
+// Registered before each file's own hooks, so it runs after them (servers are closed by then).
+afterAll(() => removeTempDirs());
