@@ -1,10 +1,10 @@
 /** The process runtime as built (the launcher is a separate compiled script), against real processes. */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedSpec } from '@regatta/core';
 import { createLauncher, createProcessRuntime, type LaunchRequest } from '@regatta/runtimes';
+import { tempDir } from '../helpers.js';
 
 const launcher = createLauncher({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
 const runtime = createProcessRuntime({ launcher, filesDir: (ref) => ref });
@@ -12,7 +12,7 @@ afterAll(() => launcher.close());
 
 let n = 0;
 function request(command: string | string[], extra: Partial<ResolvedSpec> = {}): LaunchRequest {
-  const dir = join(mkdtempSync(join(tmpdir(), 'regatta-rt-')), 'run', String(++n));
+  const dir = join(tempDir('regatta-rt-'), 'run', String(++n));
   return {
     runId: 'r', attempt: 1, node: 'local', gpus: [], env: { REGATTA_RUN_ID: 'r' },
     paths: { dir, outputs: join(dir, 'outputs'), log: join(dir, 'log') },

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LogPump, timestampNs } from './log-pump.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {
@@ -13,6 +13,10 @@ function frame(stream: 1 | 2, text: string): Buffer {
   return Buffer.concat([h, payload]);
 }
 
+const dirs: string[] = [];
+const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'regatta-pump-')); dirs.push(d); return d; };
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
 describe('LogPump', () => {
   it('parses nanosecond timestamps', () => {
     expect(timestampNs('2026-11-21T20:00:00.000000001Z')! - timestampNs('2026-11-21T20:00:00Z')!).toBe(1n);
@@ -21,7 +25,7 @@ describe('LogPump', () => {
   });
 
   it('writes frames in order across split chunks, and skips what was written before a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const dir = tmp();
     const log = join(dir, 'log');
     const cursor = join(dir, 'log.cursor');
     const all = Buffer.concat([
@@ -47,7 +51,7 @@ describe('LogPump', () => {
   });
 
   it('keeps what the log held before the first start (the build output)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const dir = tmp();
     const log = join(dir, 'log');
     writeFileSync(log, 'Step 1/1 : FROM x\n');
     const s = new PassThrough();
@@ -58,7 +62,7 @@ describe('LogPump', () => {
   });
 
   it('cuts the log back to its last checkpoint, so lines written after it are not duplicated', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'regatta-pump-'));
+    const dir = tmp();
     const log = join(dir, 'log');
     const cursor = join(dir, 'log.cursor');
     const s1 = new PassThrough();
