@@ -92,4 +92,29 @@ describe('server restart', () => {
     expect((await api.waitForRun(active.id, { intervalMs: 50 })).status).toBe('succeeded');
     expect((await api.waitForRun(queued.id, { intervalMs: 50 })).status).toBe('succeeded');
   });
+
+  it('keeps a group\'s counters right across kill -9: lost items retry, queued items run', async () => {
+    const data = tempDir();
+    const flags = tempDir();
+    const config = join(data, 'config.yaml');
+    writeFileSync(config, 'node: {cpus: 4}\nstopGrace: 1s\n');
+    const port = await freePort();
+    const api = new RegattaClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
+    const s1 = await start(data, port, config);
+    const { groupId } = await api.submitGroup({
+      command: `[ -f ${flags}/go ] || exec sleep 60`, foreach: { param: 'i', values: [1, 2, 3, 4] }, max_parallel: 2, retries: 1,
+    });
+    await waitFor('two items running', async () => (await api.getGroup(groupId)).counts.running === 2);
+    s1.kill('SIGKILL');
+    await new Promise((r) => s1.once('exit', r));
+    writeFileSync(join(flags, 'go'), '');
+    await start(data, port, config);
+    const g = await waitFor('the group to end', async () => {
+      const x = await api.getGroup(groupId);
+      return x.status !== 'running' ? x : undefined;
+    });
+    expect(g).toMatchObject({ status: 'succeeded', done: 4, counts: { succeeded: 4, failed: 0, queued: 0, running: 0 } });
+    const runs = (await api.groupRuns(groupId)).items;
+    expect(runs.map((r) => r.attempt).sort()).toEqual([1, 1, 2, 2]);
+  });
 });
