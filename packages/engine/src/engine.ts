@@ -5,7 +5,7 @@
  */
 import {
   ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, schedule,
-  type GroupRecord, type ResolvedSpec, type AttemptOutcome,
+  type GroupRecord, type ResolvedSpec,
   type AttemptRecord, type Clock, type Logger, type MetricPoint, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend } from '@regatta/backends';
@@ -14,6 +14,7 @@ import { listArtifacts } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
 import { readFileReports } from './reports.js';
 import { RunQueue } from './run-queue.js';
+import { attemptOutcome, shouldRetry, type StopReason } from './attempt-outcome.js';
 import { GroupBook } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
@@ -52,7 +53,7 @@ interface Active {
   resources: ResolvedResources;
   handle?: RunHandle;
   status: RunStatus;
-  stopReason?: { outcome: 'canceled' | 'timed_out' | 'lost'; reason: string };
+  stopReason?: StopReason;
   timer?: { cancel(): void };
 }
 
@@ -445,15 +446,6 @@ export class Engine {
     if (a.handle) void a.handle.stop(this.o.stopGraceMs);
   }
 
-  private outcome(a: Active, info: ExitInfo): { outcome: AttemptOutcome; reason: string } {
-    if (a.stopReason) return a.stopReason;
-    if (info.lost) return { outcome: 'lost', reason: info.lost };
-    if (info.error) return { outcome: 'failed', reason: info.error };
-    if (info.exitCode === 0) return { outcome: 'succeeded', reason: 'exit code 0' };
-    if (info.exitCode !== undefined) return { outcome: 'failed', reason: `exit code ${info.exitCode}` };
-    return { outcome: 'failed', reason: `killed by ${info.signal ?? 'a signal'}` };
-  }
-
   private finish(a: Active, info: ExitInfo): Promise<void> {
     // The attempt has ended: free its resources at once, so the next run starts while this one's
     // outcome is recorded.
@@ -471,7 +463,7 @@ export class Engine {
 
   private async record(a: Active, info: ExitInfo): Promise<void> {
     const { run, attempt } = a;
-    const { outcome, reason } = this.outcome(a, info);
+    const { outcome, reason } = attemptOutcome(a.stopReason, info);
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const now = this.o.clock.now();
     try {
@@ -487,15 +479,13 @@ export class Engine {
       this.o.logger.error({ err: e, runId: run.id }, 'reading the outputs of an attempt failed');
     }
     const policy = run.resolved.retry;
-    const retry = !info.nonRetriable && !this.stopping && outcome !== 'succeeded' && outcome !== 'canceled'
-      && policy.on.includes(outcome) && attempt <= policy.limit;
-    const lostAtShutdown = this.stopping && outcome === 'lost' && policy.on.includes('lost') && attempt <= policy.limit;
+    const retry = shouldRetry(policy, outcome, attempt, info, this.stopping);
     const attemptRecord = {
       runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
       ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
     };
-    if (retry || lostAtShutdown) {
+    if (retry) {
       const notBefore = policy.delayMs ? now + policy.delayMs : undefined;
       const why = `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${policy.limit + 1}`;
       const next: RunRecord = { ...run, status: 'queued', attempt, reason: why, updatedAt: now, notBefore, exitCode: info.exitCode };
