@@ -83,6 +83,17 @@ describe('docker runtime', () => {
     ]);
   });
 
+  it('mounts a named dataset read-only at /datasets/<name>', async () => {
+    mkdirSync(join(datasets, 'scenes'), { recursive: true });
+    writeFileSync(join(datasets, 'scenes', 'a.json'), '{"scene":"a"}');
+    await t.api.putDataset('scenes', { path: join(datasets, 'scenes') });
+    const { id } = await t.api.submit(docker({
+      command: 'cat $REGATTA_DATASET_SCENES/a.json; echo; touch /datasets/scenes/x 2>/dev/null && echo writable || echo read-only', datasets: ['scenes'],
+    }));
+    await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(await readAll(await t.api.logs(id))).toBe('{"scene":"a"}\nread-only\n');
+  });
+
   it('refuses an image the engine does not have, without retrying', async () => {
     const run = await t.api.waitForRun((await t.api.submit(docker({ image: 'no/such:image', command: 'true', retries: 2 }))).id);
     expect(run).toMatchObject({ status: 'failed', attempt: 1 });

@@ -15,13 +15,14 @@ export const foreachSchema = z
   .strictObject({
     param: z.string().regex(PARAM_NAME, 'param names are identifiers'),
     values: z.array(z.json()).min(1).optional().describe('One run per value'),
-    files: z.string().min(1).optional().describe('One run per file matching this glob, relative to the workdir or the template files'),
+    files: z.string().min(1).optional().describe('One run per file matching this glob, relative to the dataset, the template files or the workdir'),
+    dataset: z.string().optional().describe('The dataset the files glob is relative to (the values are then paths inside it)'),
   })
   .describe('One run per value or per file, the item set in params[param]');
 
 export interface FanoutSpec {
   matrix?: Record<string, unknown[]>;
-  foreach?: { param: string; values?: unknown[]; files?: string };
+  foreach?: { param: string; values?: unknown[]; files?: string; dataset?: string };
 }
 
 export interface Item {

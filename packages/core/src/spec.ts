@@ -75,6 +75,13 @@ export const jobSpecSchema = z
     retries: retriesSchema.optional(),
     queue: z.string().regex(NAME_RE, 'queue names use letters, digits, dot, dash or underscore').optional(),
     priority: z.number().int().min(-1000).max(1000).optional().describe('Higher runs first; FIFO within a priority'),
+    datasets: z
+      .array(z.union([
+        z.string().regex(NAME_RE, 'a dataset name'),
+        z.strictObject({ name: z.string().regex(NAME_RE, 'a dataset name'), target: z.string().min(1).optional().describe('Mount path in a container (default /datasets/<name>)') }),
+      ]))
+      .optional()
+      .describe('Named datasets the admin registered, mounted read-only; $REGATTA_DATASET_<NAME> gives their path'),
     mounts: z
       .array(z.strictObject({
         source: z.string().min(1).describe('Absolute host path (must be under a path the admin allows)'),
@@ -121,6 +128,8 @@ export interface ResolvedSpec {
   /** upload:<id> copied into the working directory before the run starts. */
   files?: string;
   mounts: { source: string; target: string; readonly: boolean }[];
+  /** Named datasets; `source` (the host path) is filled in by the server when the run is submitted. */
+  datasets: { name: string; target: string; source?: string }[];
   workdir?: string;
   env: Record<string, string>;
   params: Record<string, unknown>;
@@ -314,6 +323,12 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
   if (s.build && !s.build.context.startsWith('/') && !UPLOAD_REF.test(s.build.context)) {
     issues.push({ path: 'build.context', message: 'must be an absolute path on the server or upload:<id> (the CLI uploads a local directory for you)' });
   }
+  (s.datasets ?? []).forEach((d, i) => {
+    const target = typeof d === 'string' ? undefined : d.target;
+    if (target !== undefined && (!target.startsWith('/') || target.split('/').includes('..'))) {
+      issues.push({ path: `datasets[${i}].target`, message: 'must be an absolute path without ..' });
+    }
+  });
   (s.mounts ?? []).forEach((m, i) => {
     if (runtime !== 'docker') issues.push({ path: `mounts[${i}]`, message: 'only applies to runtime: docker' });
     if (!m.source.startsWith('/') || m.source.split('/').includes('..')) issues.push({ path: `mounts[${i}].source`, message: 'must be an absolute host path without ..' });
@@ -368,6 +383,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     labels: s.labels ?? {},
     outputs,
     mounts: (s.mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true })),
+    datasets: (s.datasets ?? []).map((d) => (typeof d === 'string' ? { name: d, target: `/datasets/${d}` } : { name: d.name, target: d.target ?? `/datasets/${d.name}` })),
   };
   return resolved;
 }

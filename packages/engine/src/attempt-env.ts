@@ -17,6 +17,8 @@ export interface AttemptEnvInput {
   apiUrl: string;
   secret: Buffer;
   outputs: string;
+  /** Dataset paths as the job sees them (host paths for processes, mount paths in containers). */
+  datasets: { name: string; path: string }[];
 }
 
 export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
@@ -28,6 +30,7 @@ export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
     REGATTA_OUTPUTS: i.outputs,
     REGATTA_NODE: i.node,
   };
+  for (const d of i.datasets) env[`REGATTA_DATASET_${d.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = d.path;
   if (i.gpus.length || i.nodeHasGpus) {
     // Exactly the assigned devices; none at all for a CPU-only run on a GPU node.
     env.CUDA_VISIBLE_DEVICES = i.gpus.join(',');

@@ -36,6 +36,8 @@ export interface EngineOptions {
   allowedHostPaths: readonly string[];
   /** Where an uploaded directory (`upload:<id>`) is on the server. */
   filesDir(ref: string): string;
+  /** The host path of a registered dataset. */
+  datasetPath(name: string): Promise<string | undefined>;
 }
 
 export interface RunChange {
@@ -114,7 +116,8 @@ export class Engine {
 
   async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const { spec, resolved } = compileSpec(input);
+    const { spec, resolved: compiled } = compileSpec(input);
+    const resolved = await this.withDatasets(compiled);
     const now = this.o.clock.now();
     this.checkPlaceable(resolved);
     const run = await this.o.store.createRun(
@@ -140,15 +143,34 @@ export class Engine {
   /** Submits a fan-out: the group and every item, in one transaction. */
   async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir);
-    const { group, first } = prepared;
-    const items = origin.template ? prepared.runs.map((r) => ({ ...r, template: origin.template })) : prepared.runs;
+    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath);
+    const { group } = prepared;
+    // Every item names the same datasets: resolved once, applied to all.
+    const first = { ...prepared.first, resolved: await this.withDatasets(prepared.first.resolved) };
+    const datasets = first.resolved.datasets;
+    const items = prepared.runs.map((r) => ({
+      ...r, ...(origin.template ? { template: origin.template } : {}), ...(datasets.length ? { resolved: { ...r.resolved, datasets } } : {}),
+    }));
     this.checkPlaceable(first.resolved);
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);
     for (const r of runs) this.queued.add(r);
     this.requestPass();
     return { group, runs };
+  }
+
+  /** Fills in the host path of each named dataset; an unknown name is refused. */
+  private async withDatasets(resolved: ResolvedSpec): Promise<ResolvedSpec> {
+    if (!resolved.datasets.length) return resolved;
+    const datasets = [];
+    const issues = [];
+    for (const [i, d] of resolved.datasets.entries()) {
+      const source = await this.o.datasetPath(d.name);
+      if (source === undefined) issues.push({ path: `datasets[${i}]`, message: `no dataset named '${d.name}' (regatta datasets ls)` });
+      datasets.push({ ...d, ...(source !== undefined ? { source } : {}) });
+    }
+    if (issues.length) throw new SpecError(`invalid job spec: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`, issues);
+    return { ...resolved, datasets };
   }
 
   /** Refuses a spec that no node of this server could ever run. */
@@ -361,6 +383,7 @@ export class Engine {
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const env = attemptEnv({
       runId: run.id, attempt, node: a.node, gpus: a.gpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
+      datasets: run.resolved.datasets.map((d) => ({ name: d.name, path: run.resolved.runtime === 'docker' ? d.target : d.source ?? '' })),
       nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
     });
     return { runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus };

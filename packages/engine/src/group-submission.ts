@@ -5,13 +5,18 @@ import {
 } from '@regatta/core';
 
 /**
- * The files a `foreach.files` glob names: relative to the uploaded files the runs start from (a
- * template's), else to the shared workdir; or absolute.
+ * The files a `foreach.files` glob names: relative to a dataset, else to the uploaded files the runs
+ * start from (a template's), else to the shared workdir; or absolute.
  */
-async function listItemFiles(g: GroupSubmission, filesDir: (ref: string) => string): Promise<string[]> {
+async function listItemFiles(g: GroupSubmission, filesDir: (ref: string) => string, datasetPath: (name: string) => Promise<string | undefined>): Promise<string[]> {
   const pattern = g.fanout.foreach?.files;
   if (pattern === undefined) return [];
-  const base = typeof g.base.files === 'string' ? filesDir(g.base.files) : typeof g.base.workdir === 'string' ? g.base.workdir : undefined;
+  const dataset = g.fanout.foreach?.dataset;
+  let base = typeof g.base.files === 'string' ? filesDir(g.base.files) : typeof g.base.workdir === 'string' ? g.base.workdir : undefined;
+  if (dataset !== undefined) {
+    base = await datasetPath(dataset);
+    if (base === undefined) throw new SpecError(`no dataset named '${dataset}'`, [{ path: 'foreach.dataset', message: `no dataset named '${dataset}'` }]);
+  }
   if (!pattern.startsWith('/') && !base?.startsWith('/')) {
     throw new SpecError('foreach.files needs a directory to be relative to', [{ path: 'foreach.files', message: 'give an absolute glob, an absolute workdir, or files' }]);
   }
@@ -24,9 +29,11 @@ export interface PreparedGroup {
   first: CompiledItem;
 }
 
-export async function prepareGroup(input: unknown, now: number, filesDir: (ref: string) => string): Promise<PreparedGroup> {
+export async function prepareGroup(
+  input: unknown, now: number, filesDir: (ref: string) => string, datasetPath: (name: string) => Promise<string | undefined>,
+): Promise<PreparedGroup> {
   const g = compileGroup(input);
-  const items = compileItems(g, await listItemFiles(g, filesDir));
+  const items = compileItems(g, await listItemFiles(g, filesDir, datasetPath));
   const first = items[0];
   if (!first) throw new SpecError('a fan-out needs at least one item', [{ path: 'foreach', message: 'expands to no items' }]);
   const id = newId(now);

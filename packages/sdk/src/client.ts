@@ -312,6 +312,19 @@ export class RegattaClient {
     return this.json('PUT', `/api/v1/queues/${encodeURIComponent(name)}`, { concurrency });
   }
 
+  /** Registers a dataset: a directory on the server (`path`) or an upload (`upload: "upload:<id>"`). */
+  putDataset(name: string, source: { path: string } | { upload: string }): Promise<{ name: string; path: string }> {
+    return this.json('PUT', `/api/v1/datasets/${encodeURIComponent(name)}`, source);
+  }
+
+  datasets(): Promise<{ items: { name: string; path: string; createdAt: string }[] }> {
+    return this.json('GET', '/api/v1/datasets');
+  }
+
+  async removeDataset(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/datasets/${encodeURIComponent(name)}`);
+  }
+
   nodes(): Promise<{ items: NodeView[] }> {
     return this.json('GET', '/api/v1/nodes');
   }

@@ -18,6 +18,7 @@ import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerArtifactRoutes } from './http/artifacts-routes.js';
 import type { RouteContext } from './http/context.js';
+import { registerDatasetRoutes } from './http/datasets-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
@@ -76,6 +77,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
     store, backends: [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
+    datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
 
@@ -114,6 +116,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerReportRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
+  registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());

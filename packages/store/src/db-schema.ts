@@ -119,7 +119,14 @@ export interface NodesTable {
   created_at: number;
 }
 
+export interface DatasetsTable {
+  name: string;
+  path: string;
+  created_at: number;
+}
+
 export interface Database {
+  datasets: DatasetsTable;
   template_versions: TemplateVersionsTable;
   groups: GroupsTable;
   nodes: NodesTable;

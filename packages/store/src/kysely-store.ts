@@ -463,6 +463,24 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return rows.map(toTemplate);
     },
 
+    async putDataset(d) {
+      await db
+        .insertInto('datasets')
+        .values({ name: d.name, path: d.path, created_at: d.createdAt })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ path: d.path, created_at: d.createdAt }))
+        .execute();
+    },
+
+    async listDatasets() {
+      const rows = await db.selectFrom('datasets').selectAll().orderBy('name').execute();
+      return rows.map((d) => ({ name: d.name, path: d.path, createdAt: num(d.created_at) }));
+    },
+
+    async removeDataset(name) {
+      const r = await db.deleteFrom('datasets').where('name', '=', name).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+
     async listNodes() {
       const rows = await db.selectFrom('nodes').selectAll().orderBy('name').execute();
       return rows.map((n) => ({

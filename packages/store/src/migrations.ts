@@ -156,6 +156,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('template_version', 'integer').execute();
     },
   },
+  '0005_datasets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('datasets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

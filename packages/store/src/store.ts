@@ -50,6 +50,13 @@ export interface NodeRecord {
   createdAt: number;
 }
 
+/** A named directory on the server that runs mount read-only by name. */
+export interface DatasetRecord {
+  name: string;
+  path: string;
+  createdAt: number;
+}
+
 export interface Store {
   createRun(run: Omit<RunRecord, 'seq'>, event: NewEvent): Promise<RunRecord>;
   /** Patches the run, and in the same transaction records the event, upserts the attempt and updates its group. */
@@ -93,6 +100,10 @@ export interface Store {
   /** Every template with its latest version. */
   listTemplates(): Promise<TemplateVersion[]>;
   listTemplateVersions(name: string): Promise<TemplateVersion[]>;
+
+  putDataset(d: DatasetRecord): Promise<void>;
+  listDatasets(): Promise<DatasetRecord[]>;
+  removeDataset(name: string): Promise<boolean>;
 
   listNodes(): Promise<NodeRecord[]>;
   addNode(node: NodeRecord): Promise<void>;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { jobSpecJsonSchema } from '@regatta/core';
 import { clientFrom, type GlobalOptions } from '../context.js';
@@ -49,6 +50,25 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     });
   nodes.command('rm').description('Remove a registered node').argument('<name>').action(async (name: string) => {
     await clientFrom(globals()).removeNode(name);
+    process.stdout.write(`${name} removed\n`);
+  });
+
+  const datasets = program.command('datasets').description('Named datasets runs mount read-only by name');
+  datasets.command('ls', { isDefault: true }).description('List datasets').action(async () => {
+    const { items } = await clientFrom(globals()).datasets();
+    process.stdout.write(table(items.map((d) => [d.name, d.path]), ['DATASET', 'PATH']) + '\n');
+  });
+  datasets
+    .command('add')
+    .argument('<name>')
+    .requiredOption('--path <dir>', 'a directory on the server')
+    .description('Register a dataset')
+    .action(async (name: string, o: { path: string }) => {
+      const d = await clientFrom(globals()).putDataset(name, { path: resolve(o.path) });
+      process.stdout.write(`${d.name}: ${d.path}\n`);
+    });
+  datasets.command('rm').argument('<name>').description('Forget a dataset (its files stay)').action(async (name: string) => {
+    await clientFrom(globals()).removeDataset(name);
     process.stdout.write(`${name} removed\n`);
   });
 

@@ -39,4 +39,10 @@ describe('containerCreateBody', () => {
     const b = containerCreateBody(req({ command: 'x', mounts: [{ source: '/data/ais/', target: '/data' }, { source: '/scratch', target: '/s', readonly: false }] }), { outputsHostPath: '/o' });
     expect(b.HostConfig.Binds).toEqual(['/o:/regatta/outputs', '/data/ais:/data:ro', '/scratch:/s:rw']);
   });
+
+  it('mounts named datasets read-only where the spec asks (default /datasets/<name>)', () => {
+    const r = req({ command: 'x', datasets: ['ais', { name: 'maps', target: '/maps' }] });
+    r.spec.datasets = r.spec.datasets.map((d) => ({ ...d, source: `/srv/${d.name}` }));
+    expect(containerCreateBody(r, { outputsHostPath: '/o' }).HostConfig.Binds).toEqual(['/o:/regatta/outputs', '/srv/ais:/datasets/ais:ro', '/srv/maps:/maps:ro']);
+  });
 });

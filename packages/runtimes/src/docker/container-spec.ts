@@ -55,7 +55,11 @@ export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): Co
     ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
     Labels: { [LABEL_RUN]: req.runId, [LABEL_ATTEMPT]: String(req.attempt) },
     HostConfig: {
-      Binds: [`${o.outputsHostPath}:${CONTAINER_OUTPUTS}`, ...spec.mounts.map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`)],
+      Binds: [
+        `${o.outputsHostPath}:${CONTAINER_OUTPUTS}`,
+        ...spec.mounts.map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`),
+        ...spec.datasets.flatMap((d) => (d.source ? [`${d.source}:${d.target}:ro`] : [])),
+      ],
       NanoCpus: Math.round(r.cpus * 1e9),
       ...(r.memory > 0 ? { Memory: r.memory, MemorySwap: r.memory } : {}),
       ...(r.shmSize ? { ShmSize: r.shmSize } : {}),

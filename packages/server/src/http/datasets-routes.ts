@@ -1,0 +1,37 @@
+/** Named datasets: a directory on the server, or an uploaded one, that runs mount read-only by name. */
+import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { NotFoundError, RegattaError } from '@regatta/core';
+import { requireAdmin, type App, type RouteContext } from './context.js';
+
+const nameParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'dataset names use letters, digits, dot, dash or underscore') });
+const body = z.union([
+  z.strictObject({ path: z.string().regex(/^\//, 'an absolute path on the server').describe('A directory on the server') }),
+  z.strictObject({ upload: z.string().regex(/^upload:[0-9a-f]{64}$/, 'expected upload:<id> from POST /api/v1/uploads') }),
+]);
+
+export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (ref: string) => string): void {
+  app.put('/api/v1/datasets/:name', { schema: { params: nameParams, body, summary: 'Register a dataset: a server directory or an upload', tags: ['datasets'] } }, async (req, reply) => {
+    requireAdmin(req);
+    const path = 'path' in req.body ? req.body.path.replace(/\/+$/, '') || '/' : filesDir(req.body.upload);
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      throw new RegattaError('invalid_request', `${'path' in req.body ? path : req.body.upload} is not a directory on the server`, {
+        issues: [{ path: 'path' in req.body ? 'path' : 'upload', message: 'not a directory on the server' }],
+      });
+    }
+    await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now() });
+    return reply.code(201).send({ name: req.params.name, path });
+  });
+
+  app.get('/api/v1/datasets', { schema: { summary: 'Registered datasets', tags: ['datasets'] } }, async (req) => {
+    requireAdmin(req);
+    return { items: (await ctx.store.listDatasets()).map((d) => ({ name: d.name, path: d.path, createdAt: new Date(d.createdAt).toISOString() })) };
+  });
+
+  app.delete('/api/v1/datasets/:name', { schema: { params: nameParams, summary: 'Forget a dataset (its files stay)', tags: ['datasets'] } }, async (req, reply) => {
+    requireAdmin(req);
+    if (!(await ctx.store.removeDataset(req.params.name))) throw new NotFoundError('dataset', req.params.name);
+    return reply.code(204).send();
+  });
+}
