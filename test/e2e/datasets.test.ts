@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '@regatta/sdk';
+import type { ApiError } from '@regatta/sdk';
 import { readAll, runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
