@@ -131,8 +131,9 @@ export class Engine {
     this.emit(run);
     if (!fitsSomeNode(this.o.backends, run.resolved)) {
       const r = resolved.resources;
-      await this.finishQueued(run, 'failed', `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`);
-      return run;
+      const reason = `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`;
+      await this.finishQueued(run, 'failed', reason);
+      return { ...run, status: 'failed', reason };
     }
     this.queued.add(run);
     // Adding a run never lets another one start, so a full pass is only needed when this one might.

@@ -218,10 +218,13 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         if (also.attempt) {
           const row = attemptRow(also.attempt);
           const { run_id: _r, attempt: _a, ...rest } = row;
+          // An attempt's fields are filled in as it goes; a later write that lacks one (say, the
+          // backend's job id) keeps what an earlier write recorded.
+          const changed = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
           await trx
             .insertInto('attempts')
             .values(row)
-            .onConflict((oc) => oc.columns(['run_id', 'attempt']).doUpdateSet(rest))
+            .onConflict((oc) => oc.columns(['run_id', 'attempt']).doUpdateSet(changed))
             .execute();
         }
       });
