@@ -225,6 +225,32 @@ describe('cancel, timeout and retries', () => {
   });
 });
 
+describe('live status events', () => {
+  it('streams every status change of a run as Server-Sent Events', async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${t.url}/api/v1/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ctrl.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const { id } = await t.api.submit({ command: 'true' });
+    const seen: string[] = [];
+    let text = '';
+    const decoder = new TextDecoder();
+    while (!seen.includes('succeeded')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+      for (const block of text.split('\n\n').slice(0, -1)) {
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (!data) continue;
+        const c = JSON.parse(data) as { runId: string; status: string };
+        if (c.runId === id && !seen.includes(c.status)) seen.push(c.status);
+      }
+    }
+    ctrl.abort();
+    expect(seen).toEqual(['queued', 'starting', 'running', 'succeeded']);
+  });
+});
+
 describe('following logs', () => {
   it('streams lines as they are written and ends when the run ends', async () => {
     const { id } = await t.api.submit({ command: 'for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.2; done' });

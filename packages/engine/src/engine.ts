@@ -44,6 +44,8 @@ export interface RunChange {
   runId: string;
   status: RunStatus;
   attempt: number;
+  groupId?: string;
+  reason?: string;
 }
 
 interface Active {
@@ -111,7 +113,11 @@ export class Engine {
   }
 
   private emit(run: RunRecord): void {
-    for (const l of this.listeners) l({ runId: run.id, status: run.status, attempt: run.attempt });
+    const change: RunChange = {
+      runId: run.id, status: run.status, attempt: run.attempt,
+      ...(run.groupId !== undefined ? { groupId: run.groupId } : {}), ...(run.reason !== undefined ? { reason: run.reason } : {}),
+    };
+    for (const l of this.listeners) l(change);
   }
 
   async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {

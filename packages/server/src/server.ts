@@ -19,6 +19,7 @@ import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerArtifactRoutes } from './http/artifacts-routes.js';
 import type { RouteContext } from './http/context.js';
 import { registerDatasetRoutes } from './http/datasets-routes.js';
+import { registerEventRoutes } from './http/events-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
@@ -116,6 +117,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerReportRoutes(app, ctx);
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
   registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
