@@ -18,7 +18,8 @@ function request(command: string | string[], extra: Partial<ResolvedSpec> = {}):
     paths: { dir, outputs: join(dir, 'outputs'), log: join(dir, 'log') },
     spec: {
       name: 't', command, runtime: 'process', env: {}, params: {}, resources: { cpus: 1, memory: 0, gpus: 0 },
-      retry: { limit: 0, on: [], delayMs: 0 }, queue: 'default', priority: 0, labels: {}, outputs: [], mounts: [], datasets: [], ...extra,
+      retry: { limit: 0, on: [], delayMs: 0 }, queue: 'default', priority: 0, labels: {}, outputs: [], mounts: [], datasets: [],
+      kind: 'job', ports: [], services: [], finishOnResult: false, ...extra,
     },
   };
 }

@@ -8,3 +8,4 @@ export * from './scheduler.js';
 export * from './version.js';
 export * from './fanout.js';
 export * from './merge.js';
+export * from './services-spec.js';

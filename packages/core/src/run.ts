@@ -69,6 +69,8 @@ export interface RunRecord {
   /** The template version the run was made from. */
   template?: { name: string; version: number };
   result?: unknown;
+  /** Health of a long-running run with a health check, while it is active (not stored). */
+  health?: 'healthy' | 'unhealthy';
 }
 
 export interface AttemptRecord {

@@ -8,6 +8,10 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SpecError, type FieldIssue } from './errors.js';
 import { parseDuration, parseMemory } from './quantity.js';
 import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
+import {
+  healthSchema, portsSchema, resolveHealth, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
+  type ResolvedHealth, type ResolvedPort, type ResolvedService, type RestartPolicy,
+} from './services-spec.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -99,6 +103,14 @@ export const jobSpecSchema = z
       .array(z.string().min(1))
       .optional()
       .describe('Files or globs, relative to workdir, collected as artifacts besides everything under $REGATTA_OUTPUTS'),
+    kind: z.enum(['job', 'service']).optional()
+      .describe('`job` (default) ends when its command exits; `service` runs until canceled and restarts per `restart`'),
+    ports: portsSchema.optional(),
+    health: healthSchema.optional().describe('Health check of the main task (reported for kind: service)'),
+    restart: restartSchema.optional().describe('Restart policy of a kind: service run'),
+    services: servicesSchema.optional(),
+    finish_on_result: z.boolean().optional()
+      .describe('End the run (through cleanup) as soon as its result is posted, as a benchmark controller does'),
   })
   .describe('A Regatta job spec');
 
@@ -140,6 +152,25 @@ export interface ResolvedSpec {
   priority: number;
   labels: Record<string, string>;
   outputs: string[];
+  kind: 'job' | 'service';
+  ports: ResolvedPort[];
+  health?: ResolvedHealth;
+  /** Only for kind: service. */
+  restart?: RestartPolicy;
+  /** In start order (dependencies first). */
+  services: ResolvedService[];
+  finishOnResult: boolean;
+}
+
+/** What a run holds on its node: the main task plus its services. */
+export function runFootprint(spec: ResolvedSpec): ResolvedResources {
+  if (!spec.services.length) return spec.resources;
+  let { cpus, memory } = spec.resources;
+  for (const s of spec.services) {
+    cpus += s.resources.cpus;
+    memory += s.resources.memory;
+  }
+  return { ...spec.resources, cpus, memory };
 }
 
 /** The JSON Schema of the job spec, as users write it (for editors and `regatta schema`). */
@@ -334,6 +365,13 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     if (!m.source.startsWith('/') || m.source.split('/').includes('..')) issues.push({ path: `mounts[${i}].source`, message: 'must be an absolute host path without ..' });
     if (!m.target.startsWith('/') || m.target.split('/').includes('..')) issues.push({ path: `mounts[${i}].target`, message: 'must be an absolute path without ..' });
   });
+  const kind = s.kind ?? 'job';
+  if (s.restart !== undefined && kind !== 'service') issues.push({ path: 'restart', message: 'only applies to kind: service (jobs use retries)' });
+  if (s.retries !== undefined && kind === 'service') issues.push({ path: 'retries', message: 'a kind: service run restarts per `restart`, not `retries`' });
+  const sub = (text: string, path: string) => substitute(text, params, path, issues);
+  const services = resolveServices(s.services, { runtime, substitute: sub }, issues);
+  const ports = resolvePorts(s.ports, 'ports', issues);
+  const health = s.health ? resolveHealth(s.health, 'health', issues) : undefined;
   const dockerfile = s.build?.dockerfile;
   if (dockerfile !== undefined && (dockerfile.startsWith('/') || dockerfile.split('/').includes('..'))) {
     issues.push({ path: 'build.dockerfile', message: 'must be a path inside the build context' });
@@ -384,6 +422,12 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     outputs,
     mounts: (s.mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true })),
     datasets: (s.datasets ?? []).map((d) => (typeof d === 'string' ? { name: d, target: `/datasets/${d}` } : { name: d.name, target: d.target ?? `/datasets/${d.name}` })),
+    kind,
+    ports,
+    ...(health ? { health } : {}),
+    ...(kind === 'service' ? { restart: resolveRestart(s.restart) } : {}),
+    services,
+    finishOnResult: s.finish_on_result ?? false,
   };
   return resolved;
 }

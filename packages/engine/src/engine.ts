@@ -4,7 +4,7 @@
  * scheduler where to start runs, and hands attempts to backends.
  */
 import {
-  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, schedule,
+  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, runFootprint, schedule,
   type GroupRecord, type ResolvedSpec,
   type AttemptRecord, type Clock, type Logger, type MetricPoint, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
@@ -14,7 +14,7 @@ import { listArtifacts } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
 import { readFileReports } from './reports.js';
 import { RunQueue } from './run-queue.js';
-import { attemptOutcome, shouldRetry, type StopReason } from './attempt-outcome.js';
+import { attemptOutcome, nextAttempt, type StopReason } from './attempt-outcome.js';
 import { GroupBook } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
@@ -59,6 +59,7 @@ interface Active {
   status: RunStatus;
   stopReason?: StopReason;
   timer?: { cancel(): void };
+  health?: 'healthy' | 'unhealthy';
 }
 
 export class Engine {
@@ -136,7 +137,7 @@ export class Engine {
     );
     this.emit(run);
     if (!fitsSomeNode(this.o.backends, run.resolved)) {
-      const r = resolved.resources;
+      const r = runFootprint(resolved);
       const reason = `unschedulable: asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`;
       await this.finishQueued(run, 'failed', reason);
       return { ...run, status: 'failed', reason };
@@ -168,16 +169,22 @@ export class Engine {
 
   /** Fills in the host path of each named dataset; an unknown name is refused. */
   private async withDatasets(resolved: ResolvedSpec): Promise<ResolvedSpec> {
-    if (!resolved.datasets.length) return resolved;
-    const datasets = [];
-    const issues = [];
-    for (const [i, d] of resolved.datasets.entries()) {
-      const source = await this.o.datasetPath(d.name);
-      if (source === undefined) issues.push({ path: `datasets[${i}]`, message: `no dataset named '${d.name}' (regatta datasets ls)` });
-      datasets.push({ ...d, ...(source !== undefined ? { source } : {}) });
-    }
+    if (!resolved.datasets.length && !resolved.services.some((s) => s.datasets.length)) return resolved;
+    const issues: { path: string; message: string }[] = [];
+    const fill = async (list: ResolvedSpec['datasets'], at: string) => {
+      const out = [];
+      for (const [i, d] of list.entries()) {
+        const source = await this.o.datasetPath(d.name);
+        if (source === undefined) issues.push({ path: `${at}[${i}]`, message: `no dataset named '${d.name}' (regatta datasets ls)` });
+        out.push({ ...d, ...(source !== undefined ? { source } : {}) });
+      }
+      return out;
+    };
+    const datasets = await fill(resolved.datasets, 'datasets');
+    const services = [];
+    for (const s of resolved.services) services.push({ ...s, datasets: await fill(s.datasets, `services.${s.name}.datasets`) });
     if (issues.length) throw new SpecError(`invalid job spec: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`, issues);
-    return { ...resolved, datasets };
+    return { ...resolved, datasets, services };
   }
 
   /** Refuses a spec that no node of this server could ever run. */
@@ -302,6 +309,34 @@ export class Engine {
 
   async setResult(runId: string, result: unknown): Promise<void> {
     await this.o.store.setResult(runId, result, this.o.clock.now());
+    const a = this.active.get(runId);
+    if (a?.run.resolved.finishOnResult) this.requestStop(a, { outcome: 'succeeded', reason: 'finished: its result was posted' });
+  }
+
+  /**
+   * Ends an active run as succeeded (an operator unsticking it), optionally with its result: the
+   * main task is stopped and the run goes through cleanup. Asked again while the run is already
+   * finishing, it stops what is left without waiting for the grace period.
+   */
+  async finishRun(runId: string, result?: unknown): Promise<RunRecord> {
+    const a = this.active.get(runId);
+    if (!a) {
+      const run = this.queued.get(runId) ?? (await this.o.store.getRun(runId));
+      if (!run) throw new NotFoundError('run', runId);
+      throw new ConflictError(run.status === 'queued' ? `run ${runId} has not started yet (cancel it instead)` : `run ${runId} has already ended (${run.status})`);
+    }
+    if (result !== undefined) await this.o.store.setResult(runId, result, this.o.clock.now());
+    if (a.stopReason) {
+      if (a.handle) void a.handle.stop(0);
+    } else {
+      this.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
+    }
+    return a.run;
+  }
+
+  /** Where a declared port of an active run is reachable from the server (`host:port`). */
+  endpoint(runId: string, port: number): string | undefined {
+    return this.active.get(runId)?.handle?.endpoints?.()[port];
   }
 
   /** Stops taking work. Attempts that cannot be re-attached after a restart are stopped and marked lost. */
@@ -359,7 +394,7 @@ export class Engine {
       const run = backend && this.queued.remove(p.runId);
       if (!run || !backend) continue;
       const a: Active = {
-        run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: run.resolved.resources, status: 'starting',
+        run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: runFootprint(run.resolved), status: 'starting',
       };
       this.active.set(run.id, a);
       this.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
@@ -407,10 +442,17 @@ export class Engine {
       event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
       attempt: {
         runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
-        ...(extra.externalId !== undefined ? { externalId: extra.externalId } : {}),
+        ...(extra.externalId !== undefined ? { externalId: extra.externalId } : a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
       },
     });
     this.emit(a.run);
+  }
+
+  /** A line in the run's timeline that does not change its status. */
+  private note(a: Active, reason: string): void {
+    const now = this.o.clock.now();
+    this.o.store.addEvent(a.run.id, { attempt: a.attempt, ts: now, from: a.status, to: a.status, reason })
+      .catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'recording an event failed'));
   }
 
   private async launch(a: Active): Promise<void> {
@@ -440,6 +482,13 @@ export class Engine {
             return;
           }
           void this.transition(a, phase, undefined).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+        },
+        onNote: (message) => this.note(a, message),
+        onHealth: (healthy, detail) => {
+          a.health = healthy ? 'healthy' : 'unhealthy';
+          a.run = { ...a.run, health: a.health };
+          this.note(a, `${a.health}: ${detail}`);
+          this.emit(a.run);
         },
       });
     } catch (e) {
@@ -508,16 +557,15 @@ export class Engine {
     } catch (e) {
       this.o.logger.error({ err: e, runId: run.id }, 'reading the outputs of an attempt failed');
     }
-    const policy = run.resolved.retry;
-    const retry = shouldRetry(policy, outcome, attempt, info, this.stopping);
+    const retry = nextAttempt(run.resolved, outcome, reason, attempt, info, { stopping: this.stopping, stopped: a.stopReason !== undefined });
     const attemptRecord = {
       runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
       ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
     };
     if (retry) {
-      const notBefore = policy.delayMs ? now + policy.delayMs : undefined;
-      const why = `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${policy.limit + 1}`;
+      const notBefore = retry.delayMs ? now + retry.delayMs : undefined;
+      const why = retry.why;
       const next: RunRecord = { ...run, status: 'queued', attempt, reason: why, updatedAt: now, notBefore, exitCode: info.exitCode };
       await this.save({ ...run, status: a.status }, { status: 'queued', reason: why, updatedAt: now, notBefore, exitCode: info.exitCode }, {
         event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
@@ -541,7 +589,7 @@ export class Engine {
     const rec = attempt > 0 ? await this.o.store.getAttempt(run.id, attempt) : undefined;
     const backend = this.o.backends.find((b) => b.nodes().some((n) => n.name === run.node)) ?? this.o.backends[0];
     const a: Active = {
-      run, attempt, node: run.node ?? '', backend: backend as Backend, gpus: run.gpus ?? [], resources: run.resolved.resources, status: run.status,
+      run, attempt, node: run.node ?? '', backend: backend as Backend, gpus: run.gpus ?? [], resources: runFootprint(run.resolved), status: run.status,
     };
     this.active.set(run.id, a);
     let handle: RunHandle | undefined;

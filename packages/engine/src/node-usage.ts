@@ -1,5 +1,5 @@
 /** What each node holds: the capacity the scheduler sees, and the usage the API shows. */
-import type { NodeState, ResolvedResources, ResolvedSpec } from '@regatta/core';
+import { runFootprint, type NodeState, type ResolvedResources, type ResolvedSpec } from '@regatta/core';
 import type { Backend, NodeInfo } from '@regatta/backends';
 
 /** The part of an active attempt that holds resources. */
@@ -58,14 +58,14 @@ export function nodeStates(backends: readonly Backend[], holdings: Iterable<Hold
 
 /** Whether some node has room for the spec now. */
 export function roomNow(states: readonly NodeState[], spec: ResolvedSpec): boolean {
-  const r = spec.resources;
+  const r = runFootprint(spec);
   return states.some((n) => n.ready && n.runtimes.includes(spec.runtime)
     && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
 }
 
 /** Whether some node could ever hold the spec. */
 export function fitsSomeNode(backends: readonly Backend[], spec: ResolvedSpec): boolean {
-  const r = spec.resources;
+  const r = runFootprint(spec);
   return backends.some((b) => b.nodes().some((n) =>
     n.runtimes.includes(spec.runtime) && n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
 }

@@ -3,7 +3,7 @@
  * within) as they come and go, so a scheduling pass reads lane heads without sorting and skips a
  * whole lane that cannot start anything.
  */
-import { laneKey, type Candidate, type Lane, type RunRecord } from '@regatta/core';
+import { laneKey, runFootprint, type Candidate, type Lane, type RunRecord } from '@regatta/core';
 
 export class RunQueue {
   private readonly runs = new Map<string, RunRecord>();
@@ -45,7 +45,7 @@ export class RunQueue {
     this.remove(run.id);
     this.runs.set(run.id, run);
     const c: Candidate = {
-      id: run.id, runtime: run.resolved.runtime, queue: run.queue, priority: run.priority, seq: run.seq, resources: run.resolved.resources,
+      id: run.id, runtime: run.resolved.runtime, queue: run.queue, priority: run.priority, seq: run.seq, resources: runFootprint(run.resolved),
       ...(run.groupId !== undefined ? { group: run.groupId } : {}),
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
     };

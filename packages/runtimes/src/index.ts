@@ -5,3 +5,7 @@ export { collectOutputs, listArtifacts } from './outputs.js';
 export { createDockerRuntime, type DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { connectDocker } from './docker/connect.js';
 export { hashDirectory } from './docker/build-context.js';
+export { serviceLogPath, serviceOutputs } from './services/paths.js';
+export { superviseServices, parseServicesId, describeExit, type ServiceDriver, type UnitHandle } from './services/supervisor.js';
+export { probeOnce, watchHealth, type ProbeTarget } from './services/probe.js';
+export { discoveryEnv, freePort } from './process/process-services.js';

@@ -21,11 +21,15 @@ export interface LaunchRequest {
   gpus: number[];
 }
 
-export type Phase = 'building' | 'running';
+export type Phase = 'building' | 'running' | 'cleanup';
 
 export interface LaunchHooks {
   /** The attempt moved to a new phase (the runtime decides when the command actually runs). */
   onPhase(phase: Phase): void;
+  /** Something worth a line in the run's timeline (a service became healthy). */
+  onNote?(message: string): void;
+  /** Health of a long-running main task changed (it has a health check). */
+  onHealth?(healthy: boolean, detail: string): void;
 }
 
 export interface ExitInfo {
@@ -53,6 +57,8 @@ export interface RunHandle {
    * it; `done` then never settles, and the next server re-attaches through `recover`.
    */
   detach?(): void;
+  /** Where the attempt's declared ports are reachable from the server (`host:port`), once known. */
+  endpoints?(): Record<number, string>;
 }
 
 export interface Runtime {

@@ -55,6 +55,12 @@ export interface RunSummary {
 
 export interface RunDetail extends RunSummary {
   queuePosition?: number;
+  /** Health of an active run with a health check. */
+  health?: 'healthy' | 'unhealthy';
+  /** Names of the run's services, in start order. */
+  services: string[];
+  /** Declared ports and their path through the authenticated proxy (available while the run is active). */
+  proxy: { port: number; path: string; available: boolean }[];
   spec: Record<string, unknown>;
   resolved: Record<string, unknown>;
   result: unknown;
@@ -267,15 +273,25 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/events`);
   }
 
+  /**
+   * Forces an active run to finish as succeeded, through cleanup (optionally setting its result);
+   * called again during cleanup, stops what is left at once.
+   * @example await client.finish(id, { passed: 12 })
+   */
+  finish(id: string, result?: unknown): Promise<{ id: string; status: RunStatus }> {
+    return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/finish`, result === undefined ? {} : { result });
+  }
+
   cancel(id: string): Promise<{ id: string; status: RunStatus }> {
     return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
 
   /** The log as a byte stream; with `follow`, it ends when the run ends. */
-  async logs(id: string, opts: { follow?: boolean; attempt?: number } = {}): Promise<ReadableStream<Uint8Array>> {
+  async logs(id: string, opts: { follow?: boolean; attempt?: number; service?: string } = {}): Promise<ReadableStream<Uint8Array>> {
     const p = new URLSearchParams();
     if (opts.follow) p.set('follow', 'true');
     if (opts.attempt) p.set('attempt', String(opts.attempt));
+    if (opts.service) p.set('service', opts.service);
     const res = await this.request('GET', `/api/v1/runs/${encodeURIComponent(id)}/logs${p.size ? `?${p}` : ''}`);
     if (!res.body) throw new ApiError(0, { type: 'about:blank', title: 'Empty', status: 0, detail: 'the server sent no log body' });
     return res.body;

@@ -210,6 +210,12 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       });
     },
 
+    async addEvent(runId, event) {
+      await write(async (trx) => {
+        await trx.insertInto('events').values(eventRow(runId, event)).execute();
+      });
+    },
+
     async updateRun(id, patch, also = {}) {
       await write(async (trx) => {
         await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();

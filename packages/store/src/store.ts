@@ -77,6 +77,8 @@ export interface Store {
   queuePosition(run: Pick<RunRecord, 'queue' | 'priority' | 'seq'>): Promise<number>;
 
   listEvents(runId: string): Promise<RunEvent[]>;
+  /** A timeline entry that does not change the run (a service became healthy, a job's own event). */
+  addEvent(runId: string, event: NewEvent): Promise<void>;
   listAttempts(runId: string): Promise<AttemptRecord[]>;
   getAttempt(runId: string, attempt: number): Promise<AttemptRecord | undefined>;
 

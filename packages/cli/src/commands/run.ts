@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { RegattaError } from '@regatta/core';
 import { TERMINAL, type RegattaClient, type Submitted } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
 import { loadSpec, uploadBuildContext } from '../spec-file.js';
@@ -44,6 +46,7 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
 }
 
 export function runCommand(program: Command, globals: () => GlobalOptions): void {
+  finishCommand(program, globals);
   program
     .command('run')
     .description('Submit a run (or a fan-out group: matrix/foreach, shown with a progress bar) from a job spec, or a command after --')
@@ -67,9 +70,12 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
     .argument('<id>', 'run id')
     .option('-f, --follow', 'keep streaming until the run ends')
     .option('--attempt <n>', 'attempt number (default: latest)', (v) => Number(v))
-    .action(async (id: string, o: { follow?: boolean; attempt?: number }) => {
+    .option('--service <name>', "a service's log instead of the main task's")
+    .action(async (id: string, o: { follow?: boolean; attempt?: number; service?: string }) => {
       const api = clientFrom(globals());
-      const stream = await api.logs(id, { ...(o.follow ? { follow: true } : {}), ...(o.attempt ? { attempt: o.attempt } : {}) });
+      const stream = await api.logs(id, {
+        ...(o.follow ? { follow: true } : {}), ...(o.attempt ? { attempt: o.attempt } : {}), ...(o.service ? { service: o.service } : {}),
+      });
       await stream.pipeTo(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, { preventClose: true });
     });
 
@@ -85,5 +91,29 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
         const run = o.wait ? await api.waitForRun(id, { intervalMs: 100 }) : await api.getRun(id);
         process.stdout.write(`${id} ${TERMINAL.has(run.status) ? run.status : `${run.status} (canceling)`}\n`);
       }
+    });
+}
+
+function finishCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('finish')
+    .description('Force an active run to finish as succeeded, through cleanup (again during cleanup: stop what is left now)')
+    .argument('<id>', 'run id')
+    .option('--result <file>', "set the run's result from a JSON file (- for stdin)")
+    .option('--wait', 'wait until the run has ended')
+    .action(async (id: string, o: { result?: string; wait?: boolean }) => {
+      let result: unknown;
+      if (o.result !== undefined) {
+        const text = readFileSync(o.result === '-' ? 0 : o.result, 'utf8');
+        try {
+          result = JSON.parse(text) as unknown;
+        } catch (e) {
+          throw new RegattaError('invalid_request', `--result: ${o.result} is not valid JSON (${(e as Error).message})`);
+        }
+      }
+      const api = clientFrom(globals());
+      await api.finish(id, result);
+      const run = o.wait ? await api.waitForRun(id, { intervalMs: 100 }) : await api.getRun(id);
+      process.stdout.write(`${id} ${TERMINAL.has(run.status) ? run.status : `${run.status} (finishing)`}\n`);
     });
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NotFoundError, RegattaError } from '@regatta/core';
 import { attemptPaths } from '@regatta/engine';
+import { serviceLogPath } from '@regatta/runtimes';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { streamLog } from './log-follow.js';
 import { runIdParams } from './runs-routes.js';
@@ -10,6 +11,7 @@ const logsQuery = z.strictObject({
   attempt: z.coerce.number().int().min(1).optional().describe('Attempt number (default: the latest)'),
   follow: z.enum(['true', 'false', '1', '0']).optional().describe('Keep streaming until the run ends'),
   offset: z.coerce.number().int().min(0).optional().describe('Byte offset to start from'),
+  service: z.string().min(1).max(63).optional().describe("A service's log instead of the main task's"),
 });
 
 export function registerLogRoutes(app: App, ctx: RouteContext): void {
@@ -22,6 +24,13 @@ export function registerLogRoutes(app: App, ctx: RouteContext): void {
     const attempt = req.query.attempt ?? run.attempt;
     if (attempt > run.attempt) {
       throw new RegattaError('invalid_request', `run ${run.id} has ${run.attempt} attempt(s)`, { issues: [{ path: 'query.attempt', message: `at most ${run.attempt}` }] });
+    }
+    const service = req.query.service;
+    if (service !== undefined && !run.resolved.services.some((s) => s.name === service)) {
+      const names = run.resolved.services.map((s) => s.name);
+      throw new RegattaError('invalid_request', `run ${run.id} has no service '${service}'`, {
+        issues: [{ path: 'query.service', message: names.length ? `one of: ${names.join(', ')}` : 'this run has no services' }],
+      });
     }
     const follow = req.query.follow === 'true' || req.query.follow === '1';
     reply.hijack();
@@ -37,7 +46,10 @@ export function registerLogRoutes(app: App, ctx: RouteContext): void {
         attempt,
         offset: req.query.offset ?? 0,
         follow,
-        logPath: (n) => attemptPaths(ctx.runsDir, run.id, n).log,
+        logPath: (n) => {
+          const paths = attemptPaths(ctx.runsDir, run.id, n);
+          return service !== undefined ? serviceLogPath(paths, service) : paths.log;
+        },
         state: async () => {
           const r = ctx.engine.live(run.id) ?? (await ctx.store.getRun(run.id));
           return r ? { status: r.status, attempt: r.attempt } : { status: 'lost', attempt };

@@ -74,9 +74,16 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       const prev = last[m.name];
       last[m.name] = { value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ts: iso(m.ts) ?? '', count: (prev?.count ?? 0) + 1 };
     }
+    const live = ctx.engine.live(run.id);
     return {
       ...runSummary(run),
       queuePosition,
+      ...(live?.health ? { health: live.health } : {}),
+      services: run.resolved.services.map((s) => s.name),
+      // Declared ports, through the authenticated proxy, while the run is active.
+      proxy: run.resolved.ports.map((p) => ({
+        port: p.port, path: `/runs/${run.id}/proxy/${p.port}/`, available: ctx.engine.endpoint(run.id, p.port) !== undefined,
+      })),
       spec: run.spec,
       resolved: run.resolved,
       result: run.result ?? null,
@@ -94,6 +101,19 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     const events = await ctx.store.listEvents(req.params.id);
     if (!events.length && !(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
     return { items: events.map((e) => ({ id: e.id, attempt: e.attempt, ts: iso(e.ts), from: e.from ?? null, to: e.to, reason: e.reason ?? null })) };
+  });
+
+  app.post('/api/v1/runs/:id/finish', {
+    schema: {
+      params: runIdParams,
+      body: z.strictObject({ result: z.json().optional().describe("The run's result, if it has none yet or it must be replaced") }).optional(),
+      summary: 'Force an active run to finish as succeeded (through cleanup); again during cleanup, stop what is left at once',
+      tags: ['runs'],
+    },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const run = await ctx.engine.finishRun(req.params.id, req.body?.result);
+    return reply.code(202).send({ id: run.id, status: run.status });
   });
 
   app.post('/api/v1/runs/:id/cancel', { schema: { params: runIdParams, summary: 'Cancel a run (SIGTERM, then SIGKILL after the grace period)', tags: ['runs'] } }, async (req, reply) => {

@@ -1,0 +1,168 @@
+/**
+ * Runs the main task of an attempt together with its services, whatever the runtime: services start
+ * in dependency order, each healthy before what depends on it starts; the main task starts once all
+ * are healthy; a service that exits early fails the run with a reason that names it; when the main
+ * task ends the attempt enters cleanup, services are stopped, and only then does the attempt end.
+ * A runtime supplies the pieces through a `ServiceDriver`.
+ */
+import type { ResolvedHealth, ResolvedService } from '@regatta/core';
+import type { ExitInfo, LaunchHooks, RunHandle } from '../runtime.js';
+
+/** One started service (a process group, a container). */
+export interface UnitHandle {
+  /** Identifies the unit for clean-up after a server restart (pid and start time, container id). */
+  readonly id: string;
+  /** Settles when the service has exited; never rejects. */
+  readonly done: Promise<ExitInfo>;
+  stop(graceMs: number): Promise<void>;
+  /** One health probe: resolves true when healthy. Must not reject. */
+  probe(): Promise<boolean>;
+}
+
+export interface ServiceDriver {
+  /** Makes what services share (a network, ports); runs before anything starts. */
+  prepare(): Promise<void>;
+  startService(service: ResolvedService): Promise<UnitHandle>;
+  startMain(hooks: LaunchHooks): Promise<RunHandle>;
+  /** Removes what prepare made; runs after every unit has stopped, whatever happened. */
+  teardown(): Promise<void>;
+}
+
+export interface SuperviseOptions {
+  services: readonly ResolvedService[];
+  driver: ServiceDriver;
+  hooks: LaunchHooks;
+  /** Grace period for stopping services in cleanup. */
+  graceMs: number;
+  /** Sleeps between probes (injected so tests of timing can be fast). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function describeExit(info: ExitInfo): string {
+  if (info.error) return info.error;
+  if (info.lost) return info.lost;
+  if (info.exitCode !== undefined) return `exit code ${info.exitCode}`;
+  return `killed by ${info.signal ?? 'a signal'}`;
+}
+
+class ServiceFailure extends Error {}
+
+/** externalId of an attempt with services: `services:<main id>,<unit id>,...`. */
+export const SERVICES_ID_PREFIX = 'services:';
+
+export function parseServicesId(externalId: string): { main: string; units: string[] } | undefined {
+  if (!externalId.startsWith(SERVICES_ID_PREFIX)) return undefined;
+  const [main = '', ...units] = externalId.slice(SERVICES_ID_PREFIX.length).split(',');
+  return { main, units: units.filter(Boolean) };
+}
+
+/**
+ * Waits until `unit` answers its health check, it exits, or its start period is over. Without a
+ * health check, a started service counts as ready.
+ */
+export async function waitHealthy(
+  name: string, unit: UnitHandle, health: ResolvedHealth | undefined, sleep: (ms: number) => Promise<void>, aborted: () => boolean,
+): Promise<void> {
+  let exited: ExitInfo | undefined;
+  void unit.done.then((i) => { exited = i; });
+  if (!health) return;
+  const deadline = Date.now() + health.startPeriodMs;
+  for (;;) {
+    if (aborted()) throw new ServiceFailure(`stopped while service '${name}' was starting`);
+    if (exited) throw new ServiceFailure(`service '${name}' exited before it became healthy (${describeExit(exited)})`);
+    if (await unit.probe()) return;
+    if (Date.now() >= deadline) {
+      throw new ServiceFailure(`service '${name}' did not become healthy within ${Math.round(health.startPeriodMs / 1000)}s`);
+    }
+    await sleep(health.intervalMs);
+  }
+}
+
+/** Starts services, then the main task; the returned handle ends after cleanup. */
+export async function superviseServices(o: SuperviseOptions): Promise<RunHandle> {
+  const sleep = o.sleep ?? defaultSleep;
+  const units = new Map<string, UnitHandle>();
+  let stopGrace: number | undefined;
+  let failure: string | undefined;
+  let inCleanup = false;
+  let main: RunHandle | undefined;
+  let resolveDone!: (i: ExitInfo) => void;
+  const done = new Promise<ExitInfo>((r) => { resolveDone = r; });
+
+  const stopUnits = async (graceMs: number) => {
+    await Promise.all([...units.values()].map(async (u) => { await u.stop(graceMs); await u.done; }));
+  };
+  const cleanup = async (info: ExitInfo): Promise<void> => {
+    inCleanup = true;
+    if (units.size) o.hooks.onPhase('cleanup');
+    try {
+      await stopUnits(o.graceMs);
+    } finally {
+      await o.driver.teardown().catch(() => undefined);
+    }
+    resolveDone(failure ? { ...info, error: failure, exitCode: undefined } : info);
+  };
+  const fail = (why: string) => {
+    if (failure || inCleanup) return;
+    failure = why;
+    if (main) void main.stop(o.graceMs);
+  };
+
+  const run = async () => {
+    try {
+      await o.driver.prepare();
+      const ready = new Map<string, Promise<void>>();
+      for (const s of o.services) {
+        ready.set(s.name, (async () => {
+          await Promise.all(s.dependsOn.map((d) => ready.get(d)));
+          if (stopGrace !== undefined || failure) throw new ServiceFailure(failure ?? `stopped while service '${s.name}' was starting`);
+          const unit = await o.driver.startService(s).catch((e: unknown) => {
+            throw new ServiceFailure(`service '${s.name}' could not start: ${e instanceof Error ? e.message : String(e)}`);
+          });
+          units.set(s.name, unit);
+          void unit.done.then((info) => { if (!inCleanup) fail(`service '${s.name}' exited (${describeExit(info)})`); });
+          await waitHealthy(s.name, unit, s.health, sleep, () => stopGrace !== undefined || failure !== undefined);
+          o.hooks.onNote?.(`service ${s.name} ${s.health ? 'healthy' : 'started'}`);
+        })());
+      }
+      const results = await Promise.allSettled(ready.values());
+      const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (firstError) {
+        const e: unknown = firstError.reason;
+        failure ??= e instanceof Error ? e.message : String(e);
+        return cleanup({});
+      }
+      if (failure || stopGrace !== undefined) return cleanup({});
+      // The main task reports `running` once it is the attempt's handle, so the id recorded with
+      // that transition names it.
+      let mainRunning = false;
+      main = await o.driver.startMain({
+        onPhase: (p) => { if (p !== 'running' || main) o.hooks.onPhase(p); else mainRunning = true; },
+        ...(o.hooks.onNote ? { onNote: o.hooks.onNote } : {}),
+      });
+      if (mainRunning) o.hooks.onPhase('running');
+      if (stopGrace !== undefined || failure) void main.stop(stopGrace ?? o.graceMs);
+      const info = await main.done;
+      return cleanup(info);
+    } catch (e) {
+      failure ??= e instanceof Error ? e.message : String(e);
+      return cleanup({});
+    }
+  };
+  void run();
+
+  return {
+    // Every unit, so that whatever is left after a server restart can be stopped.
+    get externalId() { return `${SERVICES_ID_PREFIX}${[main?.externalId ?? '', ...[...units.values()].map((u) => u.id)].join(',')}`; },
+    done,
+    endpoints: () => main?.endpoints?.() ?? {},
+    stop: async (graceMs) => {
+      stopGrace ??= graceMs;
+      // Asked again during cleanup: stop the services now rather than after their grace period.
+      if (inCleanup) await Promise.all([...units.values()].map((u) => u.stop(graceMs)));
+      else if (main) await main.stop(graceMs);
+    },
+  };
+}
