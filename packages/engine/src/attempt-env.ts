@@ -19,6 +19,13 @@ export interface AttemptEnvInput {
   outputs: string;
   /** Dataset paths as the job sees them (host paths for processes, mount paths in containers). */
   datasets: { name: string; path: string }[];
+  /** Ports the run declared that the proxy forwards with their full path (the app must know its base path). */
+  proxiedPorts?: readonly number[];
+}
+
+/** The path under which the server's proxy forwards a run's port. */
+export function proxyPath(runId: string, port: number): string {
+  return `/runs/${runId}/proxy/${port}/`;
 }
 
 export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
@@ -30,6 +37,10 @@ export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
     REGATTA_OUTPUTS: i.outputs,
     REGATTA_NODE: i.node,
   };
+  (i.proxiedPorts ?? []).forEach((p, n) => {
+    if (n === 0) env.REGATTA_PROXY_PATH = proxyPath(i.runId, p);
+    env[`REGATTA_PROXY_PATH_${p}`] = proxyPath(i.runId, p);
+  });
   for (const d of i.datasets) env[`REGATTA_DATASET_${d.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = d.path;
   if (i.gpus.length || i.nodeHasGpus) {
     // Exactly the assigned devices; none at all for a CPU-only run on a GPU node.

@@ -427,6 +427,7 @@ export class Engine {
       runId: run.id, attempt, node: a.node, gpus: a.gpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
       datasets: run.resolved.datasets.map((d) => ({ name: d.name, path: run.resolved.runtime === 'docker' ? d.target : d.source ?? '' })),
       nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
+      proxiedPorts: run.resolved.ports.map((p) => p.port),
     });
     return { runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus };
   }

@@ -1,5 +1,5 @@
 export { Engine, createEngine, type EngineOptions, type RunChange } from './engine.js';
 export type { NodeUsage } from './node-usage.js';
-export { attemptPaths, attemptEnv } from './attempt-env.js';
+export { attemptPaths, attemptEnv, proxyPath } from './attempt-env.js';
 export { createRunToken, verifyRunToken } from './run-tokens.js';
 export { metricInputSchema, toPoint, type MetricInput } from './reports.js';

@@ -23,6 +23,7 @@ import { registerEventRoutes } from './http/events-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
+import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerTemplateRoutes } from './http/templates-routes.js';
@@ -121,6 +122,11 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
+  await registerProxyRoutes(app, ctx, async (headers) => {
+    await ready;
+    const header = headers.authorization;
+    return auth.authenticate(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);

@@ -141,6 +141,7 @@ export async function superviseServices(o: SuperviseOptions): Promise<RunHandle>
       main = await o.driver.startMain({
         onPhase: (p) => { if (p !== 'running' || main) o.hooks.onPhase(p); else mainRunning = true; },
         ...(o.hooks.onNote ? { onNote: o.hooks.onNote } : {}),
+        ...(o.hooks.onHealth ? { onHealth: o.hooks.onHealth } : {}),
       });
       if (mainRunning) o.hooks.onPhase('running');
       if (stopGrace !== undefined || failure) void main.stop(stopGrace ?? o.graceMs);
