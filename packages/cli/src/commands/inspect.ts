@@ -20,6 +20,9 @@ function showRun(run: RunDetail, events: { ts: string; from: string | null; to: 
     `Exit code: ${run.exitCode ?? '-'}`,
     `Created:   ${run.createdAt} (${ago(run.createdAt)})   duration ${span(run.startedAt, run.finishedAt)}`,
   ];
+  if (run.health) lines.push(`Health:    ${run.health}`);
+  if (run.services.length) lines.push(`Services:  ${run.services.join(', ')}  (regatta logs ${run.id} --service NAME)`);
+  for (const p of run.proxy.filter((x) => x.available)) lines.push(`Port ${p.port}: ${p.path}`);
   if (Object.keys(run.labels).length) lines.push(`Labels:    ${Object.entries(run.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   lines.push('', 'Timeline:');
   for (const e of events) lines.push(`  ${e.ts}  #${e.attempt}  ${e.from ?? '-'} -> ${e.to}${e.reason ? `  ${e.reason}` : ''}`);
