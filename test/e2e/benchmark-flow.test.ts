@@ -4,6 +4,7 @@
  * result posted by the benchmark task ending the run through cleanup, and a stuck run force-finished.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Submitted } from '@regatta/sdk';
 import { TOKEN, startTestServer, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
@@ -30,6 +31,13 @@ setTimeout(async () => {
 }, +(e.DELAY_MS ?? 0));
 '; sleep 60`;
 
+/** A template run of a plain spec answers with a run, not a group. */
+async function runOf(p: Promise<Submitted>): Promise<{ id: string }> {
+  const s = await p;
+  if (!('id' in s)) throw new Error('expected a run, got a group');
+  return s;
+}
+
 async function events(id: string): Promise<string[]> {
   const res = await fetch(`${t.url}/api/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return ((await res.json()) as { items: { from: string | null; to: string }[] }).items.map((e) => `${e.from ?? '-'}>${e.to}`);
@@ -48,11 +56,11 @@ describe('benchmark controller flow', () => {
       },
     });
     // Change a service's env (its "image tag"), add one, remove one.
-    const first = await t.api.runTemplate('mps-bench', {
+    const first = await runOf(t.api.runTemplate('mps-bench', {
       services: { forwarder: { env: { VERSION: 'other-tag' } }, extra: { command: 'exec sleep 60' }, monitor: null },
-    });
+    }));
     await waitFor('first running', async () => ((await t.api.getRun(first.id)).status === 'running' ? true : undefined));
-    const second = await t.api.runTemplate('mps-bench', { env: { DELAY_MS: '0' } });
+    const second = await runOf(t.api.runTemplate('mps-bench', { env: { DELAY_MS: '0' } }));
     const waiting = await t.api.getRun(second.id);
     expect(waiting.status).toBe('queued');
     expect(waiting.queuePosition).toBe(0);
@@ -72,7 +80,7 @@ describe('benchmark controller flow', () => {
   });
 
   it('force-finishes a stuck benchmark with a result, through cleanup', async () => {
-    const stuck = await t.api.runTemplate('mps-bench', { command: 'sleep 60' });
+    const stuck = await runOf(t.api.runTemplate('mps-bench', { command: 'sleep 60' }));
     await waitFor('stuck running', async () => ((await t.api.getRun(stuck.id)).status === 'running' ? true : undefined));
     await t.api.finish(stuck.id, { evaluations: { passed: false, note: 'forced' } });
     const run = await t.api.waitForRun(stuck.id, { intervalMs: 50 });
