@@ -14,8 +14,6 @@ afterAll(async () => {
 });
 
 const auth = { authorization: `Bearer ${TOKEN}` };
-const nodeHttp = (body: string) =>
-  `exec node -e 'require("http").createServer((q,s)=>s.end(${JSON.stringify(body)}+" "+q.url)).listen(+process.env.REGATTA_PORT,"127.0.0.1")'`;
 
 describe('kind: service runs', () => {
   it('restart on failure with backoff, up to the limit, then fail', async () => {
@@ -43,7 +41,7 @@ describe('kind: service runs', () => {
   it('reports health, serves its port through the proxy for authenticated callers only, and stops on cancel', async () => {
     const { id } = await t.api.submit({
       kind: 'service', name: 'web',
-      command: nodeHttp('hello'),
+      command: `exec node -e 'for (const p of [8000, 9000]) require("http").createServer((q,s)=>s.end(p+" "+q.url)).listen(+process.env["REGATTA_PORT_"+p],"127.0.0.1")'`,
       ports: [8000, { port: 9000, strip_prefix: true }],
       health: { http: { port: 8000, path: '/ready' }, interval: 0.1 },
     });
@@ -56,7 +54,9 @@ describe('kind: service runs', () => {
     // The app is told its base path and sees the full path.
     const ok = await fetch(`${t.url}/runs/${id}/proxy/8000/some/page?x=1`, { headers: auth });
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toBe(`hello /runs/${id}/proxy/8000/some/page?x=1`);
+    expect(await ok.text()).toBe(`8000 /runs/${id}/proxy/8000/some/page?x=1`);
+    const stripped = await fetch(`${t.url}/runs/${id}/proxy/9000/a/b?y=2`, { headers: auth });
+    expect(await stripped.text()).toBe('9000 /a/b?y=2');
     const denied = await fetch(`${t.url}/runs/${id}/proxy/8000/some/page`);
     expect(denied.status).toBe(401);
     expect(denied.headers.get('content-type')).toMatch(/problem\+json/);
