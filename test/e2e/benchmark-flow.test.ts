@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Submitted } from '@regatta/sdk';
-import { TOKEN, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { TOKEN, runCli, startTestServer, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -88,5 +88,15 @@ describe('benchmark controller flow', () => {
     expect(run.reason).toBe('finished by an operator');
     expect(run.result).toEqual({ evaluations: { passed: false, note: 'forced' } });
     expect((await events(stuck.id)).slice(-2)).toEqual(['running>cleanup', 'cleanup>succeeded']);
+  });
+
+  it('gates CI on the result with one CLI command (--require)', async () => {
+    const pass = await runCli(['template', 'run', 'mps-bench', '--set', 'env.DELAY_MS=0', '--require', 'evaluations.passed==true'], { url: t.url });
+    expect(pass.stderr).toMatch(/succeeded/);
+    expect(pass.code).toBe(0);
+    const fail = await runCli(['template', 'run', 'mps-bench', '--set', 'env.DELAY_MS=0', '--require', 'evaluations.passed==false', '--require', 'evaluations.seen[0]=="namespace-mapper@1.0.0"'], { url: t.url });
+    expect(fail.stderr).toContain('regatta: result check failed: evaluations.passed==false: got true\n');
+    expect(fail.stderr).not.toContain('seen[0]');
+    expect(fail.code).toBe(3);
   });
 });

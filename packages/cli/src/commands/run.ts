@@ -6,6 +6,7 @@ import { TERMINAL, type RegattaClient, type Submitted } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
 import { loadSpec, uploadBuildContext } from '../spec-file.js';
 import { groupExitCode, watchGroup } from './group.js';
+import { failedCheck, parseCheck } from '../result-check.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -18,6 +19,20 @@ export interface WaitOptions {
   follow?: boolean;
   wait?: boolean;
   detach?: boolean;
+  /** Conditions on the result (`path==value`); implies --wait. */
+  require?: string[];
+}
+
+/** --require: repeatable; implies --wait; exit code 3 when a condition on the result does not hold. */
+export const REQUIRE_HELP = "after the run, check its result, e.g. 'evaluations.passed==true' or 'accuracy>=0.9' (repeatable; implies --wait; exit 3 if one fails)";
+
+async function checkResult(api: RegattaClient, id: string, status: string, checks: readonly string[]): Promise<void> {
+  const parsed = checks.map(parseCheck);
+  if (status !== 'succeeded') return;
+  const { result } = await api.getRun(id);
+  const failures = parsed.map((c) => failedCheck(c, result)).filter((f): f is string => f !== undefined);
+  for (const f of failures) process.stderr.write(`regatta: result check failed: ${f}\n`);
+  if (failures.length) process.exitCode = 3;
 }
 
 /** What `run` (and `template run`) do once the server answered: print, follow, wait, exit code. */
@@ -34,7 +49,9 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
     return;
   }
   const { id, status } = submitted;
-  if (o.detach || (!o.follow && !o.wait)) {
+  const checks = o.require ?? [];
+  checks.forEach(parseCheck); // refuse a bad condition before waiting
+  if (o.detach || (!o.follow && !o.wait && !checks.length)) {
     process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
     return;
   }
@@ -43,6 +60,7 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
   const run = await api.waitForRun(id, { intervalMs: 200 });
   process.stderr.write(`regatta: run ${id} ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
   process.exitCode = exitCodeFor(run.status, run.exitCode);
+  if (checks.length) await checkResult(api, id, run.status, checks);
 }
 
 export function runCommand(program: Command, globals: () => GlobalOptions): void {
@@ -56,7 +74,8 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
     .option('--follow', 'stream logs until the run ends, then exit with its exit code')
     .option('--wait', 'wait for the run to end without streaming logs, then exit with its exit code')
     .option('--detach', 'print only the run id')
-    .action(async (command: string[], o: { file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean }) => {
+    .option('--require <condition>', REQUIRE_HELP, collect, [])
+    .action(async (command: string[], o: { file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       if (!o.file && !command.length) throw new Error('give a spec file with -f, or a command after --');
       const api = clientFrom(globals());
       const { spec, baseDir } = loadSpec(o.file, o.set, command);

@@ -8,7 +8,7 @@ import type { RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { table } from '../format.js';
 import { loadSpec } from '../spec-file.js';
-import { afterSubmit } from './run.js';
+import { REQUIRE_HELP, afterSubmit } from './run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -58,7 +58,8 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
     .option('--wait', 'wait for the run to end, then exit with its exit code')
     .option('--detach', 'print only the id')
     .description('Run a template with overrides')
-    .action(async (name: string, o: { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean }) => {
+    .option('--require <condition>', REQUIRE_HELP, collect, [])
+    .action(async (name: string, o: { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
       const { spec: overrides } = loadSpec(o.file, o.set, []);
       await afterSubmit(api, await api.runTemplate(name, overrides, o.at), o);
