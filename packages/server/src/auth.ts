@@ -8,6 +8,22 @@ export type Principal = { kind: 'admin'; tokenId: string } | { kind: 'run'; runI
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/**
+ * The token a request carries: `Authorization: Bearer <token>`, or HTTP Basic with the token as the
+ * password (or as the user name when there is no password), which is what clients that take only a
+ * base URL send for `http://user:<token>@host/...`.
+ */
+export function tokenOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  if (header.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
+  if (!/^Basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return decodeURIComponent(password || user) || undefined;
+}
+
 export interface Authenticator {
   authenticate(bearer: string | undefined): Promise<Principal | undefined>;
 }

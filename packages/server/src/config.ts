@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { RegattaError, parseDuration, parseMemory, zodIssues } from '@regatta/core';
+import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
+import { compatConfigSchema, compileCompatConfig, type CompatConfig } from './compat/compat-config.js';
 
 export const serverConfigSchema = z.strictObject({
   data: z.string().min(1).optional().describe('Data directory: the SQLite file, logs and artifacts'),
@@ -49,6 +50,7 @@ export const serverConfigSchema = z.strictObject({
   nodeHealthInterval: z.union([z.string(), z.number()]).optional().describe('How often nodes are checked (default 5s)'),
   queues: z.record(z.string(), z.strictObject({ concurrency: z.number().int().min(1).optional() })).optional()
     .describe('Queues created at start, with their concurrency limits'),
+  compat: compatConfigSchema.optional(),
 });
 export type ServerConfigInput = z.infer<typeof serverConfigSchema>;
 
@@ -68,6 +70,8 @@ export interface ServerConfig {
   nodes: { name: string; url: string; tlsDir?: string; gpus?: number }[];
   nodeLostAfterMs: number;
   nodeHealthIntervalMs: number;
+  /** The compatibility facades switched on (none by default). */
+  compat: CompatConfig;
 }
 
 function invalid(issues: { path: string; message: string }[], source: string): never {
@@ -105,6 +109,9 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   if (!nodeHealthIntervalMs) invalid([{ path: 'nodeHealthInterval', message: 'expected a duration such as 5s' }], 'nodeHealthInterval');
   const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
   if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
+  const compatIssues: FieldIssue[] = [];
+  const compat = compileCompatConfig(c.compat, compatIssues);
+  if (compatIssues.length) invalid(compatIssues, 'compat');
   return {
     dataDir: resolve(c.data ?? '.regatta'),
     host: c.host ?? '127.0.0.1',
@@ -125,6 +132,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) })),
     nodeLostAfterMs,
     nodeHealthIntervalMs,
+    compat,
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

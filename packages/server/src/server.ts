@@ -13,7 +13,8 @@ import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@
 import { createEngine, type Engine } from '@regatta/engine';
 import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
-import { createAuthenticator, ensureAdminToken } from './auth.js';
+import { createAuthenticator, ensureAdminToken, tokenOf } from './auth.js';
+import { registerCompat } from './compat/index.js';
 import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerArtifactRoutes } from './http/artifacts-routes.js';
@@ -97,14 +98,16 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   // Requests wait until recovery of interrupted runs is done, so nothing schedules on stale state.
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
-  app.addHook('onRequest', async (req) => {
+  let compatPrefixes: string[] = [];
+  app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_ROUTES.has(path)) return;
     await ready;
-    const header = req.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const bearer = tokenOf(req.headers.authorization);
     const principal = await auth.authenticate(bearer);
     if (!principal) {
+      // Clients of the facades may only take a URL: invite them to send http://user:TOKEN@host/...
+      if (compatPrefixes.some((p) => path === p || path.startsWith(`${p}/`))) reply.header('www-authenticate', 'Basic realm="regatta", charset="UTF-8"');
       throw new RegattaError('unauthorized', bearer ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>');
     }
     req.principal = principal;
@@ -130,6 +133,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
+  compatPrefixes = await registerCompat(app, {
+    ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 },
+  }, config.compat);
   const createdAdminToken = config.adminToken ? undefined : await ensureAdminToken(store, clock.now());
 
   await app.listen({ host: config.host, port: config.port });
