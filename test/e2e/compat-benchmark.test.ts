@@ -81,7 +81,7 @@ describe('benchmark controller facade (process runtime)', () => {
     const run = await t.api.getRun(runId);
     expect(run).toMatchObject({ status: 'succeeded', reason: 'finished: its result was posted', queue: 'benchmark', template: { name: 'mps-benchmark', version: 1 } });
     expect(run.services.sort()).toEqual(['forwarder', 'namespace-mapper', 'new-service']);
-    const forwarder = run.resolved.services.find((s) => s.name === 'forwarder');
+    const forwarder = (run.resolved as { services: { name: string; resources: unknown }[] }).services.find((s) => s.name === 'forwarder');
     expect(forwarder?.resources).toEqual({ cpus: 2.5, memory: 800 * 1024 * 1024 });
     expect(await readAll(await t.api.logs(runId, { service: 'forwarder' }))).toBe('forwarder MODE=fast\n');
     expect(await readAll(await t.api.logs(runId, { service: 'new-service' }))).toBe('new LOGGING_LEVEL=DEBUG\n');

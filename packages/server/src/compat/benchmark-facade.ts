@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { specOf } from '../http/templates-routes.js';
 import {
-  LABEL_FACADE, LABEL_RESULT_ID, benchmarkOverrides, benchmarkStatus, requestPath, runBenchmarkBody,
+  LABEL_RESULT_ID, benchmarkOverrides, benchmarkStatus, requestPath, runBenchmarkBody,
 } from './benchmark-request.js';
 import type { BenchmarkFacadeConfig } from './compat-config.js';
 import { createSerializer, type FacadeDeps } from './facade.js';
