@@ -145,6 +145,13 @@ describe('benchmark controller facade (process runtime)', () => {
     await t.api.cancel(String((await getResult(String(id))).run_id));
   });
 
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
+      '/compat/benchmark/api/v1.0/run_benchmark', '/compat/benchmark/api/v1.0/get_result/{result_id}', '/compat/benchmark/api/v1.0/set_result/{result_id}',
+    ]));
+  });
+
   it('refuses with {"wait": seconds} while busy when the admin configured it so', async () => {
     const s = await startTestServer({ node: { cpus: 8 }, compat: { benchmark: { template: 'mps-benchmark', busy: 'refuse', wait: '42s', prefix: '/bench' } } });
     try {
