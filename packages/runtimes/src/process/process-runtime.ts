@@ -16,7 +16,7 @@ export interface ProcessRuntimeOptions {
   launcher: Launcher;
   /** Where an upload reference (`files: upload:<id>`) is on the server. */
   filesDir(ref: string): string;
-  /** Grace period for stopping services in cleanup (default 5 s). */
+  /** Grace period for stopping services in cleanup (default 5 s; the server passes its stopGrace). */
   serviceStopGraceMs?: number;
 }
 
