@@ -4,6 +4,7 @@ export { createLauncher, SpawnError, type Launcher, type SpawnedProcess } from '
 export { collectOutputs, listArtifacts } from './outputs.js';
 export { createDockerRuntime, type DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { connectDocker } from './docker/connect.js';
+export { publishFor, type Publish } from './docker/ports-health.js';
 export { hashDirectory } from './docker/build-context.js';
 export { serviceLogPath, serviceOutputs } from './services/paths.js';
 export { superviseServices, parseServicesId, describeExit, type ServiceDriver, type UnitHandle } from './services/supervisor.js';

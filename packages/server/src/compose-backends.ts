@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Logger } from '@regatta/core';
 import { createDockerPool, createLocalBackend, detectCapacity, type Backend, type DockerPool } from '@regatta/backends';
-import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, type Launcher, type Runtime } from '@regatta/runtimes';
+import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, publishFor, type Launcher, type Runtime } from '@regatta/runtimes';
 import type { Store } from '@regatta/store';
 import type { ServerConfig } from './config.js';
 
@@ -40,7 +40,7 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   const launcher = createLauncher(baseEnv);
   const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs })];
   const docker = await reachDocker(config);
-  if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, ...network }));
+  if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, publish: publishFor(config.docker.host), ...network }));
   const local = createLocalBackend({ nodeName: config.node.name, capacity: await detectCapacity(config.node), runtimes });
 
   const pool = createDockerPool({

@@ -6,7 +6,7 @@
  * attempts that were given up are removed.
  */
 import type { Clock, Logger } from '@regatta/core';
-import { connectDocker, createDockerRuntime, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
+import { connectDocker, createDockerRuntime, parseServicesId, publishFor, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
 import type { Backend, NodeInfo } from '../backend.js';
 
 export interface DockerNodeConfig {
@@ -37,7 +37,8 @@ interface PoolNode {
   removeContainer(id: string): Promise<void>;
   downSince?: number;
   /** Attempts followed on this node, by container id, with the way to end them as lost. */
-  live: Map<string, (info: ExitInfo) => void>;
+  /** Attempts followed on the node, each with what gives it up as lost. */
+  live: Map<RunHandle, (info: ExitInfo) => void>;
 }
 
 const LABEL_RUN = 'dev.regatta.run';
@@ -71,9 +72,16 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
     if (!h.externalId) return h;
     let giveUp: (info: ExitInfo) => void = () => {};
     const lost = new Promise<ExitInfo>((resolve) => { giveUp = resolve; });
-    node.live.set(h.externalId, giveUp);
-    const done = Promise.race([h.done, lost]).finally(() => node.live.delete(h.externalId));
-    return { ...h, done };
+    node.live.set(h, giveUp);
+    const done = Promise.race([h.done, lost]).finally(() => node.live.delete(h));
+    // externalId is read through: an attempt with services learns its containers' ids as they start.
+    return {
+      get externalId() { return h.externalId; },
+      done,
+      stop: (graceMs) => h.stop(graceMs),
+      ...(h.detach ? { detach: h.detach.bind(h) } : {}),
+      ...(h.endpoints ? { endpoints: h.endpoints.bind(h) } : {}),
+    };
   };
 
   const check = async (node: PoolNode): Promise<void> => {
@@ -83,8 +91,12 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
         o.logger.info({ node: node.info.name }, 'Docker node answers again');
         await withTimeout(node.refresh(), 10_000);
         // Containers of attempts given up while the node was away must not run on.
+        const live = new Set([...node.live.keys()].flatMap((h) => {
+          const ids = parseServicesId(h.externalId);
+          return ids ? [ids.main, ...ids.units] : [h.externalId];
+        }));
         for (const id of await node.listRegattaContainers()) {
-          if (!node.live.has(id)) await node.removeContainer(id).catch(() => undefined);
+          if (!live.has(id)) await node.removeContainer(id).catch(() => undefined);
         }
       }
       node.info.ready = true;
@@ -129,7 +141,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
           backend: 'docker-pool',
           runtimes: ['docker'],
         },
-        runtime: createDockerRuntime({ docker, contextDir: o.contextDir, ...(o.network ? { network: o.network } : {}) }),
+        runtime: createDockerRuntime({ docker, contextDir: o.contextDir, publish: publishFor(config.url), ...(o.network ? { network: o.network } : {}) }),
         ping: () => docker.ping(),
         async refresh() {
           const info = await docker.info() as { NCPU?: number; MemTotal?: number };

@@ -3,6 +3,7 @@
  * what Regatta asks of the engine is unit-tested on its own.
  */
 import type { LaunchRequest } from '../runtime.js';
+import { healthcheckBody, publishBody, type DockerHealthcheck, type Publish } from './ports-health.js';
 
 /** Where the attempt's outputs directory appears inside the container. */
 export const CONTAINER_OUTPUTS = '/regatta/outputs';
@@ -19,6 +20,9 @@ export interface ContainerCreateBody {
   Env: string[];
   WorkingDir?: string;
   Labels: Record<string, string>;
+  Healthcheck?: DockerHealthcheck;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[] }> };
   HostConfig: {
     Binds: string[];
     NanoCpus?: number;
@@ -27,6 +31,7 @@ export interface ContainerCreateBody {
     ShmSize?: number;
     DeviceRequests?: { Driver: string; DeviceIDs: string[]; Capabilities: string[][] }[];
     NetworkMode?: string;
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
   };
 }
 
@@ -38,11 +43,16 @@ export interface ContainerOptions {
   /** Host directory mounted as the outputs directory (the engine must see this path). */
   outputsHostPath: string;
   network?: string;
+  /** Variables added on top of the request's (where the run's services are). */
+  env?: Record<string, string>;
+  /** Publish the spec's declared ports on the engine's host (a `kind: service` run). */
+  publish?: Publish;
 }
 
 export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): ContainerCreateBody {
   const { spec } = req;
-  const env = { ...spec.env, ...req.env, REGATTA_OUTPUTS: CONTAINER_OUTPUTS };
+  const env = { ...spec.env, ...req.env, ...o.env, REGATTA_OUTPUTS: CONTAINER_OUTPUTS };
+  const ports = spec.ports.map((p) => p.port);
   const r = spec.resources;
   const body: ContainerCreateBody = {
     name: containerName(req.runId, req.attempt),
@@ -54,6 +64,8 @@ export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): Co
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
     Labels: { [LABEL_RUN]: req.runId, [LABEL_ATTEMPT]: String(req.attempt) },
+    ...(spec.health ? { Healthcheck: healthcheckBody(spec.health) } : {}),
+    ...(o.publish && ports.length ? { ExposedPorts: publishBody(ports, o.publish).ExposedPorts } : {}),
     HostConfig: {
       Binds: [
         `${o.outputsHostPath}:${CONTAINER_OUTPUTS}`,
@@ -67,6 +79,7 @@ export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): Co
         ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: req.gpus.map(String), Capabilities: [['gpu']] }] }
         : {}),
       ...(o.network ? { NetworkMode: o.network } : {}),
+      ...(o.publish && ports.length ? { PortBindings: publishBody(ports, o.publish).PortBindings } : {}),
     },
   };
   return body;

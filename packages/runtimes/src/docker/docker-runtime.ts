@@ -1,15 +1,20 @@
 /**
  * Runs an attempt as a container on one Docker engine. The container carries labels naming its run;
  * logs are pumped into the attempt's log file; outputs are a bind mount of the attempt's outputs
- * directory. Containers outlive a server restart and are re-attached by id.
+ * directory. Containers outlive a server restart and are re-attached by id, except those of a run
+ * with services, which are removed (the attempt then ends lost).
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
+import { parseServicesId, superviseServices } from '../services/supervisor.js';
+import { watchHealth } from '../services/probe.js';
 import { buildImage, buildTag } from './build-context.js';
 import { containerCreateBody } from './container-spec.js';
-import { LogPump } from './log-pump.js';
+import { follow, message, statusOf } from './container-handle.js';
+import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, removeAttempt } from './docker-services.js';
+import { endpointsOf, type Publish } from './ports-health.js';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -17,69 +22,66 @@ export interface DockerRuntimeOptions {
   contextDir(ref: string): string;
   /** Network for run containers (default: the engine's default bridge). */
   network?: string;
+  /** Where declared ports are published (default: loopback, right for a local engine); see publishFor. */
+  publish?: Publish;
+  /** Grace period for stopping services in cleanup (default 5 s). */
+  serviceStopGraceMs?: number;
 }
 
-function statusOf(e: unknown): number | undefined {
-  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof e.statusCode === 'number' ? e.statusCode : undefined;
+const LOOPBACK: Publish = { hostIp: '127.0.0.1', host: '127.0.0.1' };
+
+function failed(info: ExitInfo): RunHandle {
+  return { externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() };
 }
 
-function message(e: unknown): string {
-  const json = typeof e === 'object' && e !== null && 'json' in e ? (e as { json?: { message?: string } }).json : undefined;
-  return json?.message ?? (e instanceof Error ? e.message : String(e));
-}
-
-const never = new Promise<never>(() => {});
-
-function follow(req: LaunchRequest, container: Docker.Container): RunHandle {
-  const pump = new LogPump(req.paths.log, join(req.paths.dir, 'log.cursor'));
-  let detached = false;
-  let logStream: NodeJS.ReadableStream | undefined;
-  const pumped = container
-    .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: pump.since() })
-    .then((s) => {
-      logStream = s;
-      return pump.pump(s);
-    }, () => undefined);
-  const done = (async (): Promise<ExitInfo> => {
-    let info: ExitInfo;
-    try {
-      await container.wait();
-      await pumped;
-      const state = (await container.inspect()).State;
-      if (detached) return never;
-      info = state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
-    } catch (e) {
-      if (detached) return never;
-      if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };
-      return { lost: `lost contact with the Docker engine: ${message(e)}` };
-    }
-    await container.remove({ force: true, v: true }).catch(() => undefined);
-    return info;
-  })();
-  return {
-    externalId: container.id,
-    done,
-    async stop(graceMs) {
-      try {
-        await container.stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
-      } catch (e) {
-        if (statusOf(e) !== 304 && statusOf(e) !== 404) throw e;
-      }
-    },
-    detach() {
-      detached = true;
-      if (logStream && 'destroy' in logStream && typeof logStream.destroy === 'function') logStream.destroy();
-    },
-  };
+/** Follows the main container, with its published ports as endpoints. */
+async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish): Promise<RunHandle> {
+  const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') });
+  const ports = req.spec.ports.map((p) => p.port);
+  const endpoints = ports.length ? endpointsOf(await container.inspect(), ports, publish.host) : {};
+  return { ...h, endpoints: () => endpoints };
 }
 
 export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
   const { docker } = options;
+  const publish = options.publish ?? LOOPBACK;
+
+  /** Images the run needs that the engine lacks: refused up front, as no retry can fix them. */
+  const missingImage = async (req: LaunchRequest, images: string[]): Promise<ExitInfo | undefined> => {
+    for (const image of images) {
+      try {
+        await docker.getImage(image).inspect();
+      } catch (e) {
+        return statusOf(e) === 404
+          ? { error: `image '${image}' is not on the Docker engine of ${req.node}`, nonRetriable: true }
+          : { error: `the Docker engine of ${req.node} did not answer: ${message(e)}` };
+      }
+    }
+    return undefined;
+  };
+
+  const startMain = async (req: LaunchRequest, image: string, network: string | undefined, env: Record<string, string>, hooks: LaunchHooks): Promise<RunHandle> => {
+    let container: Docker.Container;
+    try {
+      const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
+        outputsHostPath: req.paths.outputs, env, publish, ...(network ? { network } : {}),
+      });
+      container = await docker.createContainer(body);
+      await container.start();
+    } catch (e) {
+      return failed({ error: `could not start the container: ${message(e)}` });
+    }
+    const handle = await followMain(req, container, publish);
+    const { health } = req.spec;
+    if (health && hooks.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
+    hooks.onPhase('running');
+    return handle;
+  };
+
   return {
     name: 'docker',
 
     async start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle> {
-      const failed = (info: ExitInfo): RunHandle => ({ externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() });
       let image = req.spec.image ?? '';
       await mkdir(req.paths.outputs, { recursive: true });
       const build = req.spec.build;
@@ -96,28 +98,37 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
         if (built.error) return failed({ error: `image build failed: ${built.error}`, nonRetriable: true });
         image = tag;
       }
+      const { services } = req.spec;
+      const missing = await missingImage(req, [image, ...services.map((s) => s.image ?? '')]);
+      if (missing) return failed(missing);
+      if (!services.length) return startMain(req, image, options.network, {}, hooks);
+
       try {
-        await docker.getImage(image).inspect();
+        if (!(await hasBridgeNetworking(docker))) {
+          return failed({
+            error: `the Docker engine of ${req.node} has no container networking (dockerd --bridge none): a run with services needs a network of its own`,
+            nonRetriable: true,
+          });
+        }
       } catch (e) {
-        return failed(statusOf(e) === 404
-          ? { error: `image '${image}' is not on the Docker engine of ${req.node}`, nonRetriable: true }
-          : { error: `the Docker engine of ${req.node} did not answer: ${message(e)}` });
+        return failed({ error: `the Docker engine of ${req.node} did not answer: ${message(e)}` });
       }
-      let container: Docker.Container;
-      try {
-        const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
-          outputsHostPath: req.paths.outputs, ...(options.network ? { network: options.network } : {}),
-        });
-        container = await docker.createContainer(body);
-        await container.start();
-      } catch (e) {
-        return failed({ error: `could not start the container: ${message(e)}` });
-      }
-      hooks.onPhase('running');
-      return follow(req, container);
+      return superviseServices({
+        services,
+        driver: dockerServiceDriver(docker, req, (network, env, h) => startMain(req, image, network, env, h)),
+        hooks,
+        graceMs: options.serviceStopGraceMs ?? 5000,
+      });
     },
 
     async recover(req, externalId) {
+      const ids = parseServicesId(externalId);
+      if (ids) {
+        // The supervisor that knew which service is which is gone with the old server: rather
+        // than half-follow the attempt, remove all of it (the engine marks it lost).
+        await removeAttempt(docker, req.runId, req.attempt, [ids.main, ...ids.units]);
+        return undefined;
+      }
       if (!externalId) return undefined;
       const container = docker.getContainer(externalId);
       try {
@@ -126,7 +137,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
         return undefined;
       }
       // Running or exited while the server was away: follow it to its end either way.
-      return follow(req, container);
+      return followMain(req, container, publish);
     },
   };
 }

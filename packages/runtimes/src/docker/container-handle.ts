@@ -1,0 +1,70 @@
+/**
+ * Following one container to its end: its log stream pumped into a file, its exit status read
+ * once the stream has ended (so the file holds everything it wrote), then the container removed.
+ */
+import type Docker from 'dockerode';
+import type { ExitInfo, RunHandle } from '../runtime.js';
+import { LogPump } from './log-pump.js';
+
+export function statusOf(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null && 'statusCode' in e && typeof e.statusCode === 'number' ? e.statusCode : undefined;
+}
+
+export function message(e: unknown): string {
+  const json = typeof e === 'object' && e !== null && 'json' in e ? (e as { json?: { message?: string } }).json : undefined;
+  return json?.message ?? (e instanceof Error ? e.message : String(e));
+}
+
+const never = new Promise<never>(() => {});
+
+/** Stops a container (SIGTERM, then SIGKILL after the grace period); one already gone is fine. */
+export async function stopContainer(container: Docker.Container, graceMs: number): Promise<void> {
+  try {
+    await container.stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
+  } catch (e) {
+    if (statusOf(e) !== 304 && statusOf(e) !== 404) throw e;
+  }
+}
+
+export interface LogFiles {
+  log: string;
+  /** Where the pump checkpoints, so that a re-attached stream neither repeats nor skips lines. */
+  cursor: string;
+}
+
+export function follow(container: Docker.Container, files: LogFiles): RunHandle {
+  const pump = new LogPump(files.log, files.cursor);
+  let detached = false;
+  let logStream: NodeJS.ReadableStream | undefined;
+  const pumped = container
+    .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: pump.since() })
+    .then((s) => {
+      logStream = s;
+      return pump.pump(s);
+    }, () => undefined);
+  const done = (async (): Promise<ExitInfo> => {
+    let info: ExitInfo;
+    try {
+      await container.wait();
+      await pumped;
+      const state = (await container.inspect()).State;
+      if (detached) return never;
+      info = state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
+    } catch (e) {
+      if (detached) return never;
+      if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };
+      return { lost: `lost contact with the Docker engine: ${message(e)}` };
+    }
+    await container.remove({ force: true, v: true }).catch(() => undefined);
+    return info;
+  })();
+  return {
+    externalId: container.id,
+    done,
+    stop: (graceMs) => stopContainer(container, graceMs),
+    detach() {
+      detached = true;
+      if (logStream && 'destroy' in logStream && typeof logStream.destroy === 'function') logStream.destroy();
+    },
+  };
+}
