@@ -31,6 +31,7 @@ export interface ContainerCreateBody {
     ShmSize?: number;
     DeviceRequests?: { Driver: string; DeviceIDs: string[]; Capabilities: string[][] }[];
     NetworkMode?: string;
+    Init?: boolean;
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
   };
 }

@@ -71,7 +71,7 @@ describe('service containers', () => {
       HostConfig: {
         NetworkMode: 'regatta-01m7zvdh0g30nskqbxb2-2',
         Binds: ['/d/outputs/services/db:/regatta/outputs', '/srv/seed:/datasets/seed:ro'],
-        NanoCpus: 2e9, Memory: 1024 ** 3, MemorySwap: 1024 ** 3,
+        NanoCpus: 2e9, Memory: 1024 ** 3, MemorySwap: 1024 ** 3, Init: true,
       },
     });
     expect(b.Entrypoint).toBeUndefined(); // the image's own command

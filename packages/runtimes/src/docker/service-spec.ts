@@ -60,6 +60,9 @@ export function serviceContainerBody(req: LaunchRequest, s: ResolvedService, o: 
       ...(cpus > 0 ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
       ...(memory > 0 ? { Memory: memory, MemorySwap: memory } : {}),
       NetworkMode: network,
+      // Servers rarely expect to be PID 1, which ignores SIGTERM: the engine's init forwards it,
+      // so cleanup does not wait out the grace period of every service.
+      Init: true,
     },
   };
 }

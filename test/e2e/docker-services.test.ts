@@ -1,0 +1,136 @@
+/**
+ * Runs with services on the Docker runtime, against real private daemons (scripts/docker-test-env.sh):
+ * a per-attempt network where the main task reaches services by name, Docker health checks gating
+ * the start order, cleanup, per-service logs, template overrides of services, published ports of a
+ * `kind: service` run, and an engine without networking refusing services.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectDocker } from '@regatta/runtimes';
+import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE, startDockerEnv, type DockerEnv } from '../docker-env.js';
+import { readAll, runCli, startTestServer, waitFor, type TestServer } from '../helpers.js';
+
+let env: DockerEnv;
+let t: TestServer;
+
+beforeAll(async () => {
+  env = await startDockerEnv();
+  t = await startTestServer({ docker: { host: env.hostA }, node: { cpus: 8 } });
+}, DOCKER_ENV_TIMEOUT_MS);
+
+afterAll(async () => {
+  await t?.close();
+  await env?.stop();
+}, 120_000);
+
+const docker = (spec: Record<string, unknown>) => ({ runtime: 'docker', image: TEST_IMAGE, ...spec });
+
+/** Containers and networks the attempts of a run left on an engine. */
+async function leftovers(host: string, runId: string): Promise<string[]> {
+  const d = connectDocker({ url: host });
+  const containers = await d.listContainers({ all: true, filters: { label: [`dev.regatta.run=${runId}`] } });
+  const networks = await d.listNetworks({ filters: { label: [`dev.regatta.run=${runId}`] } });
+  return [...containers.flatMap((c) => c.Names), ...networks.map((n) => n.Name)];
+}
+
+async function events(id: string): Promise<string[]> {
+  return (await t.api.events(id)).items.map((e) => `${e.from ?? '-'}>${e.to}${e.reason ? `: ${e.reason}` : ''}`);
+}
+
+// busybox httpd serving one file; its health check is Docker's own (wget inside the container).
+const web = {
+  image: TEST_IMAGE,
+  command: 'mkdir -p /www && echo "hello from web" > /www/index.html && echo web up && exec httpd -f -p 80 -h /www',
+  ports: [80],
+  health: { http: { port: 80, path: '/index.html' }, interval: 0.1 },
+};
+
+describe('services on docker', () => {
+  // Daemon a goes without a bridge when another bridged dockerd runs on this machine: nothing to test then.
+  beforeEach((ctx) => { if (env.networkA !== 'bridge') ctx.skip(); });
+
+  it('starts services in dependency order once each is healthy; the main task reaches them by name; cleanup removes everything', async () => {
+    const { id } = await t.api.submit(docker({
+      command: 'wget -q -O - http://web/index.html; wget -q -O - http://$REGATTA_SERVICE_API_HOST:$REGATTA_SERVICE_API_PORT/copy.html',
+      services: {
+        // api fetches from web while starting: it only starts once web answers.
+        api: {
+          image: TEST_IMAGE,
+          command: 'mkdir -p /www && wget -q -O /www/copy.html http://web/index.html && cp /www/copy.html $REGATTA_OUTPUTS/ && exec httpd -f -p 8080 -h /www',
+          ports: [8080],
+          health: { tcp: 8080, interval: 0.1 },
+          depends_on: ['web'],
+        },
+        web,
+      },
+    }));
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'succeeded', services: ['web', 'api'] });
+    expect(await readAll(await t.api.logs(id))).toBe('hello from web\nhello from web\n');
+    const ev = await events(id);
+    const at = (s: string) => ev.findIndex((e) => e.includes(s));
+    expect(at('service web healthy')).toBeGreaterThan(-1);
+    expect(at('service web healthy')).toBeLessThan(at('service api healthy'));
+    expect(at('service api healthy')).toBeLessThan(at('>running'));
+    expect(ev).toContain('running>cleanup');
+    expect(ev.at(-1)).toBe('cleanup>succeeded: exit code 0');
+    expect(run.artifacts.map((a) => a.path)).toContain('services/api/copy.html');
+    const logs = await runCli(['logs', id, '--service', 'web'], { url: t.url });
+    expect(logs.stdout).toBe('web up\n');
+    expect(await leftovers(env.hostA, id)).toEqual([]);
+  });
+
+  it('fails the run naming a service that dies, with everything it wrote in its log', async () => {
+    const { id } = await t.api.submit(docker({ command: 'sleep 30', services: { flaky: { image: TEST_IMAGE, command: 'sleep 0.5; echo bye; exit 3' } } }));
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'failed', reason: "service 'flaky' exited (exit code 3)" });
+    expect(await events(id)).toContain('running>cleanup');
+    expect(await readAll(await t.api.logs(id, { service: 'flaky' }))).toBe('bye\n');
+    expect(await leftovers(env.hostA, id)).toEqual([]);
+  });
+
+  it('takes service overrides from a template run: image and env changed, one added, one removed', async () => {
+    await connectDocker({ url: env.hostA }).getImage(TEST_IMAGE).tag({ repo: 'regatta-test/busybox', tag: 'alt' });
+    await t.api.pushTemplate('bench', {
+      spec: docker({
+        command: 'wget -q -O - http://target/; echo "old=${REGATTA_SERVICE_OLD_HOST:-none} extra=${REGATTA_SERVICE_EXTRA_HOST:-none}"',
+        services: {
+          target: { image: TEST_IMAGE, command: 'mkdir /w && echo "v=$V" > /w/index.html && exec httpd -f -p 80 -h /w', env: { V: '1' }, ports: [80], health: { tcp: 80, interval: 0.1 } },
+          old: { image: TEST_IMAGE, command: 'exec sleep 60' },
+        },
+      }),
+    });
+    const { id } = await t.api.runTemplate('bench', {
+      services: { target: { image: 'regatta-test/busybox:alt', env: { V: '2' } }, old: null, extra: { image: TEST_IMAGE, command: 'exec sleep 60' } },
+    });
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'succeeded', services: ['target', 'extra'] });
+    expect(await readAll(await t.api.logs(id))).toBe('v=2\nold=none extra=extra\n');
+    expect((run.resolved.services as { name: string; image: string }[]).find((s) => s.name === 'target')?.image).toBe('regatta-test/busybox:alt');
+  });
+
+  it('publishes the ports of a kind: service run and reports its health from the Docker check', async () => {
+    const { id } = await t.api.submit(docker({ ...web, kind: 'service', restart: { policy: 'never' } }));
+    await waitFor('healthy', async () => (await t.api.getRun(id)).health === 'healthy');
+    const endpoint = t.server.engine.endpoint(id, 80);
+    expect(endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`http://${endpoint}/index.html`)).text()).toBe('hello from web\n');
+    await t.api.cancel(id);
+    expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
+    expect(await leftovers(env.hostA, id)).toEqual([]);
+  });
+});
+
+describe('an engine without networking', () => {
+  it('refuses a run with services, without retrying', async () => {
+    const b = await startTestServer({ docker: { host: env.hostB }, node: { cpus: 2 } });
+    try {
+      const { id } = await b.api.submit(docker({ command: 'true', retries: 2, services: { side: { image: TEST_IMAGE, command: 'exec sleep 60' } } }));
+      const run = await b.api.waitForRun(id, { intervalMs: 100 });
+      expect(run).toMatchObject({ status: 'failed', attempt: 1 });
+      expect(run.reason).toMatch(/has no container networking \(dockerd --bridge none\): a run with services needs a network of its own/);
+      expect(await leftovers(env.hostB, id)).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  });
+});
