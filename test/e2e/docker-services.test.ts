@@ -4,10 +4,14 @@
  * the start order, cleanup, per-service logs, template overrides of services, published ports of a
  * `kind: service` run, and an engine without networking refusing services.
  */
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectDocker } from '@regatta/runtimes';
+import { RegattaClient } from '@regatta/sdk';
 import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE, startDockerEnv, type DockerEnv } from '../docker-env.js';
-import { readAll, runCli, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { TOKEN, freePort, readAll, runCli, spawnServer, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
 
 let env: DockerEnv;
 let t: TestServer;
@@ -99,10 +103,13 @@ describe('services on docker', () => {
         },
       }),
     });
-    const { id } = await t.api.runTemplate('bench', {
-      services: { target: { image: 'regatta-test/busybox:alt', env: { V: '2' } }, old: null, extra: { image: TEST_IMAGE, command: 'exec sleep 60' } },
-    });
-    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    const r = await runCli([
+      'template', 'run', 'bench', '--wait', '--set', 'services.target.image=regatta-test/busybox:alt', '--set', 'services.target.env.V=2',
+      '--set', 'services.old=null', '--set', `services.extra={image: "${TEST_IMAGE}", command: exec sleep 60}`,
+    ], { url: t.url });
+    expect(r.code).toBe(0);
+    const id = /run ([0-9a-z]{20})/.exec(r.stderr)?.[1] ?? '';
+    const run = await t.api.getRun(id);
     expect(run).toMatchObject({ status: 'succeeded', services: ['target', 'extra'] });
     expect(await readAll(await t.api.logs(id))).toBe('v=2\nold=none extra=extra\n');
     expect((run.resolved.services as { name: string; image: string }[]).find((s) => s.name === 'target')?.image).toBe('regatta-test/busybox:alt');
@@ -118,6 +125,34 @@ describe('services on docker', () => {
     expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
     expect(await leftovers(env.hostA, id)).toEqual([]);
   });
+
+  it('after kill -9 of the server, removes the containers and network of a run with services and ends it lost', async () => {
+    const data = tempDir();
+    const config = join(data, 'config.yaml');
+    writeFileSync(config, `docker: {host: "${env.hostA}"}\nstopGrace: 1s\n`);
+    const port = await freePort();
+    const api = new RegattaClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
+    const s1 = await spawnServer(data, port, ['--config', config]);
+    let s2: ChildProcess | undefined;
+    try {
+      const { id } = await api.submit(docker({ command: 'sleep 60', services: { side: { image: TEST_IMAGE, command: 'exec sleep 60' } } }));
+      await waitForStatus(api, id, 'running');
+      s1.kill('SIGKILL');
+      await new Promise((r) => s1.once('exit', r));
+      expect((await leftovers(env.hostA, id)).length).toBe(3); // main, side, the network: they outlive the server
+      s2 = await spawnServer(data, port, ['--config', config]);
+      const run = await api.waitForRun(id, { intervalMs: 100 });
+      expect(run).toMatchObject({ status: 'lost', attempt: 1 });
+      expect(run.reason).toMatch(/could not be re-attached/);
+      expect(await leftovers(env.hostA, id)).toEqual([]);
+    } finally {
+      if (s1.exitCode === null) s1.kill('SIGKILL');
+      if (s2) {
+        s2.kill('SIGTERM');
+        await new Promise((r) => s2?.once('exit', r));
+      }
+    }
+  }, 60_000);
 });
 
 describe('an engine without networking', () => {
