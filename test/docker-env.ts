@@ -67,8 +67,38 @@ function parseEnv(stdout: string): { hostA: string; hostB: string; networkA: 'br
   return { hostA, hostB, networkA: vars.get('DOCKER_A_NETWORK') === 'bridge' ? 'bridge' : 'none' };
 }
 
+export interface DockerEnvOptions {
+  /**
+   * Daemon a gets no bridge while another bridged dockerd runs (another test file's env): wait up to
+   * this long for it to go, starting again, before settling for `networkA: 'none'`.
+   */
+  waitForBridgeMs?: number;
+}
+
 /** Installs if needed, starts both daemons in a fresh short /tmp dir and builds TEST_IMAGE on both. */
-export async function startDockerEnv(): Promise<DockerEnv> {
+export async function startDockerEnv(opts: DockerEnvOptions = {}): Promise<DockerEnv> {
+  const deadline = Date.now() + (opts.waitForBridgeMs ?? 0);
+  for (;;) {
+    const env = await startDaemons();
+    if (env.networkA === 'bridge' || Date.now() >= deadline) {
+      await buildImages(env);
+      return env;
+    }
+    await env.stop();
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+async function buildImages(env: DockerEnv): Promise<void> {
+  try {
+    await Promise.all([script(['image', env.hostA, TEST_IMAGE], 120_000), script(['image', env.hostB, TEST_IMAGE], 120_000)]);
+  } catch (err) {
+    await env.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startDaemons(): Promise<DockerEnv> {
   await installDockerEnv();
   // Short on purpose: unix socket paths must stay under 108 bytes (not os.tmpdir()).
   const dir = await mkdtemp('/tmp/rdk-');
@@ -91,7 +121,6 @@ export async function startDockerEnv(): Promise<DockerEnv> {
   process.on('exit', stopSync);
   try {
     const parsed = parseEnv(await script(['start', dir], 120_000));
-    await Promise.all([script(['image', parsed.hostA, TEST_IMAGE], 120_000), script(['image', parsed.hostB, TEST_IMAGE], 120_000)]);
     return { ...parsed, dir, stop };
   } catch (err) {
     await stop().catch(() => undefined);
