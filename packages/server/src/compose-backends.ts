@@ -38,7 +38,7 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   const network = config.docker.network ? { network: config.docker.network } : {};
 
   const launcher = createLauncher(baseEnv);
-  const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir })];
+  const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs })];
   const docker = await reachDocker(config);
   if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, publish: publishFor(config.docker.host), serviceStopGraceMs: config.stopGraceMs, ...network }));
   const local = createLocalBackend({ nodeName: config.node.name, capacity: await detectCapacity(config.node), runtimes });
