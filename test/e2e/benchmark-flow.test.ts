@@ -66,14 +66,14 @@ describe('benchmark controller flow', () => {
     expect(waiting.queuePosition).toBe(0);
 
     const done1 = await t.api.waitForRun(first.id, { intervalMs: 50 });
-    expect(done1.status).toBe('succeeded');
+    expect(done1.status, done1.reason).toBe('succeeded');
     expect(done1.reason).toBe('finished: its result was posted');
     expect(done1.services).toEqual(['namespace-mapper', 'forwarder', 'extra']);
     expect(done1.result).toEqual({ evaluations: { passed: true, seen: ['namespace-mapper@1.0.0', 'forwarder@other-tag'], extra: '127.0.0.1' } });
     expect((await events(first.id)).slice(-2)).toEqual(['running>cleanup', 'cleanup>succeeded']);
 
     const done2 = await t.api.waitForRun(second.id, { intervalMs: 50 });
-    expect(done2.status).toBe('succeeded');
+    expect(done2.status, done2.reason).toBe('succeeded');
     expect(done2.result).toEqual({ evaluations: { passed: true, seen: ['namespace-mapper@1.0.0', 'forwarder@1.0.0'], extra: null } });
     // One at a time: the second started only after the first had ended, cleanup included.
     expect(Date.parse(done2.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(done1.finishedAt ?? ''));
@@ -84,7 +84,7 @@ describe('benchmark controller flow', () => {
     await waitFor('stuck running', async () => ((await t.api.getRun(stuck.id)).status === 'running' ? true : undefined));
     await t.api.finish(stuck.id, { evaluations: { passed: false, note: 'forced' } });
     const run = await t.api.waitForRun(stuck.id, { intervalMs: 50 });
-    expect(run.status).toBe('succeeded');
+    expect(run.status, run.reason).toBe('succeeded');
     expect(run.reason).toBe('finished by an operator');
     expect(run.result).toEqual({ evaluations: { passed: false, note: 'forced' } });
     expect((await events(stuck.id)).slice(-2)).toEqual(['running>cleanup', 'cleanup>succeeded']);
