@@ -1,0 +1,12 @@
+export * from './ais-message.js';
+export * from './track.js';
+export * from './generator.js';
+export * from './preprocess.js';
+export * from './contrario.js';
+export * from './model.js';
+export * from './detector.js';
+export * from './evaluate.js';
+export * from './batch.js';
+export * from './stream-operator.js';
+export * from './latency.js';
+export { buildTracksJob, listRawFiles, workerCount, type TracksSummary } from './tracks-job.js';

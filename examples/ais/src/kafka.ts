@@ -1,0 +1,159 @@
+/**
+ * The Kafka side of the example (kafkajs): the stream service (input topic → operator → alerts
+ * topic) and the replay of a raw data set into a topic.
+ */
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { decodeLine, type AisPosition } from './ais-message.js';
+import type { AisModel } from './model.js';
+import { LatencySamples } from './latency.js';
+import { OPERATOR_DEFAULTS, parseStreamMessage, VesselTracker, type Alert, type OperatorOptions, type StreamMessage } from './stream-operator.js';
+import { readFileSync } from 'node:fs';
+
+export function createKafka(brokers: string[], clientId: string): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8, initialRetryTime: 100 } });
+}
+
+export function newProducer(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+}
+
+/** An alert as published: the operator's alert and when (wall clock, ms) its trigger was produced and it was raised. */
+export interface PublishedAlert extends Alert {
+  triggerProducedAt: number;
+  detectedAt: number;
+}
+
+export interface StreamStats {
+  messages: number;
+  invalid: number;
+  alerts: number;
+  activeVessels: number;
+  /** Produce-to-processed latency of input messages (ms). */
+  latencyMs: LatencySamples;
+  /** Time the operator spends on one message (µs). */
+  processUs: LatencySamples;
+}
+
+export interface StreamServiceOptions {
+  brokers: string[];
+  inTopic: string;
+  outTopic: string;
+  groupId: string;
+  model: AisModel;
+  operator?: OperatorOptions;
+  onAlert?: (a: PublishedAlert) => void;
+}
+
+export interface StreamService {
+  stats: StreamStats;
+  stop(): Promise<void>;
+}
+
+export async function startStreamService(o: StreamServiceOptions): Promise<StreamService> {
+  const kafka = createKafka(o.brokers, 'regatta-ais-stream');
+  const tracker = new VesselTracker(o.model, o.operator ?? OPERATOR_DEFAULTS);
+  const stats: StreamStats = { messages: 0, invalid: 0, alerts: 0, activeVessels: 0, latencyMs: new LatencySamples(), processUs: new LatencySamples() };
+  const producer = newProducer(kafka);
+  const consumer = kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 50 });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.inTopic, fromBeginning: true });
+  let sinceEvict = 0;
+  await consumer.run({
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      const out: PublishedAlert[] = [];
+      for (const message of batch.messages) {
+        const t0 = performance.now();
+        let parsed: StreamMessage | string;
+        try {
+          parsed = parseStreamMessage(JSON.parse(message.value?.toString() ?? ''));
+        } catch {
+          parsed = 'not JSON';
+        }
+        if (typeof parsed === 'string') stats.invalid++;
+        else {
+          const alert = tracker.push(parsed);
+          if (alert) out.push({ ...alert, triggerProducedAt: Number(message.timestamp), detectedAt: Date.now() });
+        }
+        stats.messages++;
+        stats.processUs.add((performance.now() - t0) * 1000);
+        stats.latencyMs.add(Date.now() - Number(message.timestamp));
+        resolveOffset(message.offset);
+        if (++sinceEvict >= 10_000) {
+          sinceEvict = 0;
+          tracker.evictIdle();
+        }
+      }
+      stats.activeVessels = tracker.activeVessels;
+      if (out.length) {
+        await producer.send({ topic: o.outTopic, messages: out.map((a) => ({ key: String(a.mmsi), value: JSON.stringify(a) })) });
+        stats.alerts += out.length;
+        for (const a of out) o.onAlert?.(a);
+      }
+      await heartbeat();
+    },
+  });
+  return {
+    stats,
+    stop: async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+export function toStreamMessage(m: AisPosition): StreamMessage {
+  return { mmsi: m.mmsi, lat: m.lat, lon: m.lon, sog: m.sog, cog: m.cog, heading: m.heading, timestamp: m.ts, nav_status: m.navStatus, rot: m.rot };
+}
+
+/** Every decodable report of the raw files, in time order (bad lines are skipped: the builder reports them). */
+export function readRawMessages(files: readonly string[]): AisPosition[] {
+  const out: AisPosition[] = [];
+  for (const f of files) {
+    for (const line of readFileSync(f, 'latin1').split('\n')) {
+      const r = decodeLine(line);
+      if (r.ok) out.push(r.msg);
+    }
+  }
+  return out.sort((a, b) => a.ts - b.ts);
+}
+
+export interface ReplayOptions {
+  brokers: string[];
+  topic: string;
+  messages: readonly AisPosition[];
+  /** Data seconds per wall-clock second; 0 = as fast as the broker takes them. */
+  speed: number;
+  batch?: number;
+}
+
+/** Publishes reports keyed by MMSI, paced by their timestamps. Resolves with the count sent. */
+export async function replay(o: ReplayOptions): Promise<number> {
+  const producer = newProducer(createKafka(o.brokers, 'regatta-ais-replay'));
+  await producer.connect();
+  try {
+    const first = o.messages[0]?.ts ?? 0;
+    const start = Date.now();
+    const size = o.batch ?? 500;
+    let i = 0;
+    while (i < o.messages.length) {
+      const head = o.messages[i]!;
+      if (o.speed > 0) {
+        const wait = start + ((head.ts - first) / o.speed) * 1000 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      // One send per batch of messages already due (the head is), at most `size`.
+      const dueTs = o.speed > 0 ? first + ((Date.now() - start) / 1000) * o.speed : Infinity;
+      let j = i + 1;
+      while (j < o.messages.length && j - i < size && o.messages[j]!.ts <= dueTs) j++;
+      await producer.send({
+        topic: o.topic,
+        messages: o.messages.slice(i, j).map((m) => ({ key: String(m.mmsi), value: JSON.stringify(toStreamMessage(m)) })),
+      });
+      i = j;
+    }
+    return o.messages.length;
+  } finally {
+    await producer.disconnect();
+  }
+}
