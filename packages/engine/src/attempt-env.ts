@@ -13,6 +13,8 @@ export interface AttemptEnvInput {
   attempt: number;
   node: string;
   gpus: readonly number[];
+  /** CPU cores reserved for the run (resources.cpus). */
+  cpus: number;
   nodeHasGpus: boolean;
   apiUrl: string;
   secret: Buffer;
@@ -36,6 +38,8 @@ export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
     REGATTA_RUN_TOKEN: createRunToken(i.secret, i.runId, i.attempt),
     REGATTA_OUTPUTS: i.outputs,
     REGATTA_NODE: i.node,
+    // What the job may use: a multi-threaded job sizes its pool by it, not by the machine's core count.
+    REGATTA_CPUS: String(i.cpus),
   };
   (i.proxiedPorts ?? []).forEach((p, n) => {
     if (n === 0) env.REGATTA_PROXY_PATH = proxyPath(i.runId, p);

@@ -424,7 +424,7 @@ export class Engine {
     const { run, attempt } = a;
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const env = attemptEnv({
-      runId: run.id, attempt, node: a.node, gpus: a.gpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
+      runId: run.id, attempt, node: a.node, gpus: a.gpus, cpus: run.resolved.resources.cpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
       datasets: run.resolved.datasets.map((d) => ({ name: d.name, path: run.resolved.runtime === 'docker' ? d.target : d.source ?? '' })),
       nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
       proxiedPorts: run.resolved.ports.map((p) => p.port),
