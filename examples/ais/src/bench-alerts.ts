@@ -50,13 +50,12 @@ export async function benchAlerts(o: BenchOptions): Promise<BenchResult> {
   const inTopic = `${o.prefix}.in`;
   const outTopic = `${o.prefix}.alerts`;
   const kafka = createKafka(o.brokers, 'regatta-ais-bench');
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: inTopic, numPartitions: 4 }, { topic: outTopic, numPartitions: 1 }] });
-  await admin.disconnect();
+  // Topics are created on first use (auto-creation): kafkajs' admin.createTopics fails against
+  // librdkafka's mock cluster ("Broker 0 not found in the cached metadata": the mock reports a
+  // controller id that is none of its brokers').
 
   const received: (PublishedAlert & { receivedAt: number })[] = [];
-  const reader = kafka.consumer({ groupId: `${o.prefix}.reader`, maxWaitTimeInMs: 50 });
+  const reader = kafka.consumer({ groupId: `${o.prefix}.reader`, maxWaitTimeInMs: 50, allowAutoTopicCreation: true });
   await reader.connect();
   await reader.subscribe({ topic: outTopic, fromBeginning: true });
   await reader.run({
