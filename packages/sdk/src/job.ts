@@ -7,6 +7,7 @@
  * import { reportMetric, reportResult } from '@regatta/sdk';
  * await reportMetric('loss', 0.42, 10);
  * await reportResult({ test_accuracy: 0.93 });
+ * await reportEvent('alert: vessel 228946000 off its lane');
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,4 +57,16 @@ export async function reportResult(result: unknown): Promise<void> {
   const e = jobEnv();
   if (await post(e, 'PUT', '/result', result)) return;
   writeFileSync(join(outputsDir(e), 'result.json'), JSON.stringify(result));
+}
+
+/**
+ * Adds a line to the run's timeline (`regatta show`, GET /api/v1/runs/{id}/events), for what a person
+ * should notice: an alert, a milestone. Returns false where the server cannot be reached (events
+ * have no file fallback: they matter while the run is live). Never throws.
+ *
+ * @example
+ * await reportEvent('ALERT vessel 228946000: abnormal track');
+ */
+export async function reportEvent(message: string): Promise<boolean> {
+  return post(jobEnv(), 'POST', '/events', { message: message.slice(0, 2000) });
 }

@@ -25,7 +25,10 @@ function showRun(run: RunDetail, events: { ts: string; from: string | null; to: 
   for (const p of run.proxy.filter((x) => x.available)) lines.push(`Port ${p.port}: ${p.path}`);
   if (Object.keys(run.labels).length) lines.push(`Labels:    ${Object.entries(run.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   lines.push('', 'Timeline:');
-  for (const e of events) lines.push(`  ${e.ts}  #${e.attempt}  ${e.from ?? '-'} -> ${e.to}${e.reason ? `  ${e.reason}` : ''}`);
+  for (const e of events) {
+    // An event that keeps the status is a note (a service's health, a job's own event).
+    lines.push(e.from === e.to ? `  ${e.ts}  #${e.attempt}  [${e.to}]  ${e.reason ?? ''}` : `  ${e.ts}  #${e.attempt}  ${e.from ?? '-'} -> ${e.to}${e.reason ? `  ${e.reason}` : ''}`);
+  }
   if (run.attempts.length > 1) {
     lines.push('', 'Attempts:');
     for (const a of run.attempts) lines.push(`  #${a.attempt} ${a.status} on ${a.node ?? '-'}${a.exitCode !== undefined ? ` exit ${a.exitCode}` : ''}${a.reason ? `  ${a.reason}` : ''}`);

@@ -10,6 +10,10 @@ const metricsBody = z.union([
   z.strictObject({ metrics: z.array(metricInputSchema).min(1).max(10_000) }),
 ]).describe('One metric, or {metrics: [...]}');
 
+const jobEventBody = z.strictObject({
+  message: z.string().min(1).max(2000).describe('One line, shown in the run\'s timeline'),
+});
+
 const metricsQuery = z.strictObject({
   name: z.string().optional(),
   attempt: z.coerce.number().int().min(1).optional(),
@@ -38,6 +42,18 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
     const list = 'metrics' in req.body ? req.body.metrics : [req.body];
     await ctx.engine.addMetrics(req.params.id, attempt, list.map((m) => toPoint(m, now)));
     return reply.code(202).send({ accepted: list.length });
+  });
+
+  // A job's own line in its run's timeline (an alert, a milestone): stored as an event that does
+  // not change the status (from = to), as the engine's own notes are.
+  app.post('/api/v1/runs/:id/events', {
+    schema: { params: runIdParams, body: jobEventBody, summary: "Add a line to the run's timeline (run token or admin)", tags: ['reports'] },
+  }, async (req, reply) => {
+    const attempt = await reportingAttempt(req, req.params.id);
+    const run = ctx.engine.live(req.params.id) ?? (await ctx.store.getRun(req.params.id));
+    if (!run) throw new NotFoundError('run', req.params.id);
+    await ctx.store.addEvent(req.params.id, { attempt, ts: Date.now(), from: run.status, to: run.status, reason: req.body.message });
+    return reply.code(201).send({ ok: true });
   });
 
   app.get('/api/v1/runs/:id/metrics', {
