@@ -81,6 +81,7 @@ describe('AIS example through Regatta', () => {
     expect(run.status).toBe('running');
     expect(run.metrics.latency_ms_p50).toBeDefined();
     expect(await readAll(await t.api.logs(streamId))).toMatch(/ALERT mmsi=\d+/);
+    expect((await t.api.events(streamId)).items.some((e) => e.from === 'running' && e.to === 'running' && /^ALERT mmsi=\d+/.test(e.reason ?? ''))).toBe(true);
     await ok(['cancel', streamId, '--wait']);
     expect((await t.api.getRun(streamId)).status).toBe('canceled');
 

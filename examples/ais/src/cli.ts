@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { reportMetric, reportResult } from '@regatta/sdk';
+import { reportEvent, reportMetric, reportResult } from '@regatta/sdk';
 import { benchAlerts } from './bench-alerts.js';
 import { detectTracks, readTracks, trainFromTracks } from './batch.js';
 import { DETECT_DEFAULTS } from './detector.js';
@@ -124,7 +124,12 @@ async function main(argv: string[]): Promise<void> {
       const service = await startStreamService({
         brokers: brokersOf(a.brokers), inTopic: a.in ?? 'ais', outTopic: a.out ?? 'ais-alerts', groupId: a.group ?? 'regatta-ais',
         model: loadModel(required(a.model, 'model')), operator: { ...OPERATOR_DEFAULTS, epsilon },
-        onAlert: (x) => console.log(`ALERT mmsi=${x.mmsi} window=${new Date(x.windowStart * 1000).toISOString()}..${new Date(x.windowEnd * 1000).toISOString()} nfa=${x.minNfa.toExponential(2)} flagged=${x.flagged}/${x.points}`),
+        onAlert: (x) => {
+          const line = `ALERT mmsi=${x.mmsi} window=${new Date(x.windowStart * 1000).toISOString()}..${new Date(x.windowEnd * 1000).toISOString()} nfa=${x.minNfa.toExponential(2)} flagged=${x.flagged}/${x.points}`;
+          console.log(line);
+          // In the run's timeline too, where a person looks first (regatta show).
+          if (inRun()) void reportEvent(line);
+        },
       });
       console.log(`stream: reading ${a.in ?? 'ais'}, alerts to ${a.out ?? 'ais-alerts'}`);
       const report = async () => {
