@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Labels } from './generator.js';
-import { createKafka, readRawMessages, replay, startStreamService, type PublishedAlert } from './kafka.js';
+import { createKafka, readRawMessages, replay, runJoined, startStreamService, type PublishedAlert } from './kafka.js';
 import { LatencySamples } from './latency.js';
 import type { AisModel } from './model.js';
 import { quality, type Quality } from './evaluate.js';
@@ -58,7 +58,7 @@ export async function benchAlerts(o: BenchOptions): Promise<BenchResult> {
   const reader = kafka.consumer({ groupId: `${o.prefix}.reader`, maxWaitTimeInMs: 50, allowAutoTopicCreation: true });
   await reader.connect();
   await reader.subscribe({ topic: outTopic, fromBeginning: true });
-  await reader.run({
+  await runJoined(reader, {
     eachMessage: async ({ message }) => {
       received.push({ ...(JSON.parse(message.value?.toString() ?? '{}') as PublishedAlert), receivedAt: Date.now() });
     },

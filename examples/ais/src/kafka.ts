@@ -2,7 +2,7 @@
  * The Kafka side of the example (kafkajs): the stream service (input topic → operator → alerts
  * topic) and the replay of a raw data set into a topic.
  */
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import { decodeLine, type AisPosition } from './ais-message.js';
 import type { AisModel } from './model.js';
 import { LatencySamples } from './latency.js';
@@ -11,6 +11,27 @@ import { readFileSync } from 'node:fs';
 
 export function createKafka(brokers: string[], clientId: string): Kafka {
   return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8, initialRetryTime: 100 } });
+}
+
+/**
+ * Runs the consumer and resolves once it has joined its group: `consumer.run` returns before that,
+ * and what is produced meanwhile would wait for the join (seconds) and count as latency.
+ */
+export async function runJoined(consumer: Consumer, run: Parameters<Consumer['run']>[0], timeoutMs = 60_000): Promise<void> {
+  let remove: (() => void) | undefined;
+  const joined = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the consumer did not join its group')), timeoutMs);
+    remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await consumer.run(run);
+    await joined;
+  } finally {
+    remove?.();
+  }
 }
 
 export function newProducer(kafka: Kafka): Producer {
@@ -59,7 +80,7 @@ export async function startStreamService(o: StreamServiceOptions): Promise<Strea
   await consumer.connect();
   await consumer.subscribe({ topic: o.inTopic, fromBeginning: true });
   let sinceEvict = 0;
-  await consumer.run({
+  await runJoined(consumer, {
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const out: PublishedAlert[] = [];
       for (const message of batch.messages) {
