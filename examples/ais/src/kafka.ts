@@ -146,6 +146,8 @@ export interface ReplayOptions {
   /** Data seconds per wall-clock second; 0 = as fast as the broker takes them. */
   speed: number;
   batch?: number;
+  /** Least time between two sends (ms), as a producer's linger.ms: fewer, larger batches. */
+  lingerMs?: number;
 }
 
 /** Publishes reports keyed by MMSI, paced by their timestamps. Resolves with the count sent. */
@@ -155,14 +157,19 @@ export async function replay(o: ReplayOptions): Promise<number> {
   try {
     const first = o.messages[0]?.ts ?? 0;
     const start = Date.now();
-    const size = o.batch ?? 500;
+    const size = o.batch ?? 2000;
+    const linger = o.lingerMs ?? 20;
+    let lastSend = 0;
     let i = 0;
     while (i < o.messages.length) {
       const head = o.messages[i]!;
       if (o.speed > 0) {
-        const wait = start + ((head.ts - first) / o.speed) * 1000 - Date.now();
+        // Many small batches cost more than their messages: consumers (librdkafka's mock broker
+        // notably) read a bounded number of batches per fetch, so tiny sends cap their throughput.
+        const wait = Math.max(start + ((head.ts - first) / o.speed) * 1000, lastSend + linger) - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
+      lastSend = Date.now();
       // One send per batch of messages already due (the head is), at most `size`.
       const dueTs = o.speed > 0 ? first + ((Date.now() - start) / 1000) * o.speed : Infinity;
       let j = i + 1;
