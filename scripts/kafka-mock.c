@@ -1,9 +1,11 @@
 /* A Kafka-protocol broker for tests: librdkafka's mock cluster (Debian's librdkafka-dev), on
  * 127.0.0.1 ports the kernel picks. Usage: kafka-mock [TOPIC:PARTITIONS]...
- * Prints "BOOTSTRAP=host:port,..." once ready, then serves until stdin closes or SIGTERM/SIGINT. */
+ * Prints "BOOTSTRAP=host:port,..." once ready, then serves until SIGTERM/SIGINT, or until its parent
+ * dies (so a crashed test run leaves no broker behind). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ int main(int argc, char **argv) {
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() == 1) stop = 1; /* the parent died before prctl */
   printf("BOOTSTRAP=%s\n", rd_kafka_mock_cluster_bootstraps(mc));
   fflush(stdout);
   /* The broker threads serve; this one waits for a signal. */

@@ -124,6 +124,10 @@ async function main(argv: string[]): Promise<void> {
       const service = await startStreamService({
         brokers: brokersOf(a.brokers), inTopic: a.in ?? 'ais', outTopic: a.out ?? 'ais-alerts', groupId: a.group ?? 'regatta-ais',
         model: loadModel(required(a.model, 'model')), operator: { ...OPERATOR_DEFAULTS, epsilon },
+        onFatal: (e) => {
+          console.error(`regatta-ais: the consumer stopped: ${e.message}`);
+          process.exit(1); // a kind: service run restarts per its policy
+        },
         onAlert: (x) => {
           const line = `ALERT mmsi=${x.mmsi} window=${new Date(x.windowStart * 1000).toISOString()}..${new Date(x.windowEnd * 1000).toISOString()} nfa=${x.minNfa.toExponential(2)} flagged=${x.flagged}/${x.points}`;
           console.log(line);

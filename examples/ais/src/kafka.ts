@@ -63,6 +63,8 @@ export interface StreamServiceOptions {
   model: AisModel;
   operator?: OperatorOptions;
   onAlert?: (a: PublishedAlert) => void;
+  /** The consumer crashed and kafkajs gives up restarting it: the process should exit, so its run restarts. */
+  onFatal?: (e: Error) => void;
 }
 
 export interface StreamService {
@@ -79,6 +81,9 @@ export async function startStreamService(o: StreamServiceOptions): Promise<Strea
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: o.inTopic, fromBeginning: true });
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) o.onFatal?.(e.payload.error);
+  });
   let sinceEvict = 0;
   await runJoined(consumer, {
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
