@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, type Labels, type TracksSummary } from '@regatta/example-ais';
-import { readAll, runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { ROOT, readAll, runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 import { startKafka, type KafkaEnv } from '../kafka-env.js';
 import { spawn } from 'node:child_process';
 
@@ -71,7 +71,7 @@ describe('AIS example through Regatta', () => {
     const streamId = (await ok(['run', '-f', `${EX}/stream.yaml`, '--set', `params.brokers=${kafka.brokers}`, '--set', 'params.report_every=0.5', '--detach'])).trim();
     await waitFor('the stream service to read its topic', async () => (await readAll(await t.api.logs(streamId))).includes('stream: reading ais'), 60_000);
     const replay = await new Promise<number | null>((resolve) => {
-      spawn(join(EX, 'replay'), ['--brokers', kafka.brokers, '--data', join(dir, 'labelled'), '--speed', '0'], { stdio: 'ignore' }).once('exit', resolve);
+      spawn(join(ROOT, EX, 'replay'), ['--brokers', kafka.brokers, '--data', join(dir, 'labelled'), '--speed', '0'], { stdio: 'ignore' }).once('exit', resolve);
     });
     expect(replay).toBe(0);
     const run = await waitFor('alerts in the metrics', async () => {
