@@ -11,6 +11,11 @@ export interface NodeInfo {
   backend: string;
   /** Runtimes this node executes. */
   runtimes: readonly string[];
+  /**
+   * The backend places work itself (a Slurm partition): the engine hands it every run bound to it
+   * at once, without capacity accounting or group max_parallel, and `total` is only informative.
+   */
+  external?: boolean;
 }
 
 export interface Backend {

@@ -23,6 +23,7 @@ function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: 
     id, runtime: opts.runtime ?? 'process', queue: opts.queue ?? 'default', ...(opts.group ? { group: opts.group } : {}), priority: opts.priority ?? 0, seq: opts.seq ?? ++seq,
     resources: { cpus: opts.cpus ?? 1, memory: opts.memory ?? 0, gpus: opts.gpus ?? 0 },
     ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
+    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
   };
 }
 
@@ -114,5 +115,39 @@ describe('schedule', () => {
     const c = [run('later', { notBefore: 1000 })];
     expect(ids(schedule({ candidates: c, nodes: [node('n', 1)], queues: noQueues, now: 999 }))).toEqual([]);
     expect(ids(schedule({ candidates: c, nodes: [node('n', 1)], queues: noQueues, now: 1000 }))).toEqual(['later']);
+  });
+
+  describe('external nodes (a Slurm partition)', () => {
+    const slurm = (opts: Partial<NodeState> = {}): NodeState => ({ ...node('slurm', 1, { cpus: 1 } as Partial<NodeState>), backend: 'slurm', external: true, ...opts });
+
+    it('takes every run bound to it at once, past group max_parallel, with no capacity accounting', () => {
+      const groups = new Map<string, QueueState>([['g', { concurrency: 2, active: 0 }]]);
+      const r = schedule({
+        candidates: [run('a', { backend: 'slurm', group: 'g', cpus: 64 }), run('b', { backend: 'slurm', group: 'g', cpus: 64 }), run('c', { backend: 'slurm', group: 'g' })],
+        nodes: [node('local', 1), slurm()], queues: noQueues, groups, now: 0,
+      });
+      expect(r.placements).toEqual([{ runId: 'a', node: 'slurm', gpus: [] }, { runId: 'b', node: 'slurm', gpus: [] }, { runId: 'c', node: 'slurm', gpus: [] }]);
+    });
+
+    it('keeps unbound runs off it, and bound runs off other nodes, even when this server is full', () => {
+      const r = schedule({
+        candidates: [run('x', { cpus: 1 }), run('y', { cpus: 1 }), run('s', { backend: 'slurm' })],
+        nodes: [node('local', 1), slurm()], queues: noQueues, now: 0,
+      });
+      expect(r.placements.map((p) => `${p.runId}@${p.node}`)).toEqual(['x@local', 's@slurm']);
+    });
+
+    it('still applies queue concurrency, and holds runs while it is not ready', () => {
+      const queues = new Map<string, QueueState>([['hpc', { concurrency: 1, active: 0 }]]);
+      const r = schedule({ candidates: [run('a', { backend: 'slurm', queue: 'hpc' }), run('b', { backend: 'slurm', queue: 'hpc' })], nodes: [slurm()], queues, now: 0 });
+      expect(ids(r)).toEqual(['a']);
+      const down = schedule({ candidates: [run('a', { backend: 'slurm' })], nodes: [slurm({ ready: false })], queues: noQueues, now: 0 });
+      expect(down).toEqual({ placements: [], unschedulable: [] });
+    });
+
+    it('fails a run bound to a backend whose nodes lack its runtime', () => {
+      const r = schedule({ candidates: [run('d', { backend: 'slurm', runtime: 'docker' })], nodes: [node('local', 1, { runtimes: ['docker'] }), slurm()], queues: noQueues, now: 0 });
+      expect(r.unschedulable).toEqual([{ runId: 'd', reason: "no node of backend 'slurm' runs 'docker'" }]);
+    });
   });
 });

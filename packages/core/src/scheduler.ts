@@ -10,6 +10,10 @@
  * submission order. A lane whose queue or group is at its limit, or a group whose next item waits
  * for room, is set aside whole, so a pass over a 10,000-item group costs in proportion to what it
  * starts, not to how many items wait.
+ *
+ * A run bound to a backend goes only to that backend's nodes. An external node (a Slurm partition)
+ * places work itself: it takes every run bound to it at once, with no capacity accounting and no
+ * group max_parallel here (Slurm enforces both); queue concurrency limits still apply.
  */
 import type { ResolvedResources } from './spec.js';
 
@@ -23,6 +27,10 @@ export interface NodeState {
   ready: boolean;
   /** Runtimes the node can execute (`process`, `docker`). */
   runtimes: readonly string[];
+  /** The backend owning the node; runs bound to a backend only go to its nodes. */
+  backend?: string;
+  /** The backend places work itself (Slurm): no capacity accounting here. */
+  external?: boolean;
 }
 
 export interface Candidate {
@@ -31,6 +39,8 @@ export interface Candidate {
   group?: string;
   /** The runtime the run needs; only nodes offering it are considered. */
   runtime: string;
+  /** The backend the run is bound to; undefined: any node that is not external. */
+  backend?: string;
   queue: string;
   priority: number;
   seq: number;
@@ -79,8 +89,8 @@ export function compareCandidates(a: Pick<Candidate, 'priority' | 'seq'>, b: Pic
   return b.priority - a.priority || a.seq - b.seq;
 }
 
-export function laneKey(c: Pick<Candidate, 'queue' | 'priority' | 'group'>): string {
-  return `${c.queue}\0${c.priority}\0${c.group ?? ''}`;
+export function laneKey(c: Pick<Candidate, 'queue' | 'priority' | 'group' | 'backend'>): string {
+  return `${c.queue}\0${c.priority}\0${c.group ?? ''}\0${c.backend ?? ''}`;
 }
 
 /** Splits candidates into lanes (for callers that hold a flat list). */
@@ -105,6 +115,8 @@ interface Free {
   ready: boolean;
   total: NodeState['total'];
   runtimes: readonly string[];
+  backend?: string;
+  external: boolean;
 }
 
 const EPS = 1e-9;
@@ -127,7 +139,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     ready: n.ready,
     total: n.total,
     runtimes: n.runtimes,
+    ...(n.backend !== undefined ? { backend: n.backend } : {}),
+    external: n.external === true,
   }));
+  const anyExternal = free.some((f) => f.external && f.ready);
   const active = new Map<string, number>();
   for (const [q, st] of input.queues) active.set(q, st.active);
   const groupActive = new Map<string, number>();
@@ -136,8 +151,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   const unschedulable: Blocked[] = [];
   const cursors = input.lanes.filter((l) => l.runs.length).map((l) => ({ runs: l.runs, i: 0 }));
   for (;;) {
-    // Every run asks for some CPU: once no node has any left (after reservations), nothing more fits.
-    if (!free.some((f) => f.ready && f.cpus > EPS)) break;
+    // Every run asks for some CPU: once no node has any left (after reservations), nothing more fits
+    // (except on external nodes, which take every run bound to them).
+    const internalRoom = free.some((f) => !f.external && f.ready && f.cpus > EPS);
+    if (!internalRoom && !anyExternal) break;
     let li = -1;
     for (let k = 0; k < cursors.length; k++) {
       const cur = cursors[k] as { runs: readonly Candidate[]; i: number };
@@ -156,22 +173,39 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       next();
       continue;
     }
+    const able = free.filter((f) => f.runtimes.includes(c.runtime) && (c.backend !== undefined ? f.backend === c.backend : !f.external));
+    const external = able.find((f) => f.external);
+    // Lanes hold runs of one backend: with no room left here, a lane of this server's runs waits whole.
+    if (!external && !internalRoom && able.length) {
+      dropLane();
+      continue;
+    }
     const limit = input.queues.get(c.queue)?.concurrency;
     const inQueue = active.get(c.queue) ?? 0;
-    const glimit = c.group !== undefined ? input.groups?.get(c.group)?.concurrency : undefined;
+    const glimit = c.group !== undefined && !external ? input.groups?.get(c.group)?.concurrency : undefined;
     const inGroup = c.group !== undefined ? groupActive.get(c.group) ?? 0 : 0;
     if ((limit !== undefined && inQueue >= limit) || (glimit !== undefined && inGroup >= glimit)) {
       dropLane();
       continue;
     }
     const r = c.resources;
-    const able = free.filter((f) => f.runtimes.includes(c.runtime));
+    if (external) {
+      if (external.ready) {
+        placements.push({ runId: c.id, node: external.name, gpus: [] });
+        active.set(c.queue, inQueue + 1);
+        if (c.group !== undefined) groupActive.set(c.group, inGroup + 1);
+        next();
+      } else {
+        dropLane();
+      }
+      continue;
+    }
     if (!able.some((f) => fitsTotal(f.total, r))) {
       unschedulable.push({
         runId: c.id,
         reason: able.length
           ? `asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`
-          : `no node runs '${c.runtime}'`,
+          : c.backend !== undefined ? `no node of backend '${c.backend}' runs '${c.runtime}'` : `no node runs '${c.runtime}'`,
       });
       next();
       continue;

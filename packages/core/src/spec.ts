@@ -39,6 +39,8 @@ export const resourcesSchema = z.strictObject({
   memory: memory.optional(),
   gpus: z.number().int().min(0).max(64).optional().describe('Number of GPUs; the run sees exactly the devices assigned'),
   shm_size: memory.optional().describe('Size of /dev/shm for container runs (docker)'),
+  nodes: z.number().int().min(1).max(1024).optional()
+    .describe('Machines for a distributed run (Slurm backend): one task per node, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK set (default 1)'),
 });
 
 export const retriesSchema = z.union([
@@ -78,6 +80,8 @@ export const jobSpecSchema = z
     timeout: duration.optional(),
     retries: retriesSchema.optional(),
     queue: z.string().regex(NAME_RE, 'queue names use letters, digits, dot, dash or underscore').optional(),
+    backend: z.string().regex(NAME_RE, 'a backend name').optional()
+      .describe('Where the run goes: `slurm` hands it to the configured Slurm cluster (default: this server\'s nodes, or the backend its queue maps to)'),
     priority: z.number().int().min(-1000).max(1000).optional().describe('Higher runs first; FIFO within a priority'),
     datasets: z
       .array(z.union([
@@ -129,6 +133,8 @@ export interface ResolvedResources {
   gpus: number;
   /** Bytes of /dev/shm for containers; 0 means the engine's default. */
   shmSize?: number;
+  /** Machines of a distributed run (only backends that place work themselves take more than 1). */
+  nodes?: number;
 }
 
 export interface ResolvedSpec {
@@ -149,6 +155,8 @@ export interface ResolvedSpec {
   timeoutMs?: number;
   retry: RetryPolicy;
   queue: string;
+  /** The backend the run is bound to (`slurm`); undefined: any node this server schedules onto. */
+  backend?: string;
   priority: number;
   labels: Record<string, string>;
   outputs: string[];
@@ -413,10 +421,12 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
       memory: s.resources?.memory !== undefined ? parseMemory(s.resources.memory) ?? 0 : 0,
       gpus: s.resources?.gpus ?? 0,
       ...(s.resources?.shm_size !== undefined ? { shmSize: parseMemory(s.resources.shm_size) ?? 0 } : {}),
+      ...(s.resources?.nodes !== undefined && s.resources.nodes > 1 ? { nodes: s.resources.nodes } : {}),
     },
     ...(s.timeout !== undefined ? { timeoutMs: parseDuration(s.timeout) } : {}),
     retry,
     queue: s.queue ?? 'default',
+    ...(s.backend !== undefined ? { backend: s.backend } : {}),
     priority: s.priority ?? 0,
     labels: s.labels ?? {},
     outputs,

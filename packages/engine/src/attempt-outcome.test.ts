@@ -10,6 +10,8 @@ describe('attemptOutcome', () => {
     expect(attemptOutcome(undefined, { signal: 'SIGKILL' })).toEqual({ outcome: 'failed', reason: 'killed by SIGKILL' });
     expect(attemptOutcome(undefined, { exitCode: 137, error: 'oom' })).toEqual({ outcome: 'failed', reason: 'oom' });
     expect(attemptOutcome(undefined, { lost: 'node gone' })).toEqual({ outcome: 'lost', reason: 'node gone' });
+    expect(attemptOutcome(undefined, { ended: { outcome: 'timed_out', reason: 'Slurm timeout' } })).toEqual({ outcome: 'timed_out', reason: 'Slurm timeout' });
+    expect(attemptOutcome({ outcome: 'canceled', reason: 'by user' }, { ended: { outcome: 'timed_out', reason: 'Slurm timeout' } }).outcome).toBe('canceled');
     // A stop the engine asked for wins over what the process reported.
     expect(attemptOutcome({ outcome: 'canceled', reason: 'canceled by user' }, { exitCode: 143 })).toEqual({ outcome: 'canceled', reason: 'canceled by user' });
   });

@@ -10,6 +10,7 @@ export interface StopReason {
 
 export function attemptOutcome(stop: StopReason | undefined, info: ExitInfo): { outcome: AttemptOutcome; reason: string } {
   if (stop) return stop;
+  if (info.ended) return info.ended;
   if (info.lost) return { outcome: 'lost', reason: info.lost };
   if (info.error) return { outcome: 'failed', reason: info.error };
   if (info.exitCode === 0) return { outcome: 'succeeded', reason: 'exit code 0' };

@@ -19,6 +19,7 @@ import { GroupBook } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { attemptEnv, attemptPaths } from './attempt-env.js';
+import { bindBackend, checkBackend } from './backend-binding.js';
 
 export interface EngineOptions {
   store: Store;
@@ -38,6 +39,8 @@ export interface EngineOptions {
   filesDir(ref: string): string;
   /** The host path of a registered dataset. */
   datasetPath(name: string): Promise<string | undefined>;
+  /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
+  queueBackends?: Readonly<Record<string, string>>;
 }
 
 export interface RunChange {
@@ -124,7 +127,7 @@ export class Engine {
   async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved: compiled } = compileSpec(input);
-    const resolved = await this.withDatasets(compiled);
+    const resolved = bindBackend(await this.withDatasets(compiled), this.o.queueBackends);
     const now = this.o.clock.now();
     this.checkPlaceable(resolved);
     const run = await this.o.store.createRun(
@@ -157,9 +160,10 @@ export class Engine {
     const first = { ...prepared.first, resolved: await this.withDatasets(prepared.first.resolved) };
     const datasets = first.resolved.datasets;
     const items = prepared.runs.map((r) => ({
-      ...r, ...(origin.template ? { template: origin.template } : {}), ...(datasets.length ? { resolved: { ...r.resolved, datasets } } : {}),
+      ...r, ...(origin.template ? { template: origin.template } : {}),
+      resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
-    this.checkPlaceable(first.resolved);
+    this.checkPlaceable(bindBackend(first.resolved, this.o.queueBackends));
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);
     for (const r of runs) this.queued.add(r);
@@ -191,6 +195,8 @@ export class Engine {
   private checkPlaceable(resolved: ResolvedSpec): void {
     const mountIssues = disallowedMounts(resolved, this.o.allowedHostPaths);
     if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
+    const bound = checkBackend(this.o.backends, resolved);
+    if (bound) throw new RegattaError('invalid_spec', `invalid job spec: ${bound.path}: ${bound.message}`, { issues: [bound] });
     const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
     if (!supported) {
       throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
@@ -429,7 +435,11 @@ export class Engine {
       nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
       proxiedPorts: run.resolved.ports.map((p) => p.port),
     });
-    return { runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus };
+    const group = run.groupId !== undefined ? this.groups.get(run.groupId) : undefined;
+    return {
+      runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus,
+      ...(group ? { group: { id: group.id, ...(group.maxParallel !== undefined ? { maxParallel: group.maxParallel } : {}) } } : {}),
+    };
   }
 
 
@@ -438,8 +448,8 @@ export class Engine {
     const from = a.status;
     const before = { ...a.run, status: from };
     a.status = to;
-    a.run = { ...a.run, status: to, updatedAt: now };
-    await this.save(before, { status: to, updatedAt: now }, {
+    a.run = { ...a.run, status: to, updatedAt: now, ...(reason ? { reason } : {}) };
+    await this.save(before, { status: to, updatedAt: now, ...(reason ? { reason } : {}) }, {
       event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
       attempt: {
         runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
@@ -476,15 +486,18 @@ export class Engine {
     let handle: RunHandle;
     try {
       handle = await a.backend.launch(req, {
-        onPhase: (phase) => {
+        onPhase: (phase, reason) => {
           if (!launched) {
             if (phase === 'running') reportedRunning = true;
-            else void this.transition(a, phase, undefined).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+            else void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
             return;
           }
-          void this.transition(a, phase, undefined).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+          void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
         },
         onNote: (message) => this.note(a, message),
+        onWaiting: (reason) => {
+          void this.transition(a, a.status, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+        },
         onHealth: (healthy, detail) => {
           a.health = healthy ? 'healthy' : 'unhealthy';
           a.run = { ...a.run, health: a.health };

@@ -50,22 +50,28 @@ export function nodeStates(backends: readonly Backend[], holdings: Iterable<Hold
       states.push({
         name: n.name, total: n.total, used: { cpus: u?.cpus ?? 0, memory: u?.memory ?? 0 },
         freeGpus: u ? n.gpuIndices.filter((g) => !u.gpus.has(g)) : n.gpuIndices, ready: n.ready, runtimes: n.runtimes,
+        backend: b.name, ...(n.external ? { external: true } : {}),
       });
     }
   }
   return { states, owner };
 }
 
+/** Whether a node may take the spec at all: its backend's when bound to one, else any node not external. */
+function eligible(n: { backend?: string; external?: boolean; runtimes: readonly string[] }, backend: string, spec: ResolvedSpec): boolean {
+  return n.runtimes.includes(spec.runtime) && (spec.backend !== undefined ? backend === spec.backend : !n.external);
+}
+
 /** Whether some node has room for the spec now. */
 export function roomNow(states: readonly NodeState[], spec: ResolvedSpec): boolean {
   const r = runFootprint(spec);
-  return states.some((n) => n.ready && n.runtimes.includes(spec.runtime)
-    && n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus);
+  return states.some((n) => n.ready && eligible(n, n.backend ?? '', spec) && (n.external === true
+    || (n.total.cpus - n.used.cpus >= r.cpus && n.total.memory - n.used.memory >= r.memory && n.freeGpus.length >= r.gpus)));
 }
 
-/** Whether some node could ever hold the spec. */
+/** Whether some node could ever hold the spec (an external backend decides that itself). */
 export function fitsSomeNode(backends: readonly Backend[], spec: ResolvedSpec): boolean {
   const r = runFootprint(spec);
-  return backends.some((b) => b.nodes().some((n) =>
-    n.runtimes.includes(spec.runtime) && n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus));
+  return backends.some((b) => b.nodes().some((n) => eligible(n, b.name, spec) && (n.external === true
+    || ((r.nodes ?? 1) === 1 && n.total.cpus >= r.cpus && n.total.memory >= r.memory && n.total.gpus >= r.gpus))));
 }

@@ -45,7 +45,7 @@ export class RunQueue {
     this.remove(run.id);
     this.runs.set(run.id, run);
     const c: Candidate = {
-      id: run.id, runtime: run.resolved.runtime, queue: run.queue, priority: run.priority, seq: run.seq, resources: runFootprint(run.resolved),
+      id: run.id, runtime: run.resolved.runtime, ...(run.resolved.backend !== undefined ? { backend: run.resolved.backend } : {}), queue: run.queue, priority: run.priority, seq: run.seq, resources: runFootprint(run.resolved),
       ...(run.groupId !== undefined ? { group: run.groupId } : {}),
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
     };
@@ -62,7 +62,10 @@ export class RunQueue {
     if (!run) return undefined;
     this.runs.delete(id);
     this.delayed.delete(id);
-    const key = laneKey({ queue: run.queue, priority: run.priority, ...(run.groupId !== undefined ? { group: run.groupId } : {}) });
+    const key = laneKey({
+      queue: run.queue, priority: run.priority, ...(run.groupId !== undefined ? { group: run.groupId } : {}),
+      ...(run.resolved.backend !== undefined ? { backend: run.resolved.backend } : {}),
+    });
     const lane = this.byLane.get(key);
     if (lane) {
       const i = RunQueue.indexOf(lane, run.seq);

@@ -19,17 +19,21 @@ export interface LaunchRequest {
   paths: AttemptPaths;
   node: string;
   gpus: number[];
+  /** The fan-out group the run is an item of (a backend may submit items together, e.g. a Slurm array). */
+  group?: { id: string; maxParallel?: number };
 }
 
 export type Phase = 'building' | 'running' | 'cleanup';
 
 export interface LaunchHooks {
   /** The attempt moved to a new phase (the runtime decides when the command actually runs). */
-  onPhase(phase: Phase): void;
+  onPhase(phase: Phase, reason?: string): void;
   /** Something worth a line in the run's timeline (a service became healthy). */
   onNote?(message: string): void;
   /** Health of a long-running main task changed (it has a health check). */
   onHealth?(healthy: boolean, detail: string): void;
+  /** Why the attempt waits outside Regatta (Slurm's pending reason): the run's reason and a timeline line. */
+  onWaiting?(reason: string): void;
 }
 
 export interface ExitInfo {
@@ -42,6 +46,8 @@ export interface ExitInfo {
   nonRetriable?: boolean;
   /** The attempt could no longer be followed (its engine or supervisor went away): it ends `lost`. */
   lost?: string;
+  /** The backend itself ended the attempt (Slurm's time limit, a cancel outside Regatta). */
+  ended?: { outcome: 'canceled' | 'timed_out'; reason: string };
 }
 
 /** A started attempt: poll it through `done`, stop it, find it again by `externalId`. */

@@ -65,7 +65,11 @@ export interface RunDetail extends RunSummary {
   resolved: Record<string, unknown>;
   result: unknown;
   metrics: Record<string, { value: number; step?: number; ts: string; count: number }>;
-  attempts: { attempt: number; status: RunStatus; node?: string; gpus?: number[]; exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string }[];
+  attempts: {
+    attempt: number; status: RunStatus; node?: string; gpus?: number[]; exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string;
+    /** The backend's id of the attempt: a Slurm job id (`123`, `123_4` in an array), a container id... */
+    externalId?: string;
+  }[];
   artifacts: { path: string; size: number }[];
 }
 

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Logger } from '@regatta/core';
-import { createDockerPool, createLocalBackend, detectCapacity, type Backend, type DockerPool } from '@regatta/backends';
+import { createDockerPool, createLocalBackend, createSlurmBackend, createSlurmCli, detectCapacity, type Backend, type DockerPool } from '@regatta/backends';
 import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, publishFor, type Launcher, type Runtime } from '@regatta/runtimes';
 import type { Store } from '@regatta/store';
 import type { ServerConfig } from './config.js';
@@ -10,6 +10,8 @@ import type { ServerConfig } from './config.js';
 export interface ComposedBackends {
   local: Backend;
   pool: DockerPool;
+  /** Present when the configuration names a Slurm cluster. */
+  slurm?: Backend;
   launcher: Launcher;
   uploadsDir: string;
   /** Where an uploaded directory (`upload:<id>`) is on the server. */
@@ -50,11 +52,21 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   for (const n of [...config.nodes, ...(await deps.store.listNodes())]) {
     await pool.addNode({ name: n.name, url: n.url, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) });
   }
+  const s = config.slurm;
+  const slurm = s
+    ? await createSlurmBackend({
+      cli: createSlurmCli({ env: s.env, ...(s.binDir ? { binDir: s.binDir } : {}) }),
+      sharedDir: s.sharedDir,
+      defaults: { ...(s.partition ? { partition: s.partition } : {}), ...(s.account ? { account: s.account } : {}), ...(s.qos ? { qos: s.qos } : {}) },
+      docker: s.docker, pollIntervalMs: s.pollIntervalMs, batchWindowMs: s.batchWindowMs, clock: deps.clock, logger: deps.logger,
+    })
+    : undefined;
   return {
-    local, pool, launcher, uploadsDir, filesDir: contextDir,
+    local, pool, launcher, uploadsDir, filesDir: contextDir, ...(slurm ? { slurm } : {}),
     async close() {
       await local.close();
       await pool.close();
+      await slurm?.close();
       launcher.close();
     },
   };

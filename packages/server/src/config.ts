@@ -48,9 +48,27 @@ export const serverConfigSchema = z.strictObject({
     .describe('Docker engines of other machines, besides those added with `regatta nodes add`'),
   nodeLostAfter: z.union([z.string(), z.number()]).optional().describe('How long a node may not answer before its runs are lost (default 60s)'),
   nodeHealthInterval: z.union([z.string(), z.number()]).optional().describe('How often nodes are checked (default 5s)'),
-  queues: z.record(z.string(), z.strictObject({ concurrency: z.number().int().min(1).optional() })).optional()
+  queues: z.record(z.string(), z.strictObject({
+    concurrency: z.number().int().min(1).optional(),
+    backend: z.string().min(1).optional().describe('Runs of this queue go to this backend (e.g. slurm) unless their spec names one'),
+  })).optional()
     .describe('Queues created at start, with their concurrency limits'),
   compat: compatConfigSchema.optional(),
+  slurm: z
+    .strictObject({
+      sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
+      partition: z.string().min(1).optional().describe('Default partition (default: the cluster\'s default)'),
+      account: z.string().min(1).optional(),
+      qos: z.string().min(1).optional(),
+      conf: z.string().min(1).optional().describe('slurm.conf for the Slurm clients (default $SLURM_CONF, else theirs)'),
+      binDir: z.string().min(1).optional().describe('Directory of sbatch, squeue, sacct, scancel, sinfo (default: PATH)'),
+      pollInterval: z.union([z.string(), z.number()]).optional().describe('How often all jobs are polled, with one squeue call (default 2s)'),
+      batchWindow: z.union([z.string(), z.number()]).optional().describe('Group items handed over within this quiet time share one job array (default 50ms)'),
+      docker: z.strictObject({ host: z.string().min(1).optional(), network: z.string().min(1).optional() }).optional()
+        .describe('For runtime: docker on Slurm: the engine on the allocated node (DOCKER_HOST) and the network'),
+    })
+    .optional()
+    .describe('A Slurm cluster as backend `slurm`: runs with `backend: slurm` (or in a queue mapped to it) become Slurm jobs'),
 });
 export type ServerConfigInput = z.infer<typeof serverConfigSchema>;
 
@@ -65,13 +83,46 @@ export interface ServerConfig {
   uploadLimit: number;
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
-  queues: Record<string, { concurrency?: number }>;
+  queues: Record<string, { concurrency?: number; backend?: string }>;
+  slurm?: SlurmConfig;
   docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
   nodes: { name: string; url: string; tlsDir?: string; gpus?: number }[];
   nodeLostAfterMs: number;
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
   compat: CompatConfig;
+}
+
+export interface SlurmConfig {
+  sharedDir: string;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  /** Environment of the Slurm clients (PATH, SLURM_CONF). */
+  env: Record<string, string>;
+  binDir?: string;
+  pollIntervalMs: number;
+  batchWindowMs: number;
+  docker: { host?: string; network?: string };
+}
+
+function compileSlurm(c: NonNullable<ServerConfigInput['slurm']>, env: Record<string, string | undefined>): SlurmConfig {
+  const pollIntervalMs = parseDuration(c.pollInterval ?? '2s');
+  if (!pollIntervalMs) invalid([{ path: 'slurm.pollInterval', message: 'expected a duration such as 2s' }], 'slurm');
+  const batchWindowMs = parseDuration(c.batchWindow ?? '50ms');
+  if (batchWindowMs === undefined) invalid([{ path: 'slurm.batchWindow', message: 'expected a duration such as 50ms' }], 'slurm');
+  const conf = c.conf ?? env.SLURM_CONF;
+  return {
+    sharedDir: c.sharedDir.replace(/\/+$/, '') || '/',
+    ...(c.partition ? { partition: c.partition } : {}),
+    ...(c.account ? { account: c.account } : {}),
+    ...(c.qos ? { qos: c.qos } : {}),
+    env: { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...(conf ? { SLURM_CONF: conf } : {}) },
+    ...(c.binDir ? { binDir: c.binDir } : {}),
+    pollIntervalMs,
+    batchWindowMs,
+    docker: { ...(c.docker?.host ? { host: c.docker.host } : {}), ...(c.docker?.network ? { network: c.docker.network } : {}) },
+  };
 }
 
 function invalid(issues: { path: string; message: string }[], source: string): never {
@@ -129,6 +180,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
       ...(c.node?.gpus !== undefined ? { gpus: c.node.gpus } : {}),
     },
     queues: c.queues ?? {},
+    ...(c.slurm ? { slurm: compileSlurm(c.slurm, env) } : {}),
     nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) })),
     nodeLostAfterMs,
     nodeHealthIntervalMs,

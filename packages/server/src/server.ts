@@ -76,11 +76,12 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     }
   });
 
-  const { local, pool, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
+  const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
-    store, backends: [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
+    store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
+    queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
 

@@ -89,7 +89,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       result: run.result ?? null,
       metrics: last,
       attempts: attempts.map((a) => ({
-        attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, exitCode: a.exitCode, reason: a.reason,
+        attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, exitCode: a.exitCode, reason: a.reason, externalId: a.externalId,
         startedAt: iso(a.startedAt), finishedAt: iso(a.finishedAt),
       })),
       artifacts,

@@ -1,0 +1,139 @@
+/**
+ * The Slurm backend against a real, private single-node Slurm cluster (scripts/slurm-test-env.sh):
+ * the backend contract, then what only Slurm does (arrays, pending reasons, memory limits, restarts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendContract } from '../backend-contract.js';
+import { readAll, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { SLURM_ENV_TIMEOUT_MS, startSlurmEnv, type SlurmEnv } from '../slurm-env.js';
+
+let env: SlurmEnv;
+let t: TestServer;
+const data = tempDir();
+const shared = tempDir('regatta-shared-');
+const config = () => ({
+  data, node: { cpus: 1 }, slurm: { sharedDir: shared, conf: env.conf, pollInterval: '200ms' }, queues: { hpc: { backend: 'slurm' } },
+});
+
+beforeAll(async () => {
+  env = await startSlurmEnv();
+  t = await startTestServer(config());
+}, SLURM_ENV_TIMEOUT_MS);
+
+afterAll(async () => {
+  await t?.close();
+  await env?.stop();
+}, 120_000);
+
+const slurm = (s: Record<string, unknown>) => ({ ...s, backend: 'slurm' });
+const jobOf = async (id: string) => (await t.api.getRun(id)).attempts.at(-1)?.externalId ?? '';
+
+backendContract('slurm', () => ({ api: t.api, spec: slurm }));
+
+describe('slurm backend', () => {
+  it('runs a queue mapped to Slurm as Slurm jobs, names the node, and sets the rendezvous variables', async () => {
+    const { id } = await t.api.submit({ queue: 'hpc', command: 'sleep 0.5; echo "$MASTER_ADDR $MASTER_PORT $WORLD_SIZE $RANK $SLURM_JOB_ID"' });
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'succeeded', node: 'slurm' });
+    const job = await jobOf(id);
+    expect(job).toMatch(/^\d+$/);
+    const [addr, port, world, rank, slurmJob] = (await readAll(await t.api.logs(id))).trim().split(' ');
+    expect({ addr, world, rank, slurmJob }).toEqual({ addr: env.node, world: '1', rank: '0', slurmJob: job });
+    expect(Number(port)).toBe(20000 + (Number(job) % 20000));
+    const events = (await t.api.events(id)).items.map((e) => e.reason);
+    expect(events).toContain(`running in Slurm job ${job} on ${env.node}`);
+  });
+
+  it('submits a group as one job array whose %max_parallel Slurm observes', async () => {
+    const marks = tempDir('regatta-marks-');
+    const { groupId } = await t.api.submitGroup(slurm({
+      command: `echo "start $(date +%s%N)" >> ${marks}/\${params.i}; sleep 1; echo "end $(date +%s%N)" >> ${marks}/\${params.i}`,
+      matrix: { i: [0, 1, 2, 3, 4] }, max_parallel: 2,
+    }));
+    const runs = (await t.api.groupRuns(groupId)).items;
+    // Items waiting behind the limit show Slurm's reason.
+    await waitFor('a pending reason', async () => {
+      for (const r of runs) if ((await t.api.getRun(r.id)).reason?.includes('JobArrayTaskLimit')) return true;
+      return false;
+    });
+    const done = await Promise.all(runs.map((r) => t.api.waitForRun(r.id, { intervalMs: 200 })));
+    expect(done.map((r) => r.status)).toEqual(Array(5).fill('succeeded'));
+    const jobs = await Promise.all(runs.map((r) => jobOf(r.id)));
+    const arrayId = jobs[0]?.split('_')[0];
+    expect(new Set(jobs.map((j) => j.split('_')[0]))).toEqual(new Set([arrayId]));
+    expect(jobs.map((j) => j.split('_')[1]).sort()).toEqual(['0', '1', '2', '3', '4']);
+    // At no moment did more than two items run.
+    const edges = [0, 1, 2, 3, 4].flatMap((i) => readFileSync(join(marks, String(i)), 'utf8').trim().split('\n').map((l) => {
+      const [kind, ns] = l.split(' ');
+      return { at: BigInt(ns ?? '0'), d: kind === 'start' ? 1 : -1 };
+    })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.d - b.d));
+    let now = 0;
+    let most = 0;
+    for (const e of edges) most = Math.max(most, (now += e.d));
+    expect(most).toBe(2);
+    expect((await t.api.getGroup(groupId)).counts).toMatchObject({ succeeded: 5 });
+  });
+
+  it('shows why a job is pending while the partition is full, and cancels it with scancel', async () => {
+    const big = await t.api.submit(slurm({ command: 'sleep 30', resources: { cpus: Number((await env.client('nproc', [])).trim()) } }));
+    await waitFor('the big job to run', async () => (await t.api.getRun(big.id)).status === 'running');
+    const { id } = await t.api.submit(slurm({ command: 'echo never' }));
+    const pending = await waitFor('a pending reason', async () => {
+      const r = await t.api.getRun(id);
+      return r.reason?.includes('Resources') ? r : undefined;
+    });
+    expect(pending.reason).toBe(`queued in Slurm (job ${await jobOf(id)}): Resources`);
+    await Promise.all([t.api.cancel(id), t.api.cancel(big.id)]);
+    expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
+    expect((await t.api.waitForRun(big.id, { intervalMs: 100 })).status).toBe('canceled');
+    expect(await env.client('squeue', ['-h', '-j', `${await jobOf(id)},${await jobOf(big.id)}`, '-o', '%T'])).toMatch(/^(CANCELLED\n?)*$/);
+  });
+
+  it('ends a job over its memory limit failed with reason oom', async () => {
+    const { id } = await t.api.submit(slurm({
+      command: ['python3', '-c', 'import time\na=[]\nfor i in range(100):\n  a.append(bytearray(20 << 20)); time.sleep(0.05)'],
+      resources: { memory: '50Mi' },
+    }));
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run.status).toBe('failed');
+    expect(run.reason).toMatch(/^oom: Slurm job \d+ exceeded its memory limit/);
+  });
+
+  it('asks Slurm for one task per node for a run over several nodes (held here: the test cluster has one node)', async () => {
+    const { id } = await t.api.submit(slurm({ command: 'true', resources: { nodes: 2 } }));
+    const held = await waitFor('a pending reason', async () => {
+      const r = await t.api.getRun(id);
+      return r.reason?.includes('PartitionNodeLimit') ? r : undefined;
+    });
+    expect(held.status).toBe('starting');
+    const job = await jobOf(id);
+    expect(await env.client('squeue', ['-h', '-j', job, '-o', '%D %r'])).toBe('2 PartitionNodeLimit\n');
+    await t.api.cancel(id);
+    expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
+  });
+
+  it('fails a run Slurm refuses, with sbatch\'s answer', async () => {
+    const run = await t.api.waitForRun((await t.api.submit(slurm({ command: 'true', resources: { memory: '4000Gi' } }))).id, { intervalMs: 100 });
+    expect(run.status).toBe('failed');
+    expect(run.reason).toMatch(/^could not start: sbatch.*(Memory specification can not be satisfied|node configuration is not available)/i);
+  });
+
+  it('refuses an unknown backend and several nodes without Slurm, naming the field', async () => {
+    await expect(t.api.submit({ command: 'true', backend: 'nope' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("backend: no backend named 'nope'") });
+    await expect(t.api.submit({ command: 'true', resources: { nodes: 2 } })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('resources.nodes') });
+  });
+
+  it('finds its jobs again after a server restart, by Slurm job id', async () => {
+    const { id } = await t.api.submit(slurm({ command: 'echo before; sleep 2; echo after' }));
+    await waitFor('the job to log', async () => (await readAll(await t.api.logs(id))).includes('before'));
+    const job = await jobOf(id);
+    await t.close();
+    t = await startTestServer(config());
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(await jobOf(id)).toBe(job);
+    expect((await readAll(await t.api.logs(id))).trim().split('\n')).toEqual(['before', 'after']);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * A real, private, single-node Slurm cluster for tests (see scripts/slurm-test-env.sh).
+ *
+ *   let env: SlurmEnv;
+ *   beforeAll(async () => { env = await startSlurmEnv(); }, SLURM_ENV_TIMEOUT_MS);
+ *   afterAll(() => env?.stop(), 60_000);
+ *
+ * Clients reach it with SLURM_CONF=env.conf. Needs Linux and root (the script installs slurmctld,
+ * slurmd, slurm-client and munge with apt-get when they are missing).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const SLURM_ENV_SCRIPT = resolve(import.meta.dirname, '../scripts/slurm-test-env.sh');
+/** For beforeAll: a first run installs packages before starting. */
+export const SLURM_ENV_TIMEOUT_MS = 300_000;
+
+export interface SlurmEnv {
+  /** SLURM_CONF for the clients. */
+  conf: string;
+  partition: string;
+  /** The one node's name. */
+  node: string;
+  /** State of the daemons; removed by stop(). */
+  dir: string;
+  /** Runs a Slurm client (squeue, sbatch...) against this cluster. */
+  client(cmd: string, args: string[]): Promise<string>;
+  /** Cancels every job, stops the daemons and removes `dir`; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export function canStartSlurmEnv(): boolean {
+  return process.platform === 'linux' && process.getuid?.() === 0;
+}
+
+async function script(args: string[], timeoutMs: number): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(SLURM_ENV_SCRIPT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
+    return stdout;
+  } catch (err) {
+    throw new Error(`slurm-test-env.sh ${args.join(' ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+let installing: Promise<unknown> | undefined;
+
+export function installSlurmEnv(): Promise<unknown> {
+  installing ??= script(['install'], 280_000);
+  return installing;
+}
+
+export async function startSlurmEnv(): Promise<SlurmEnv> {
+  await installSlurmEnv();
+  // Short on purpose: the munge socket path must stay under 108 bytes.
+  const dir = await mkdtemp('/tmp/rsl-');
+  let stopping: Promise<void> | undefined;
+  const stopSync = (): void => {
+    try {
+      execFileSync(SLURM_ENV_SCRIPT, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      // Nothing more can be done while exiting.
+    }
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('exit', stopSync);
+      await script(['stop', dir], 120_000);
+    })();
+    return stopping;
+  };
+  process.on('exit', stopSync);
+  try {
+    const vars = new Map<string, string>();
+    for (const line of (await script(['start', dir], 120_000)).split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
+    }
+    const conf = vars.get('SLURM_CONF');
+    if (!conf) throw new Error('slurm-test-env.sh start printed no SLURM_CONF');
+    const client = async (cmd: string, args: string[]): Promise<string> =>
+      (await execFileAsync(cmd, args, { env: { ...process.env, SLURM_CONF: conf }, encoding: 'utf8' })).stdout;
+    return { conf, partition: vars.get('SLURM_PARTITION') ?? 'debug', node: vars.get('SLURM_NODE') ?? '', dir, client, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
