@@ -86,7 +86,7 @@ function dockerCommand(req: LaunchRequest, files: SlurmJobFiles, env: Record<str
   const args = [
     'docker', 'run', '--rm', '--init', '--name', name, '--label', `dev.regatta.run=${req.runId}`,
     ...(docker.network ? ['--network', docker.network] : []),
-    ...Object.keys(env).flatMap((k) => ['-e', k]),
+    ...Object.keys(env).filter((k) => k !== 'REGATTA_OUTPUTS').flatMap((k) => ['-e', k]),
     '-e', 'REGATTA_OUTPUTS=/regatta/outputs', '-v', `${files.outputs}:/regatta/outputs`,
     ...spec.mounts.flatMap((m) => ['-v', `${m.source}:${m.target}${m.readonly ? ':ro' : ''}`]),
     ...spec.datasets.flatMap((d) => (d.source ? ['-v', `${d.source}:${d.target}:ro`] : [])),

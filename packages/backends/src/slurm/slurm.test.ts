@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileSpec } from '@regatta/core';
 import type { LaunchRequest } from '@regatta/runtimes';
-import { sbatchScript, shellQuote, slurmTime } from './sbatch-script.js';
+import { arrayScript, jobFiles, sbatchScript, shellQuote, slurmDirectives, slurmTime, taskScript } from './sbatch-script.js';
 import { mapSlurmState, parseSacct, parseSqueue } from './slurm-state.js';
 
 function req(input: Record<string, unknown>): LaunchRequest {
@@ -12,23 +12,68 @@ function req(input: Record<string, unknown>): LaunchRequest {
   };
 }
 
-describe('sbatchScript', () => {
-  it('maps resources, time and defaults onto #SBATCH lines, and quotes what the shell reads', () => {
-    const s = sbatchScript(req({ name: 'train', command: "echo 'it''s' $HOME", env: { A: "x'y" }, resources: { cpus: 2.5, memory: '4Gi', gpus: 2 }, timeout: '90m' }), { partition: 'gpu', account: 'lab', qos: 'normal' });
-    expect(s.split('\n').filter((l) => l.startsWith('#SBATCH'))).toEqual([
-      '#SBATCH --job-name=regatta-train', '#SBATCH --output=/shared/runs/r/1/log', '#SBATCH --error=/shared/runs/r/1/log', '#SBATCH --open-mode=append',
-      '#SBATCH --nodes=1', '#SBATCH --ntasks=1', '#SBATCH --cpus-per-task=3', '#SBATCH --mem=4096M', '#SBATCH --gres=gpu:2', '#SBATCH --time=01:30:00',
-      '#SBATCH --partition=gpu', '#SBATCH --account=lab', '#SBATCH --qos=normal',
+const files = jobFiles('/shared', '01m7zvdh0g30nskqbxb2', 1);
+
+describe('sbatch scripts', () => {
+  it('maps resources, time and defaults onto directives', () => {
+    const r = req({ name: 'train', command: 'true', resources: { cpus: 2.5, memory: '4Gi', gpus: 2 }, timeout: '90m' });
+    expect(slurmDirectives(r, { partition: 'gpu', account: 'lab', qos: 'normal' })).toEqual([
+      '--job-name=regatta-train', '--nodes=1', '--ntasks=1', '--cpus-per-task=3', '--mem=4096M', '--gres=gpu:2', '--time=01:30:00',
+      '--partition=gpu', '--account=lab', '--qos=normal',
     ]);
-    expect(s).toContain(`export A='x'\\''y'`);
-    expect(s).toContain(`exec /bin/sh -c 'echo '\\''it'\\'''\\''s'\\'' $HOME'`);
-    expect(s).toContain("mkdir -p '/shared/runs/r/1/outputs'");
+    expect(slurmDirectives(req({ command: 'true' }))).toEqual(['--job-name=regatta-true', '--nodes=1', '--ntasks=1', '--cpus-per-task=1']);
   });
 
-  it('runs an argv command directly in its workdir', () => {
-    const s = sbatchScript(req({ command: ['python', 'train.py', '--lr=0.1'], workdir: '/data/code' }));
-    expect(s).toContain('#SBATCH --chdir=/data/code');
-    expect(s).toContain("exec 'python' 'train.py' '--lr=0.1'");
+  it('writes a single job whose output is the attempt log on the shared directory', () => {
+    const s = sbatchScript(req({ name: 'train', command: 'true' }), files, { partition: 'debug' });
+    expect(s.split('\n')).toEqual([
+      '#!/bin/sh', '#SBATCH --job-name=regatta-train', '#SBATCH --nodes=1', '#SBATCH --ntasks=1', '#SBATCH --cpus-per-task=1', '#SBATCH --partition=debug',
+      '#SBATCH --output=/shared/runs/01m7zvdh0g30nskqbxb2/1/log', '#SBATCH --error=/shared/runs/01m7zvdh0g30nskqbxb2/1/log', '#SBATCH --open-mode=append',
+      "exec /bin/sh '/shared/runs/01m7zvdh0g30nskqbxb2/1/task.sh'", '',
+    ]);
+  });
+
+  it('runs the command in a task script that quotes what the shell reads and records the exit status', () => {
+    const s = taskScript(req({ command: "echo 'it''s' $HOME", env: { A: "x'y" } }), files);
+    expect(s).toContain(`export A='x'\\''y'`);
+    expect(s).toContain(`export REGATTA_OUTPUTS='/shared/runs/01m7zvdh0g30nskqbxb2/1/outputs'`);
+    expect(s).toContain(`/bin/sh -c 'echo '\\''it'\\'''\\''s'\\'' $HOME'`);
+    expect(s).toContain("cd '/shared/runs/01m7zvdh0g30nskqbxb2/1/work' || exit 127");
+    expect(s).toContain('export RANK=${SLURM_PROCID:-0}');
+    expect(s).toContain('export WORLD_SIZE=1 REGATTA_WORLD_SIZE=1');
+    expect(s.trimEnd().split('\n').slice(-3)).toEqual([
+      'code=$?',
+      `echo "$code" > '/shared/runs/01m7zvdh0g30nskqbxb2/1/exit.tmp' && mv '/shared/runs/01m7zvdh0g30nskqbxb2/1/exit.tmp' '/shared/runs/01m7zvdh0g30nskqbxb2/1/exit'`,
+      'exit "$code"',
+    ]);
+    expect(taskScript(req({ command: ['python', 'train.py', '--lr=0.1'], workdir: '/data/code' }), files)).toContain("cd '/data/code' || exit 127\n");
+  });
+
+  it('starts one task per node with srun for a run over several nodes', () => {
+    const r = req({ command: ['torchrun', 'train.py'], resources: { nodes: 4, gpus: 8 } });
+    expect(slurmDirectives(r)).toEqual(['--job-name=regatta-torchrun', '--nodes=4', '--ntasks-per-node=1', '--cpus-per-task=1', '--gres=gpu:8']);
+    const s = taskScript(r, files);
+    expect(s).toContain('MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)');
+    expect(s).toContain('export WORLD_SIZE=4 REGATTA_WORLD_SIZE=4');
+    expect(s).toContain(`srun --kill-on-bad-exit=1 --ntasks=4 --ntasks-per-node=1 /bin/sh -c 'export RANK=\${SLURM_PROCID:-0} LOCAL_RANK=\${SLURM_LOCALID:-0} REGATTA_RANK=\${SLURM_PROCID:-0}\nexec '\\''torchrun'\\'' '\\''train.py'\\'''`);
+  });
+
+  it('runs a container on the allocated node and removes it when Slurm signals the job', () => {
+    const s = taskScript(req({ runtime: 'docker', image: 'pytorch:2', command: ['python', 'x.py'], env: { A: '1' } }), files, { host: 'unix:///d.sock', network: 'host' });
+    expect(s).toContain("export DOCKER_HOST='unix:///d.sock'");
+    expect(s).toContain("trap 'docker rm -f regatta-01m7zvdh0g30nskqbxb2-1 >/dev/null 2>&1; exit 143' TERM INT");
+    expect(s).toContain("'--network' 'host' '-e' 'A' '-e' 'REGATTA_RUN_ID' '-e' 'REGATTA_OUTPUTS=/regatta/outputs' '-v' '/shared/runs/01m7zvdh0g30nskqbxb2/1/outputs:/regatta/outputs' 'pytorch:2' 'python' 'x.py' &");
+    expect(s).toContain('wait $!');
+  });
+
+  it('writes one array over a group\'s items, with %max_parallel, each task running its item', () => {
+    const s = arrayScript(['--job-name=regatta-sweep', '--ntasks=1'], ['/shared/runs/a/1/task.sh', '/shared/runs/b/1/task.sh'], '/shared', 4);
+    expect(s.split('\n')).toEqual([
+      '#!/bin/sh', '#SBATCH --job-name=regatta-sweep', '#SBATCH --ntasks=1', '#SBATCH --array=0-1%4', '#SBATCH --output=/shared/arrays/%A_%a.log',
+      '#SBATCH --open-mode=append', 'case "$SLURM_ARRAY_TASK_ID" in', "  0) exec /bin/sh '/shared/runs/a/1/task.sh' ;;", "  1) exec /bin/sh '/shared/runs/b/1/task.sh' ;;",
+      'esac', 'echo "no task for array index $SLURM_ARRAY_TASK_ID" >&2', 'exit 2', '',
+    ]);
+    expect(arrayScript([], ['/t.sh'], '/shared')).toContain('#SBATCH --array=0-0\n');
   });
 
   it('formats times and quotes', () => {
