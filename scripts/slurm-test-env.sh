@@ -269,7 +269,7 @@ our_pids() {
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     case "$anc" in *" $p "*) continue ;; esac
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF -- "REGATTA_SLURM_DIR=$1"; then marked+=("$p"); fi
+    if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF -- "REGATTA_SLURM_DIR=$1"; then marked+=("$p"); fi
   done
   [ ${#marked[@]} -gt 0 ] || return 0
   # Descendants, from a pid/ppid table.

@@ -117,7 +117,8 @@ export function taskScript(req: LaunchRequest, files: SlurmJobFiles, docker: Slu
   const workdir = spec.workdir ?? files.work;
   const run = spec.runtime === 'docker' ? dockerCommand(req, files, env, docker) : commandLine(spec.command);
   const rendezvous = [
-    'MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)',
+    // One node needs no call to the controller: it is the master.
+    nodes > 1 ? 'MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)' : 'MASTER_ADDR=${SLURMD_NODENAME:-}',
     'export MASTER_ADDR=${MASTER_ADDR:-$(hostname)}',
     // A port per job, so that two jobs sharing a node do not collide.
     'export MASTER_PORT=$((20000 + ${SLURM_JOB_ID:-0} % 20000))',

@@ -12,11 +12,13 @@ import { ago, formatBytes, span, table } from '../format.js';
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 function showRun(run: RunDetail, events: { ts: string; from: string | null; to: string; reason: string | null; attempt: number }[]): string {
+  // The backend's id of the latest attempt, where it means something to people (a Slurm job id).
+  const job = run.node === 'slurm' ? run.attempts.at(-1)?.externalId : undefined;
   const lines = [
     `Run:       ${run.id}  ${run.name}`,
     `Status:    ${run.status}${run.reason ? `  (${run.reason})` : ''}${run.queuePosition !== undefined ? `  position ${run.queuePosition + 1} in queue` : ''}`,
     `Queue:     ${run.queue}  priority ${run.priority}`,
-    `Node:      ${run.node ?? '-'}${run.gpus?.length ? `  GPUs ${run.gpus.join(',')}` : ''}`,
+    `Node:      ${run.node ?? '-'}${run.gpus?.length ? `  GPUs ${run.gpus.join(',')}` : ''}${job ? `  (job ${job})` : ''}`,
     `Exit code: ${run.exitCode ?? '-'}`,
     `Created:   ${run.createdAt} (${ago(run.createdAt)})   duration ${span(run.startedAt, run.finishedAt)}`,
   ];
