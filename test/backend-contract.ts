@@ -43,7 +43,7 @@ export function backendContract(name: string, target: () => ContractTarget): voi
 
     it('times a run out', async () => {
       const run = await end({ command: 'sleep 60', timeout: '1s' });
-      expect(run).toMatchObject({ status: 'timed_out' });
+      expect(run).toMatchObject({ status: 'timed_out', reason: 'exceeded its timeout of 1s' });
     });
 
     it('takes metrics and a result over HTTP, and artifacts and reports through $REGATTA_OUTPUTS', async () => {

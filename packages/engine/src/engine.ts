@@ -518,7 +518,10 @@ export class Engine {
 
   private watch(a: Active, handle: RunHandle): void {
     const timeoutMs = a.run.resolved.timeoutMs;
-    if (timeoutMs !== undefined) {
+    // A backend that places work itself (Slurm) counts the timeout from when the job runs, not
+    // from the hand-off: time pending in its queue is not the run's.
+    const external = a.backend.nodes().some((n) => n.name === a.node && n.external);
+    if (timeoutMs !== undefined && !external) {
       const elapsed = this.o.clock.now() - (a.run.startedAt ?? this.o.clock.now());
       a.timer = this.o.clock.setTimeout(
         () => this.requestStop(a, { outcome: 'timed_out', reason: `exceeded its timeout of ${timeoutMs / 1000}s` }),

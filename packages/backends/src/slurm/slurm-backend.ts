@@ -50,6 +50,9 @@ interface Job {
   note?: string;
   /** Polls in a row that did not find the job. */
   missing: number;
+  /** Stops the job at `timeout`, counted from when it was first seen running. */
+  timer?: { cancel(): void };
+  timedOut?: string;
   resolve(info: ExitInfo): void;
 }
 
@@ -87,9 +90,12 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
     }
   };
   await refreshNode();
+  // Keeps asking a cluster that did not answer at start.
+  if (!node.ready) queueMicrotask(() => schedulePoll());
 
   const finish = async (job: Job, st: SlurmJobState | undefined): Promise<void> => {
     jobs.delete(job.id);
+    job.timer?.cancel();
     let info: ExitInfo;
     try {
       await tailInto(job.log, job.req.paths.log, job.offset);
@@ -104,6 +110,7 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
   const exitInfo = async (job: Job, st: SlurmJobState | undefined): Promise<ExitInfo> => {
     const code = await readExitCode(job.files.exit);
     const where = st?.nodes ? ` on ${st.nodes}` : '';
+    if (job.timedOut) return { ended: { outcome: 'timed_out', reason: job.timedOut } };
     if (!st) {
       return code !== undefined ? { exitCode: code } : { lost: `Slurm no longer knows job ${job.id} and it left no exit status` };
     }
@@ -143,11 +150,19 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
     }
     if (mapped.status === 'running' && !j.running) {
       j.running = true;
+      const timeoutMs = j.req.spec.timeoutMs;
+      if (timeoutMs !== undefined) {
+        j.timer = o.clock.setTimeout(() => {
+          j.timedOut = `exceeded its timeout of ${timeoutMs / 1000}s`;
+          void o.cli.cancel([j.id]).catch((e: unknown) => o.logger.warn({ err: e, jobId: j.id }, 'scancel failed'));
+        }, timeoutMs);
+      }
       j.hooks?.onPhase('running', `running in Slurm job ${j.id}${job.nodes ? ` on ${job.nodes}` : ''}`);
     }
   };
 
   const poll = async (): Promise<void> => {
+    if (!node.ready) await refreshNode();
     if (polling || !jobs.size) return;
     polling = true;
     try {
@@ -217,6 +232,7 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
         await o.cli.cancel([jobId]).catch((e: unknown) => o.logger.warn({ err: e, jobId }, 'scancel failed'));
       },
       detach: () => {
+        jobs.get(jobId)?.timer?.cancel();
         jobs.delete(jobId);
       },
     };
