@@ -122,9 +122,10 @@ describe('slurm backend', () => {
     expect(run.reason).toMatch(/^could not start: sbatch.*(Memory specification can not be satisfied|node configuration is not available)/i);
   });
 
-  it('refuses an unknown backend and several nodes without Slurm, naming the field', async () => {
+  it('refuses an unknown backend, several nodes without Slurm and service runs on Slurm, naming the field', async () => {
     await expect(t.api.submit({ command: 'true', backend: 'nope' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("backend: no backend named 'nope'") });
     await expect(t.api.submit({ command: 'true', resources: { nodes: 2 } })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('resources.nodes') });
+    await expect(t.api.submit(slurm({ command: 'true', kind: 'service' }))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('kind: service runs are not supported') });
   });
 
   it('finds its jobs again after a server restart, by Slurm job id', async () => {

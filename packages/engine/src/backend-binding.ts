@@ -14,8 +14,12 @@ export function checkBackend(backends: readonly Backend[], resolved: ResolvedSpe
   if (resolved.backend !== undefined && !b) {
     return { path: 'backend', message: `no backend named '${resolved.backend}' on this server (have: ${backends.map((x) => x.name).join(', ')})` };
   }
-  if ((resolved.resources.nodes ?? 1) > 1 && !b?.nodes().some((n) => n.external)) {
+  const external = b?.nodes().some((n) => n.external) ?? false;
+  if ((resolved.resources.nodes ?? 1) > 1 && !external) {
     return { path: 'resources.nodes', message: 'several nodes need a backend that places work itself (backend: slurm)' };
   }
+  // Services and their proxy need this server's supervisor next to the run.
+  if (external && resolved.services.length) return { path: 'services', message: `not supported on backend '${b?.name ?? ''}'` };
+  if (external && resolved.kind === 'service') return { path: 'kind', message: `service runs are not supported on backend '${b?.name ?? ''}'` };
   return undefined;
 }
