@@ -128,9 +128,12 @@ describe('slurm backend', () => {
     await expect(t.api.submit(slurm({ command: 'true', kind: 'service' }))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('kind: service runs are not supported') });
   });
 
-  it('finds its jobs again after a server restart, by Slurm job id', async () => {
-    const { id } = await t.api.submit(slurm({ command: 'echo before; sleep 2; echo after' }));
+  it('finds its jobs again after a server restart, by Slurm job id: one running, one pending', async () => {
+    const cpus = Number((await env.client('nproc', [])).trim());
+    const { id } = await t.api.submit(slurm({ command: 'echo before; sleep 2; echo after', resources: { cpus } }));
     await waitFor('the job to log', async () => (await readAll(await t.api.logs(id))).includes('before'));
+    const waiting = await t.api.submit(slurm({ command: 'sleep 1; echo later' }));
+    await waitFor('the second job to wait', async () => (await t.api.getRun(waiting.id)).reason?.includes('Resources'));
     const job = await jobOf(id);
     await t.close();
     t = await startTestServer(config());
@@ -138,5 +141,11 @@ describe('slurm backend', () => {
     expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
     expect(await jobOf(id)).toBe(job);
     expect((await readAll(await t.api.logs(id))).trim().split('\n')).toEqual(['before', 'after']);
+    expect(await t.api.waitForRun(waiting.id, { intervalMs: 100 })).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const events = (await t.api.events(waiting.id)).items;
+    // It started after the restart, and the new server saw it start.
+    expect(events.slice(-2).map((e) => [e.from, e.to])).toEqual([['starting', 'running'], ['running', 'succeeded']]);
+    expect(events.at(-2)?.reason).toBe(`running in Slurm job ${await jobOf(waiting.id)} on ${env.node}`);
+    expect((await readAll(await t.api.logs(waiting.id))).trim()).toBe('later');
   });
 });

@@ -25,7 +25,10 @@ export interface Backend {
   /** Runtimes this backend can execute (`process`, later `docker`). */
   readonly runtimes: readonly string[];
   launch(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle>;
-  /** Finds an attempt started before a restart again; undefined when it is gone (the engine marks it lost). */
-  recover(req: LaunchRequest, externalId: string): Promise<RunHandle | undefined>;
+  /**
+   * Finds an attempt started before a restart again; undefined when it is gone (the engine marks it
+   * lost). `hooks` hear what changes from then on (a job that starts after waiting in Slurm's queue).
+   */
+  recover(req: LaunchRequest, externalId: string, hooks?: LaunchHooks): Promise<RunHandle | undefined>;
   close(): Promise<void>;
 }

@@ -612,7 +612,13 @@ export class Engine {
     let handle: RunHandle | undefined;
     if (backend && rec?.externalId) {
       try {
-        handle = await backend.recover(this.launchRequest(a), rec.externalId);
+        handle = await backend.recover(this.launchRequest(a), rec.externalId, {
+          // A job that waited in Slurm's queue across the restart still reports its start.
+          onPhase: (phase, reason) => {
+            if (phase !== a.status) void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
+          },
+          onWaiting: (reason) => this.note(a, reason),
+        });
       } catch (e) {
         this.o.logger.warn({ err: e, runId: run.id }, 're-attaching a run failed');
       }

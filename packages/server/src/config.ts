@@ -148,6 +148,12 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const parsed = serverConfigSchema.safeParse(merged);
   if (!parsed.success) invalid(zodIssues(parsed.error, serverConfigSchema), 'flags and environment');
   const c = parsed.data;
+  const backends = ['local', 'docker-pool', ...(c.slurm ? ['slurm'] : [])];
+  for (const [name, q] of Object.entries(c.queues ?? {})) {
+    if (q.backend !== undefined && !backends.includes(q.backend)) {
+      invalid([{ path: `queues.${name}.backend`, message: `no backend '${q.backend}' (have: ${backends.join(', ')}${c.slurm ? '' : '; configure slurm: for slurm'})` }], 'queues');
+    }
+  }
   const stopGraceMs = parseDuration(c.stopGrace ?? '10s');
   if (stopGraceMs === undefined) invalid([{ path: 'stopGrace', message: 'expected a duration such as 10s' }], 'stopGrace');
   const bodyLimit = parseMemory(c.bodyLimit ?? '1Mi');

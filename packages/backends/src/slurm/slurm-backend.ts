@@ -305,11 +305,11 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
       await writeFile(script, sbatchScript(req, files, o.defaults));
       return track(await o.cli.submit(script), req, files, hooks, 0);
     },
-    async recover(req, externalId) {
+    async recover(req, externalId, hooks) {
       if (!/^\d+(_\d+)?$/.test(externalId)) return undefined;
       const files = jobFiles(o.sharedDir, req.runId, req.attempt);
       // What was copied before the restart is in the run's log already.
-      return track(externalId, req, files, undefined, await fileSize(req.paths.log));
+      return track(externalId, req, files, hooks, await fileSize(req.paths.log));
     },
     async close() {
       closed = true;
