@@ -1,4 +1,4 @@
-// Regatta on Slurm against Slurm alone, in one invocation, on a private single-node cluster
+// Regatta on Slurm against Slurm alone, in one invocation, on a private cluster (two slurmd on this host)
 // (scripts/slurm-test-env.sh; needs root):
 //
 //   npm run bench:slurm                                  (builds, then runs this file)
@@ -40,6 +40,7 @@ execFileSync(SCRIPT, ['install'], { stdio: 'inherit' });
 const clusterDir = mkdtempSync('/tmp/rsb-');
 const out = execFileSync(SCRIPT, ['start', clusterDir], { encoding: 'utf8' });
 const conf = /SLURM_CONF=(.*)/.exec(out)?.[1];
+const clusterNodes = (/SLURM_NODES=(.*)/.exec(out)?.[1] ?? '').split(' ').filter(Boolean).length;
 const slurmEnv = { ...process.env, SLURM_CONF: conf };
 const shared = mkdtempSync(join(os.tmpdir(), 'regatta-bench-shared-'));
 const data = mkdtempSync(join(os.tmpdir(), 'regatta-bench-slurm-'));
@@ -156,7 +157,7 @@ try {
     arrayMs: Math.round(arrayMs), regattaGroupMs: Math.round(groupMs), groupRatio: +(groupMs / arrayMs).toFixed(3),
   };
   console.log(`
-Slurm benchmark (${N} trivial jobs, single-node private cluster, polled every ${POLL_MS} ms, best of ${ROUNDS})
+Slurm benchmark (${N} trivial jobs, private cluster of ${clusterNodes} nodes (slurmd processes) on this host, polled every ${POLL_MS} ms, best of ${ROUNDS})
   ${N} × sbatch, direct            ${fmt(sbatchMs)}
   ${N} runs through Regatta        ${fmt(regattaMs)}   ratio ${figures.runsRatio}  (goal < 1.10)
   sbatch --array=0-${N - 1}, direct  ${fmt(arrayMs)}

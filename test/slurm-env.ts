@@ -1,5 +1,6 @@
 /**
- * A real, private, single-node Slurm cluster for tests (see scripts/slurm-test-env.sh).
+ * A real, private Slurm cluster for tests (see scripts/slurm-test-env.sh): two nodes (two slurmd)
+ * on this host, so that jobs over several nodes run for real.
  *
  *   let env: SlurmEnv;
  *   beforeAll(async () => { env = await startSlurmEnv(); }, SLURM_ENV_TIMEOUT_MS);
@@ -23,8 +24,10 @@ export interface SlurmEnv {
   /** SLURM_CONF for the clients. */
   conf: string;
   partition: string;
-  /** The one node's name. */
+  /** The first node's name. */
   node: string;
+  /** Every node (several slurmd on this host, each a node of its own). */
+  nodes: string[];
   /** State of the daemons; removed by stop(). */
   dir: string;
   /** Runs a Slurm client (squeue, sbatch...) against this cluster. */
@@ -83,7 +86,8 @@ export async function startSlurmEnv(): Promise<SlurmEnv> {
     if (!conf) throw new Error('slurm-test-env.sh start printed no SLURM_CONF');
     const client = async (cmd: string, args: string[]): Promise<string> =>
       (await execFileAsync(cmd, args, { env: { ...process.env, SLURM_CONF: conf }, encoding: 'utf8' })).stdout;
-    return { conf, partition: vars.get('SLURM_PARTITION') ?? 'debug', node: vars.get('SLURM_NODE') ?? '', dir, client, stop };
+    const nodes = (vars.get('SLURM_NODES') ?? '').split(' ').filter(Boolean);
+    return { conf, partition: vars.get('SLURM_PARTITION') ?? 'debug', node: vars.get('SLURM_NODE') ?? '', nodes, dir, client, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -1,5 +1,5 @@
 /**
- * The Slurm backend against a real, private single-node Slurm cluster (scripts/slurm-test-env.sh):
+ * The Slurm backend against a real, private two-node Slurm cluster on this host (scripts/slurm-test-env.sh):
  * the backend contract, then what only Slurm does (arrays, pending reasons, memory limits, restarts).
  */
 import { readFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ afterAll(async () => {
 }, 120_000);
 
 const slurm = (s: Record<string, unknown>) => ({ ...s, backend: 'slurm' });
+const nproc = async () => Number((await env.client('nproc', [])).trim());
 const jobOf = async (id: string) => (await t.api.getRun(id)).attempts.at(-1)?.externalId ?? '';
 
 backendContract('slurm', () => ({ api: t.api, spec: slurm }));
@@ -40,10 +41,11 @@ describe('slurm backend', () => {
     const job = await jobOf(id);
     expect(job).toMatch(/^\d+$/);
     const [addr, port, world, rank, slurmJob] = (await readAll(await t.api.logs(id))).trim().split(' ');
-    expect({ addr, world, rank, slurmJob }).toEqual({ addr: env.node, world: '1', rank: '0', slurmJob: job });
+    expect(env.nodes).toContain(addr);
+    expect({ world, rank, slurmJob }).toEqual({ world: '1', rank: '0', slurmJob: job });
     expect(Number(port)).toBe(20000 + (Number(job) % 20000));
     const events = (await t.api.events(id)).items.map((e) => e.reason);
-    expect(events).toContain(`running in Slurm job ${job} on ${env.node}`);
+    expect(events).toContain(`running in Slurm job ${job} on ${addr}`);
   });
 
   it('submits a group as one job array whose %max_parallel Slurm observes', async () => {
@@ -77,7 +79,7 @@ describe('slurm backend', () => {
   });
 
   it('shows why a job is pending while the partition is full, and counts its timeout from its start', async () => {
-    const big = await t.api.submit(slurm({ command: 'sleep 30', resources: { cpus: Number((await env.client('nproc', [])).trim()) } }));
+    const big = await t.api.submit(slurm({ command: 'sleep 30', resources: { cpus: await nproc(), nodes: env.nodes.length } }));
     await waitFor('the big job to run', async () => (await t.api.getRun(big.id)).status === 'running');
     const { id } = await t.api.submit(slurm({ command: 'echo ran', timeout: '2s' }));
     const pending = await waitFor('a pending reason', async () => {
@@ -103,15 +105,27 @@ describe('slurm backend', () => {
     expect(run.reason).toMatch(/^oom: Slurm job \d+ exceeded its memory limit/);
   });
 
-  it('asks Slurm for one task per node for a run over several nodes (held here: the test cluster has one node)', async () => {
-    const { id } = await t.api.submit(slurm({ command: 'true', resources: { nodes: 2 } }));
+  it('runs a job over several nodes: one task per node, with the rendezvous variables', async () => {
+    const { id } = await t.api.submit(slurm({
+      command: 'echo "$RANK/$WORLD_SIZE $LOCAL_RANK $MASTER_ADDR $MASTER_PORT $SLURMD_NODENAME $REGATTA_RANK"', resources: { nodes: 2 },
+    }));
+    const run = await t.api.waitForRun(id, { intervalMs: 100 });
+    expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const port = 20000 + (Number(await jobOf(id)) % 20000);
+    const [first, second] = env.nodes;
+    expect((await readAll(await t.api.logs(id))).trim().split('\n').sort()).toEqual([
+      `0/2 0 ${first} ${port} ${first} 0`, `1/2 0 ${first} ${port} ${second} 1`,
+    ]);
+  });
+
+  it('shows why Slurm holds a job that asks for more nodes than the partition has', async () => {
+    const { id } = await t.api.submit(slurm({ command: 'true', resources: { nodes: env.nodes.length + 1 } }));
     const held = await waitFor('a pending reason', async () => {
       const r = await t.api.getRun(id);
       return r.reason?.includes('PartitionNodeLimit') ? r : undefined;
     });
     expect(held.status).toBe('starting');
-    const job = await jobOf(id);
-    expect(await env.client('squeue', ['-h', '-j', job, '-o', '%D %r'])).toBe('2 PartitionNodeLimit\n');
+    expect(await env.client('squeue', ['-h', '-j', await jobOf(id), '-o', '%D %r'])).toBe(`${env.nodes.length + 1} PartitionNodeLimit\n`);
     await t.api.cancel(id);
     expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
   });
@@ -129,8 +143,10 @@ describe('slurm backend', () => {
   });
 
   it('finds its jobs again after a server restart, by Slurm job id: one running, one pending', async () => {
-    const cpus = Number((await env.client('nproc', [])).trim());
+    const cpus = await nproc();
+    // One job fills each node; the third waits.
     const { id } = await t.api.submit(slurm({ command: 'echo before; sleep 2; echo after', resources: { cpus } }));
+    const filler = await t.api.submit(slurm({ command: 'sleep 2', resources: { cpus } }));
     await waitFor('the job to log', async () => (await readAll(await t.api.logs(id))).includes('before'));
     const waiting = await t.api.submit(slurm({ command: 'sleep 1; echo later' }));
     await waitFor('the second job to wait', async () => (await t.api.getRun(waiting.id)).reason?.includes('Resources'));
@@ -145,7 +161,8 @@ describe('slurm backend', () => {
     const events = (await t.api.events(waiting.id)).items;
     // It started after the restart, and the new server saw it start.
     expect(events.slice(-2).map((e) => [e.from, e.to])).toEqual([['starting', 'running'], ['running', 'succeeded']]);
-    expect(events.at(-2)?.reason).toBe(`running in Slurm job ${await jobOf(waiting.id)} on ${env.node}`);
+    expect(events.at(-2)?.reason).toMatch(new RegExp(`^running in Slurm job ${await jobOf(waiting.id)} on (${env.nodes.join('|')})$`));
     expect((await readAll(await t.api.logs(waiting.id))).trim()).toBe('later');
+    expect((await t.api.waitForRun(filler.id, { intervalMs: 100 })).status).toBe('succeeded');
   });
 });
