@@ -4,22 +4,22 @@
  * scheduler where to start runs, and hands attempts to backends.
  */
 import {
-  ConflictError, NotFoundError, RegattaError, SpecError, compileSpec, disallowedMounts, newId, runFootprint, schedule,
-  type GroupRecord, type ResolvedSpec,
+  ConflictError, NotFoundError, RegattaError, compileSpec, newId, runFootprint, schedule,
+  type GroupRecord,
   type AttemptRecord, type Clock, type Logger, type MetricPoint, type ResolvedResources, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend } from '@regatta/backends';
 import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
-import { listArtifacts } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
-import { readFileReports } from './reports.js';
+import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
 import { attemptOutcome, nextAttempt, type StopReason } from './attempt-outcome.js';
 import { GroupBook } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { attemptEnv, attemptPaths } from './attempt-env.js';
-import { bindBackend, checkBackend } from './backend-binding.js';
+import { checkPlaceable, limitsInUse, queueStats, withDatasets, type QueueStats } from './run-admission.js';
+import { bindBackend } from './backend-binding.js';
 
 export interface EngineOptions {
   store: Store;
@@ -127,9 +127,9 @@ export class Engine {
   async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved: compiled } = compileSpec(input);
-    const resolved = bindBackend(await this.withDatasets(compiled), this.o.queueBackends);
+    const resolved = bindBackend(await withDatasets(compiled, this.o.datasetPath), this.o.queueBackends);
     const now = this.o.clock.now();
-    this.checkPlaceable(resolved);
+    checkPlaceable(resolved, this.o.backends, this.o.allowedHostPaths);
     const run = await this.o.store.createRun(
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
@@ -157,52 +157,18 @@ export class Engine {
     const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath);
     const { group } = prepared;
     // Every item names the same datasets: resolved once, applied to all.
-    const first = { ...prepared.first, resolved: await this.withDatasets(prepared.first.resolved) };
+    const first = { ...prepared.first, resolved: await withDatasets(prepared.first.resolved, this.o.datasetPath) };
     const datasets = first.resolved.datasets;
     const items = prepared.runs.map((r) => ({
       ...r, ...(origin.template ? { template: origin.template } : {}),
       resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
-    this.checkPlaceable(bindBackend(first.resolved, this.o.queueBackends));
+    checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths);
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);
     for (const r of runs) this.queued.add(r);
     this.requestPass();
     return { group, runs };
-  }
-
-  /** Fills in the host path of each named dataset; an unknown name is refused. */
-  private async withDatasets(resolved: ResolvedSpec): Promise<ResolvedSpec> {
-    if (!resolved.datasets.length && !resolved.services.some((s) => s.datasets.length)) return resolved;
-    const issues: { path: string; message: string }[] = [];
-    const fill = async (list: ResolvedSpec['datasets'], at: string) => {
-      const out = [];
-      for (const [i, d] of list.entries()) {
-        const source = await this.o.datasetPath(d.name);
-        if (source === undefined) issues.push({ path: `${at}[${i}]`, message: `no dataset named '${d.name}' (regatta datasets ls)` });
-        out.push({ ...d, ...(source !== undefined ? { source } : {}) });
-      }
-      return out;
-    };
-    const datasets = await fill(resolved.datasets, 'datasets');
-    const services = [];
-    for (const s of resolved.services) services.push({ ...s, datasets: await fill(s.datasets, `services.${s.name}.datasets`) });
-    if (issues.length) throw new SpecError(`invalid job spec: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`, issues);
-    return { ...resolved, datasets, services };
-  }
-
-  /** Refuses a spec that no node of this server could ever run. */
-  private checkPlaceable(resolved: ResolvedSpec): void {
-    const mountIssues = disallowedMounts(resolved, this.o.allowedHostPaths);
-    if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
-    const bound = checkBackend(this.o.backends, resolved);
-    if (bound) throw new RegattaError('invalid_spec', `invalid job spec: ${bound.path}: ${bound.message}`, { issues: [bound] });
-    const supported = this.o.backends.some((b) => b.nodes().some((n) => n.runtimes.includes(resolved.runtime)));
-    if (!supported) {
-      throw new RegattaError('invalid_spec', `runtime '${resolved.runtime}' is not available on this server`, {
-        issues: [{ path: 'runtime', message: `no node runs '${resolved.runtime}'` }],
-      });
-    }
   }
 
   async getGroup(id: string): Promise<GroupRecord | undefined> {
@@ -277,22 +243,8 @@ export class Engine {
     this.requestPass();
   }
 
-  queueStats(): Map<string, { concurrency?: number; queued: number; active: number }> {
-    const stats = new Map<string, { concurrency?: number; queued: number; active: number }>();
-    const get = (name: string) => {
-      let s = stats.get(name);
-      if (!s) {
-        const c = this.concurrency.get(name);
-        s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0 };
-        stats.set(name, s);
-      }
-      return s;
-    };
-    get('default');
-    for (const name of this.concurrency.keys()) get(name);
-    for (const r of this.queued.values()) get(r.queue).queued++;
-    for (const a of this.active.values()) get(a.run.queue).active++;
-    return stats;
+  queueStats(): Map<string, QueueStats> {
+    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency);
   }
 
   nodes(): NodeUsage[] {
@@ -380,20 +332,7 @@ export class Engine {
     if (!this.queued.size) return;
     const now = this.o.clock.now();
     const { states, owner } = nodeStates(this.o.backends, this.holdings());
-    const queues = new Map<string, { concurrency?: number; active: number }>();
-    for (const [name, concurrency] of this.concurrency) queues.set(name, { concurrency, active: 0 });
-    for (const a of this.active.values()) {
-      const q = queues.get(a.run.queue);
-      if (q) q.active++;
-      else queues.set(a.run.queue, { active: 1 });
-    }
-    const groups = new Map<string, { concurrency?: number; active: number }>();
-    const limited = this.groups.limited();
-    if (limited.length) {
-      const activeIn = new Map<string, number>();
-      for (const a of this.active.values()) if (a.run.groupId !== undefined) activeIn.set(a.run.groupId, (activeIn.get(a.run.groupId) ?? 0) + 1);
-      for (const g of limited) groups.set(g.id, { ...(g.maxParallel !== undefined ? { concurrency: g.maxParallel } : {}), active: activeIn.get(g.id) ?? 0 });
-    }
+    const { queues, groups } = limitsInUse(this.active.values(), this.concurrency, this.groups.limited());
     const { placements, unschedulable } = schedule({ lanes: this.queued.lanes(), nodes: states, queues, groups, now });
     for (const p of placements) {
       const backend = owner.get(p.node);
@@ -562,18 +501,7 @@ export class Engine {
     const { outcome, reason } = attemptOutcome(a.stopReason, info);
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const now = this.o.clock.now();
-    try {
-      const artifacts = await listArtifacts(paths.outputs);
-      if (artifacts.length) {
-        const reports = await readFileReports(paths.outputs, now);
-        if (reports.metrics.length) await this.o.store.addMetrics(run.id, attempt, reports.metrics);
-        if (reports.result !== undefined) await this.o.store.setResult(run.id, reports.result, now);
-        for (const p of reports.problems) this.o.logger.warn({ runId: run.id, attempt }, p);
-        await this.o.store.replaceArtifacts(run.id, attempt, artifacts);
-      }
-    } catch (e) {
-      this.o.logger.error({ err: e, runId: run.id }, 'reading the outputs of an attempt failed');
-    }
+    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, now);
     const retry = nextAttempt(run.resolved, outcome, reason, attempt, info, { stopping: this.stopping, stopped: a.stopReason !== undefined });
     const attemptRecord = {
       runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,

@@ -5,7 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { MetricPoint } from '@regatta/core';
+import type { Logger, MetricPoint } from '@regatta/core';
+import { listArtifacts } from '@regatta/runtimes';
+import type { Store } from '@regatta/store';
 
 export const metricInputSchema = z.strictObject({
   name: z.string().min(1).max(200),
@@ -62,4 +64,22 @@ export async function readFileReports(outputs: string, now: number): Promise<Fil
     }
   }
   return out;
+}
+
+/**
+ * Once an attempt has ended: its artifacts are listed, and metrics and a result it left as files in
+ * $REGATTA_OUTPUTS are recorded. A problem here is logged, never fails the attempt.
+ */
+export async function recordOutputs(store: Store, logger: Logger, outputs: string, runId: string, attempt: number, now: number): Promise<void> {
+  try {
+    const artifacts = await listArtifacts(outputs);
+    if (!artifacts.length) return;
+    const reports = await readFileReports(outputs, now);
+    if (reports.metrics.length) await store.addMetrics(runId, attempt, reports.metrics);
+    if (reports.result !== undefined) await store.setResult(runId, reports.result, now);
+    for (const p of reports.problems) logger.warn({ runId, attempt }, p);
+    await store.replaceArtifacts(runId, attempt, artifacts);
+  } catch (e) {
+    logger.error({ err: e, runId }, 'reading the outputs of an attempt failed');
+  }
 }
