@@ -87,8 +87,22 @@ export interface ListRunsQuery {
   queue?: string;
   name?: string;
   label?: string[];
+  group?: string;
+  template?: string;
+  /** Part of the name or item, or the start of the id. */
+  q?: string;
+  /** Also count every matching run (`total` in the answer). */
+  total?: boolean;
   cursor?: string;
   limit?: number;
+}
+
+/** A byte range of a run's log, and the log's whole size at the time of reading. */
+export interface LogRange {
+  bytes: Uint8Array;
+  offset: number;
+  size: number;
+  attempt: number;
 }
 
 export interface GroupView {
@@ -136,21 +150,26 @@ export interface NodeView {
 }
 
 export interface ClientOptions {
+  /** The server's URL; '' in a browser page served by Regatta (same origin, signed in by cookie). */
   url: string;
   token?: string;
+  /** Sent with every request (the web UI sends the CSRF header its cookie session needs). */
+  headers?: Record<string, string>;
 }
 
 export class RegattaClient {
   readonly url: string;
   private readonly token: string | undefined;
+  private readonly headers: Record<string, string>;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/$/, '');
     this.token = options.token;
+    this.headers = options.headers ?? {};
   }
 
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let payload: string | Uint8Array | undefined;
     if (body !== undefined) {
@@ -218,6 +237,11 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/templates/${encodeURIComponent(name)}${version ? `?version=${version}` : ''}`);
   }
 
+  /** The files attached to a template version. */
+  templateFiles(name: string, version?: number): Promise<{ version: number; items: { path: string; size: number }[] }> {
+    return this.json('GET', `/api/v1/templates/${encodeURIComponent(name)}/files${version ? `?version=${version}` : ''}`);
+  }
+
   listTemplates(): Promise<{ items: TemplateView[] }> {
     return this.json('GET', '/api/v1/templates');
   }
@@ -259,7 +283,7 @@ export class RegattaClient {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/rerun`);
   }
 
-  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null }> {
+  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null; total?: number }> {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) {
       if (v === undefined) continue;
@@ -290,15 +314,70 @@ export class RegattaClient {
     return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
 
+  /** Cancels several runs; each answers on its own (a run already ended is `ok: false`, code `conflict`). */
+  cancelRuns(ids: readonly string[]): Promise<{ items: ({ id: string; ok: true; status: RunStatus } | { id: string; ok: false; code: string; message: string })[] }> {
+    return this.json('POST', '/api/v1/runs/cancel', { ids });
+  }
+
+  /** Exchanges an admin token for a session cookie (browsers: the token then stays out of JS). */
+  async signIn(token: string): Promise<void> {
+    await this.request('POST', '/api/v1/session', { token });
+  }
+
+  async signOut(): Promise<void> {
+    await this.request('DELETE', '/api/v1/session');
+  }
+
+  /** Who this client is signed in as; an ApiError with status 401 when nobody. */
+  session(): Promise<{ kind: 'admin'; tokenId: string | null }> {
+    return this.json('GET', '/api/v1/session');
+  }
+
+  /** The JSON Schema of job specs. */
+  jobSpecSchema(): Promise<Record<string, unknown>> {
+    return this.json('GET', '/api/v1/schema/job-spec');
+  }
+
   /** The log as a byte stream; with `follow`, it ends when the run ends. */
-  async logs(id: string, opts: { follow?: boolean; attempt?: number; service?: string } = {}): Promise<ReadableStream<Uint8Array>> {
+  async logs(id: string, opts: { follow?: boolean; attempt?: number; offset?: number; service?: string } = {}): Promise<ReadableStream<Uint8Array>> {
     const p = new URLSearchParams();
     if (opts.follow) p.set('follow', 'true');
     if (opts.attempt) p.set('attempt', String(opts.attempt));
+    if (opts.offset) p.set('offset', String(opts.offset));
     if (opts.service) p.set('service', opts.service);
     const res = await this.request('GET', `/api/v1/runs/${encodeURIComponent(id)}/logs${p.size ? `?${p}` : ''}`);
     if (!res.body) throw new ApiError(0, { type: 'about:blank', title: 'Empty', status: 0, detail: 'the server sent no log body' });
     return res.body;
+  }
+
+  /**
+   * Reads `limit` bytes of the log from `offset` (a negative offset counts from the end), with the
+   * log's whole size: how a viewer pages through a log too big to load.
+   */
+  async logRange(id: string, opts: { offset: number; limit: number; attempt?: number; service?: string }): Promise<LogRange> {
+    const q = (offset: number, limit: number) => {
+      const p = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+      if (opts.attempt) p.set('attempt', String(opts.attempt));
+      if (opts.service) p.set('service', opts.service);
+      return `/api/v1/runs/${encodeURIComponent(id)}/logs?${p}`;
+    };
+    let offset = Math.max(0, opts.offset);
+    let limit = opts.limit;
+    if (opts.offset < 0) {
+      // The size is known only from an answer: ask for nothing first, then for the tail.
+      const head = await this.request('GET', q(0, 0));
+      await head.arrayBuffer();
+      const size = Number(head.headers.get('x-regatta-log-size') ?? 0);
+      offset = Math.max(0, size + opts.offset);
+      limit = Math.min(limit, size - offset);
+    }
+    const res = await this.request('GET', q(offset, limit));
+    return {
+      bytes: new Uint8Array(await res.arrayBuffer()),
+      offset,
+      size: Number(res.headers.get('x-regatta-log-size') ?? 0),
+      attempt: Number(res.headers.get('x-regatta-attempt') ?? opts.attempt ?? 0),
+    };
   }
 
   postMetrics(id: string, metrics: { name: string; value: number; step?: number }[]): Promise<{ accepted: number }> {

@@ -48,6 +48,7 @@ export const serverConfigSchema = z.strictObject({
     .describe('Docker engines of other machines, besides those added with `regatta nodes add`'),
   nodeLostAfter: z.union([z.string(), z.number()]).optional().describe('How long a node may not answer before its runs are lost (default 60s)'),
   nodeHealthInterval: z.union([z.string(), z.number()]).optional().describe('How often nodes are checked (default 5s)'),
+  webDir: z.string().min(1).optional().describe('Directory of the built web UI (default: the installed @regatta/web build)'),
   queues: z.record(z.string(), z.strictObject({
     concurrency: z.number().int().min(1).optional(),
     backend: z.string().min(1).optional().describe('Runs of this queue go to this backend (e.g. slurm) unless their spec names one'),
@@ -91,6 +92,8 @@ export interface ServerConfig {
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
   compat: CompatConfig;
+  /** The built web UI; undefined: the installed @regatta/web build, if any. */
+  webDir?: string;
 }
 
 export interface SlurmConfig {
@@ -191,6 +194,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodeLostAfterMs,
     nodeHealthIntervalMs,
     compat,
+    ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -13,7 +14,7 @@ import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@
 import { createEngine, type Engine } from '@regatta/engine';
 import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
-import { createAuthenticator, ensureAdminToken, tokenOf } from './auth.js';
+import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { registerCompat } from './compat/index.js';
 import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
@@ -27,11 +28,15 @@ import { createErrorHandler, sendProblem } from './http/problem.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
+import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTemplateRoutes } from './http/templates-routes.js';
 import { ARCHIVE_TYPES, registerUploadRoutes } from './http/uploads-routes.js';
 import { validatorCompiler } from './http/validation.js';
+import { defaultWebDir, isPageRequest, registerWebUi } from './http/web-ui.js';
 
 const PUBLIC_ROUTES = new Set(['/api/v1/health', '/api/openapi.json', '/api/v1/schema/job-spec']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const PROXY_PATH = /^\/runs\/[^/]+\/proxy(\/|$)/;
 
 export interface RunningServer {
   url: string;
@@ -100,21 +105,39 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
   let compatPrefixes: string[] = [];
+  // A token (Bearer, or Basic for URL-only clients), else the browser's session cookie (pages, EventSource, the proxy).
+  const whoIs = async (headers: IncomingHttpHeaders): Promise<{ principal: Principal | undefined; token: string | undefined }> => {
+    const token = tokenOf(headers.authorization);
+    if (token) return { principal: await auth.authenticate(token), token };
+    return { principal: principalFromCookie(auth, headers.cookie, clock.now()), token };
+  };
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC_ROUTES.has(path)) return;
+    if (PUBLIC_ROUTES.has(path) || (path === '/api/v1/session' && req.method !== 'GET')) return;
+    // The web UI's files (the static wildcard, or no route: the page fallback and 404s) hold no data.
+    const route = req.routeOptions.url;
+    if (route === undefined || route === '/*' || route === '/') return;
     await ready;
-    const bearer = tokenOf(req.headers.authorization);
-    const principal = await auth.authenticate(bearer);
+    const { principal, token } = await whoIs(req.headers);
+    // SameSite=Strict keeps the cookie off cross-site requests already; a header that a form cannot
+    // send (and a cross-origin fetch cannot without a preflight we never grant) is a second lock.
+    // Apps behind the proxy (Jupyter) post without it and rely on SameSite alone.
+    if (principal && !token && !SAFE_METHODS.has(req.method) && !PROXY_PATH.test(path) && req.headers[CSRF_HEADER] !== '1') {
+      throw new RegattaError('forbidden', `a request signed in by cookie that changes state needs the header ${CSRF_HEADER}: 1`);
+    }
     if (!principal) {
       // Clients of the facades may only take a URL: invite them to send http://user:TOKEN@host/...
       if (compatPrefixes.some((p) => path === p || path.startsWith(`${p}/`))) reply.header('www-authenticate', 'Basic realm="regatta", charset="UTF-8"');
-      throw new RegattaError('unauthorized', bearer ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>');
+      throw new RegattaError('unauthorized', token ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>, or sign in');
     }
     req.principal = principal;
   });
   app.setErrorHandler(createErrorHandler(app.log));
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new RegattaError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  const sendPage = await registerWebUi(app, config.webDir ?? defaultWebDir());
+  app.setNotFoundHandler((req, reply) => {
+    if (isPageRequest(req)) return sendPage(req, reply);
+    return sendProblem(reply, req, new RegattaError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
 
   registerAdminRoutes(app, ctx, VERSION);
   registerRunRoutes(app, ctx);
@@ -123,13 +146,13 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerSessionRoutes(app, auth, () => clock.now());
   registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
   await registerProxyRoutes(app, ctx, async (headers) => {
     await ready;
-    const header = headers.authorization;
-    return auth.authenticate(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+    return (await whoIs(headers)).principal;
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

@@ -2,11 +2,11 @@
  * The Store implemented once over Kysely; dialects (SQLite now, Postgres later) only supply the
  * connection. Queries stay within what both dialects share.
  */
-import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, type Updateable } from 'kysely';
 import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts, TemplateVersion } from '@regatta/core';
 import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
-import type { GroupPatch, NewEvent, QueueRecord, RunPatch, Store } from './store.js';
+import type { GroupPatch, NewEvent, QueueRecord, RunFilter, RunPatch, Store } from './store.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -145,6 +145,38 @@ function attemptRow(a: AttemptRecord) {
     exit_code: a.exitCode ?? null,
     reason: a.reason ?? null,
   };
+}
+
+/** LIKE pattern for a literal substring ('\\' escapes the wildcards). */
+const likeText = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFilter, 'cursor' | 'limit'>): SelectQueryBuilder<Database, 'runs', O> {
+  if (f.status?.length) q = q.where('status', 'in', f.status);
+  if (f.queue) q = q.where('queue', '=', f.queue);
+  if (f.name) q = q.where('name', '=', f.name);
+  if (f.groupId) q = q.where('group_id', '=', f.groupId);
+  if (f.template) q = q.where('template', '=', f.template);
+  if (f.text) {
+    const like = likeText(f.text);
+    const idPrefix = f.text.toLowerCase();
+    q = q.where((eb) => eb.or([
+      sql<boolean>`lower(${eb.ref('name')}) like ${like} escape '\\'`,
+      sql<boolean>`lower(${eb.ref('item_key')}) like ${like} escape '\\'`,
+      eb.and([eb('id', '>=', idPrefix), eb('id', '<', `${idPrefix}\uffff`)]),
+    ]));
+  }
+  for (const [key, value] of Object.entries(f.labels ?? {})) {
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('run_labels')
+          .select('run_labels.run_id')
+          .whereRef('run_labels.run_id', '=', 'runs.id')
+          .where('run_labels.key', '=', key)
+          .where('run_labels.value', '=', value),
+      ),
+    );
+  }
+  return q;
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
@@ -303,27 +335,17 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async listRuns(f) {
-      let q = db.selectFrom('runs').selectAll();
-      if (f.status?.length) q = q.where('status', 'in', f.status);
-      if (f.queue) q = q.where('queue', '=', f.queue);
-      if (f.name) q = q.where('name', '=', f.name);
+      let q = filterRuns(db.selectFrom('runs').selectAll(), f);
       if (f.cursor) q = q.where('id', '<', f.cursor);
-      if (f.groupId) q = q.where('group_id', '=', f.groupId);
-      for (const [key, value] of Object.entries(f.labels ?? {})) {
-        q = q.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('run_labels')
-              .select('run_labels.run_id')
-              .whereRef('run_labels.run_id', '=', 'runs.id')
-              .where('run_labels.key', '=', key)
-              .where('run_labels.value', '=', value),
-          ),
-        );
-      }
       const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
       const runs = rows.slice(0, f.limit).map(toRun);
       const last = runs[runs.length - 1];
       return rows.length > f.limit && last ? { runs, nextCursor: last.id } : { runs };
+    },
+
+    async countRuns(f) {
+      const r = await filterRuns(db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')), f).executeTakeFirstOrThrow();
+      return num(r.n);
     },
 
     async runsWithStatus(statuses) {

@@ -23,6 +23,10 @@ export interface RunFilter {
   queue?: string;
   labels?: Record<string, string>;
   name?: string;
+  /** The template the runs were made from. */
+  template?: string;
+  /** Part of the name or item, or the start of the id (case-insensitive). */
+  text?: string;
   /** Return runs with an id lower (older) than this one. */
   cursor?: string;
   limit: number;
@@ -72,6 +76,8 @@ export interface Store {
   groupMetrics(groupId: string): Promise<Map<string, Record<string, number>>>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
+  /** How many runs match the filter (its cursor and limit aside). */
+  countRuns(filter: Omit<RunFilter, 'cursor' | 'limit'>): Promise<number>;
   runsWithStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]>;
   /** Number of queued runs of the same queue ordered before this one. */
   queuePosition(run: Pick<RunRecord, 'queue' | 'priority' | 'seq'>): Promise<number>;

@@ -10,6 +10,8 @@ export interface FollowOptions {
   attempt: number;
   offset: number;
   follow: boolean;
+  /** Most bytes to send (not following): a byte range, so a page can read a huge log piece by piece. */
+  limit?: number;
   logPath(attempt: number): string;
   /** The run's current status and attempt number. */
   state(): Promise<{ status: RunStatus; attempt: number }>;
@@ -42,11 +44,12 @@ export async function streamLog(o: FollowOptions): Promise<void> {
   let offset = o.offset;
   let fh: FileHandle | undefined;
   const buf = Buffer.alloc(CHUNK);
+  const end = o.follow || o.limit === undefined ? Infinity : o.offset + o.limit;
   const drain = async () => {
     fh ??= await openIfExists(o.logPath(attempt));
     if (!fh) return;
-    while (!gone) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
+    while (!gone && offset < end) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - offset), offset);
       if (!bytesRead) return;
       offset += bytesRead;
       await write(Buffer.from(buf.subarray(0, bytesRead)));

@@ -1,4 +1,5 @@
 /** Plain-text logs, optionally followed until the run ends (chunked transfer). */
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { NotFoundError, RegattaError } from '@regatta/core';
 import { attemptPaths } from '@regatta/engine';
@@ -12,7 +13,16 @@ const logsQuery = z.strictObject({
   follow: z.enum(['true', 'false', '1', '0']).optional().describe('Keep streaming until the run ends'),
   offset: z.coerce.number().int().min(0).optional().describe('Byte offset to start from'),
   service: z.string().min(1).max(63).optional().describe("A service's log instead of the main task's"),
+  limit: z.coerce.number().int().min(0).max(16 * 1024 * 1024).optional().describe('Most bytes to send (ignored with follow); x-regatta-log-size says the whole size'),
 });
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
 
 export function registerLogRoutes(app: App, ctx: RouteContext): void {
   app.get('/api/v1/runs/:id/logs', {
@@ -33,11 +43,17 @@ export function registerLogRoutes(app: App, ctx: RouteContext): void {
       });
     }
     const follow = req.query.follow === 'true' || req.query.follow === '1';
+    const logPath = (n: number) => {
+      const paths = attemptPaths(ctx.runsDir, run.id, n);
+      return service !== undefined ? serviceLogPath(paths, service) : paths.log;
+    };
+    const size = await fileSize(logPath(attempt));
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/plain; charset=utf-8',
       'cache-control': 'no-store',
       'x-regatta-attempt': String(attempt),
+      'x-regatta-log-size': String(size),
       'x-content-type-options': 'nosniff',
     });
     const closed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
@@ -46,10 +62,8 @@ export function registerLogRoutes(app: App, ctx: RouteContext): void {
         attempt,
         offset: req.query.offset ?? 0,
         follow,
-        logPath: (n) => {
-          const paths = attemptPaths(ctx.runsDir, run.id, n);
-          return service !== undefined ? serviceLogPath(paths, service) : paths.log;
-        },
+        ...(req.query.limit !== undefined ? { limit: req.query.limit } : {}),
+        logPath,
         state: async () => {
           const r = ctx.engine.live(run.id) ?? (await ctx.store.getRun(run.id));
           return r ? { status: r.status, attempt: r.attempt } : { status: 'lost', attempt };

@@ -11,8 +11,15 @@ const listQuery = z.strictObject({
   name: z.string().optional(),
   label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value; repeat for several'),
   group: z.string().regex(ID_PATTERN, 'not a group id').optional(),
+  template: z.string().min(1).max(200).optional().describe('Runs made from this template'),
+  q: z.string().max(200).optional().describe('Text: part of the name or item, or the start of the id'),
+  total: z.enum(['true', 'false']).optional().describe('Also count every run matching the filters'),
   cursor: z.string().regex(ID_PATTERN, 'not a cursor returned by this API').optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+const bulkCancelBody = z.strictObject({
+  ids: z.array(z.string().regex(ID_PATTERN, 'not a run id')).min(1).max(1000).describe('Runs to cancel'),
 });
 
 function parseStatuses(text: string | undefined): RunStatus[] | undefined {
@@ -52,11 +59,31 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       }
       labels[l.slice(0, i)] = l.slice(i + 1);
     }
-    const { runs, nextCursor } = await ctx.store.listRuns({
+    const filter = {
       ...(status ? { status } : {}), ...(q.queue ? { queue: q.queue } : {}), ...(q.name ? { name: q.name } : {}),
-      labels, ...(q.cursor ? { cursor: q.cursor } : {}), ...(q.group ? { groupId: q.group } : {}), limit: q.limit ?? 50,
-    });
-    return { items: runs.map(runSummary), nextCursor: nextCursor ?? null };
+      labels, ...(q.group ? { groupId: q.group } : {}), ...(q.template ? { template: q.template } : {}), ...(q.q?.trim() ? { text: q.q.trim() } : {}),
+    };
+    const [{ runs, nextCursor }, total] = await Promise.all([
+      ctx.store.listRuns({ ...filter, ...(q.cursor ? { cursor: q.cursor } : {}), limit: q.limit ?? 50 }),
+      q.total === 'true' ? ctx.store.countRuns(filter) : Promise.resolve(undefined),
+    ]);
+    return { items: runs.map(runSummary), nextCursor: nextCursor ?? null, ...(total !== undefined ? { total } : {}) };
+  });
+
+  app.post('/api/v1/runs/cancel', {
+    schema: { body: bulkCancelBody, summary: 'Cancel several runs; each answers on its own', tags: ['runs'] },
+  }, async (req) => {
+    requireAdmin(req);
+    const results = await Promise.all([...new Set(req.body.ids)].map(async (id) => {
+      try {
+        const run = await ctx.engine.cancel(id);
+        return { id, ok: true as const, status: run.status };
+      } catch (e) {
+        if (!(e instanceof RegattaError)) throw e;
+        return { id, ok: false as const, code: e.code, message: e.message };
+      }
+    }));
+    return { items: results };
   });
 
   app.get('/api/v1/runs/:id', { schema: { params: runIdParams, summary: 'A run with its attempts, metrics, result and artifacts', tags: ['runs'] } }, async (req) => {

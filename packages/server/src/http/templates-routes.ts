@@ -4,8 +4,8 @@
  * exact version it used.
  */
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
@@ -50,6 +50,13 @@ function validate(spec: unknown): void {
 
 function view(t: TemplateVersion) {
   return { name: t.name, version: t.version, spec: t.spec, files: t.files ?? null, createdAt: new Date(t.createdAt).toISOString() };
+}
+
+async function listFiles(root: string): Promise<{ path: string; size: number }[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const out = await Promise.all(files.map(async (f) => ({ path: relative(root, f).split(sep).join('/'), size: (await stat(f)).size })));
+  return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits): void {
@@ -107,6 +114,13 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
     const versions = await ctx.store.listTemplateVersions(req.params.name);
     return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), files: v.files ?? null })) };
+  });
+
+  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'] } }, async (req) => {
+    requireAdmin(req);
+    const t = await ctx.store.getTemplate(req.params.name, req.query.version);
+    if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
+    return { version: t.version, items: t.files ? await listFiles(join(uploadsDir, t.files.slice('upload:'.length))) : [] };
   });
 
   app.post('/api/v1/templates/:name/runs', {
