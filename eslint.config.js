@@ -1,5 +1,6 @@
 // Lint for promise bugs and for the layering the architecture depends on.
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const deepImports = { group: ['@regatta/*/src/*', '@regatta/*/dist/*', '../../*/src/*'], message: 'Import a package by its name, not its files.' };
 
@@ -33,4 +34,18 @@ export default tseslint.config(
   layer(['packages/engine/src/**'], ['@regatta/server', '@regatta/cli', 'fastify', 'better-sqlite3', 'node:http'],
     'the engine knows nothing of HTTP or a particular database'),
   layer(['packages/sdk/src/**'], ['@regatta/*', 'fastify'], 'the SDK stands alone (it is shipped to jobs and the web UI)'),
+  // The UI talks to the server only through the API, with the browser-safe part of the SDK.
+  {
+    files: ['packages/web/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [deepImports, {
+        regex: '^(@regatta/(?!sdk/client$)|node:|fastify)', message: 'the web UI uses the API through @regatta/sdk/client only',
+      }] }],
+    },
+  },
+  {
+    files: ['packages/web/src/**/*.tsx', 'packages/web/src/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
+  },
 );

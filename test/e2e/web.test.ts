@@ -30,7 +30,9 @@ async function signIn(page: Page, url: string): Promise<void> {
 
 /** Pixels of the chart's canvas in the first series' colour (#2563eb): the curve, not just axes. */
 function curvePixels(page: Page): Promise<number> {
-  return page.locator('[data-testid=metric-chart] canvas').first().evaluate((c: HTMLCanvasElement) => {
+  // Runs in the page; typed by what it uses, as the tests compile without the DOM library.
+  type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+  return page.locator('[data-testid=metric-chart] canvas').first().evaluate((c: Canvas) => {
     const ctx = c.getContext('2d');
     if (!ctx) return 0;
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
@@ -96,7 +98,7 @@ describe('web UI', () => {
     const badge = page.locator('h1 .badge');
     await expect.poll(() => badge.textContent()).toBe('queued');
     expect((await s.api.getRun(runId)).resolved.params).toEqual({ steps: 30 });
-    await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'same page'; });
+    await page.evaluate(() => { (globalThis as { marker?: string }).marker = 'same page'; });
 
     // Another tab: the runs page, where the blocker is canceled in bulk.
     const list = await context.newPage();
@@ -111,7 +113,7 @@ describe('web UI', () => {
     // Both tabs follow the run to the end on their own; the runs list only through the event stream.
     await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe('succeeded');
     await expect.poll(() => row(runId).locator('.badge').textContent(), { timeout: 15_000 }).toBe('succeeded');
-    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(await page.evaluate(() => (globalThis as { marker?: string }).marker)).toBe('same page');
     await shoot(list, 'runs');
 
     const timeline = await page.getByTestId('timeline').textContent();
@@ -163,7 +165,7 @@ describe('web UI', () => {
     await expect.poll(async () => {
       seen.add((await bar.getAttribute('aria-valuenow')) ?? '');
       return bar.getAttribute('aria-valuenow');
-    }, { timeout: 30_000, intervals: [50] }).toBe('6');
+    }, { timeout: 30_000, interval: 50 }).toBe('6');
     expect(seen.size).toBeGreaterThan(1); // it moved while the page stayed open
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('succeeded');
     expect(await page.getByTestId('group-counts').textContent()).toContain('6 / 6 done · 6 succeeded');

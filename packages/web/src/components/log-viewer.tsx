@@ -107,6 +107,16 @@ export function LogViewer({ runId, attempt, active, service }: LogViewerProps) {
     if (!atBottom && follow) setFollow(false);
   };
 
+  // A new search shows its first match.
+  useEffect(() => {
+    if (query && matches[0] !== undefined) {
+      setFollow(false);
+      virtualizer.scrollToIndex(matches[0], { align: 'center' });
+    }
+    // Only when the query changes, not as lines stream in.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [query]);
+
   const goTo = (delta: number) => {
     if (!matches.length) return;
     const next = (hit + delta + matches.length) % matches.length;

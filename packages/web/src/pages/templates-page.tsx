@@ -169,9 +169,9 @@ export function TemplatePage() {
           <Link className="button" to={`/?template=${encodeURIComponent(t.data.name)}`}>Runs</Link>
         </div>
       </div>
-      <div className="grid" style={{ marginTop: 12 }}>
+      <div className="split" style={{ marginTop: 12 }}>
         <RunForm key={t.data.version} template={t.data} />
-        <section>
+        <section style={{ minWidth: 0 }}>
           <h2 style={{ marginTop: 0 }}>Spec</h2>
           <pre>{toYaml(t.data.spec)}</pre>
           <h2>Files</h2>
