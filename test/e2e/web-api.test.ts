@@ -1,7 +1,15 @@
 /** The API the web UI stands on: cookie sessions with their CSRF lock, list filters with totals, bulk cancel, log byte ranges. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, RegattaClient } from '@regatta/sdk';
-import { TOKEN, startTestServer, waitForStatus, type TestServer } from '../helpers.js';
+import { TOKEN, startTestServer, waitFor, waitForStatus, type TestServer } from '../helpers.js';
+
+/** Retries until the service answers 200 (it listens a moment after the run reports running). */
+async function waitForOk(req: () => Promise<Response>): Promise<Response> {
+  return waitFor('the service to answer', async () => {
+    const r = await req();
+    return r.status === 200 ? r : undefined;
+  });
+}
 
 describe('web API', () => {
   let s: TestServer;
@@ -106,6 +114,25 @@ describe('web API', () => {
     expect(new TextDecoder().decode(tail.bytes)).toBe(whole.slice(-30));
     const past = await s.api.logRange(id, { offset: whole.length + 10, limit: 10 });
     expect(past.bytes.length).toBe(0);
+  });
+
+  it('lets a signed-in browser through the service proxy by its cookie, which the app never sees', async () => {
+    const { id } = await s.api.submit({
+      kind: 'service', name: 'echo-svc', resources: { cpus: 0.1 },
+      command: `exec node -e 'require("http").createServer((q,s)=>s.end(q.method+" "+(q.headers.cookie||"-"))).listen(+process.env.REGATTA_PORT_8000,"127.0.0.1")'`,
+      ports: [8000],
+    });
+    await waitForStatus(s.api, id, 'running');
+    const cookie = ((await signIn(TOKEN)).headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const base = `${s.url}/runs/${id}/proxy/8000/`;
+    const read = await waitForOk(() => fetch(base, { headers: { cookie: `${cookie}; app=1` } }));
+    expect(await read.text()).toBe('GET app=1');
+    // Apps behind the proxy post without Regatta's CSRF header; SameSite=Strict guards them.
+    const post = await fetch(base, { method: 'POST', headers: { cookie }, body: 'x' });
+    expect(await post.text()).toBe('POST -');
+    expect((await fetch(base)).status).toBe(401);
+    expect((await fetch(base, { headers: { cookie: 'regatta_session=s1.env.1.bad' } })).status).toBe(401);
+    await s.api.cancel(id);
   });
 
   it('keeps the SPA fallback off the API and off missing assets', async () => {

@@ -20,18 +20,6 @@ const TABS = [
   { id: 'spec', label: 'Spec' },
 ];
 
-/** Services and ports a run declares (services runs; shown when the record carries them). */
-function declared(run: RunDetail): { services: string[]; ports: number[] } {
-  const r = run.resolved as { services?: unknown; ports?: unknown };
-  const services = Array.isArray(r.services)
-    ? r.services.map((s) => (typeof s === 'string' ? s : (s as { name?: string }).name ?? '')).filter(Boolean)
-    : r.services && typeof r.services === 'object' ? Object.keys(r.services) : [];
-  const ports = Array.isArray(r.ports)
-    ? r.ports.map((p) => (typeof p === 'number' ? p : Number((p as { port?: number; container?: number }).port ?? (p as { container?: number }).container))).filter((p) => Number.isInteger(p))
-    : [];
-  return { services, ports };
-}
-
 function Overview({ run }: { run: RunDetail }) {
   const events = useQuery({ queryKey: ['run', run.id, 'events', run.status, run.attempt], queryFn: () => api.events(run.id) });
   return (
@@ -40,6 +28,8 @@ function Overview({ run }: { run: RunDetail }) {
         <h2 id="facts-h">Run</h2>
         <dl className="facts">
           <dt>Status</dt><dd><StatusBadge status={run.status} />{run.reason ? <span className="muted"> {run.reason}</span> : null}</dd>
+          {run.health && <><dt>Health</dt><dd className={run.health === 'healthy' ? '' : 'error'}>{run.health}</dd></>}
+          {(run.services ?? []).length > 0 && <><dt>Services</dt><dd>{run.services.join(', ')}</dd></>}
           {run.queuePosition !== undefined && <><dt>Queue position</dt><dd>{run.queuePosition + 1}</dd></>}
           <dt>Queue</dt><dd>{run.queue} (priority {run.priority})</dd>
           <dt>Node</dt><dd>{run.node ?? '—'}</dd>
@@ -128,7 +118,9 @@ export function RunPage() {
   if (!run.data) return <p className="muted">Loading…</p>;
   const r = run.data;
   const active = !TERMINAL.has(r.status);
-  const { services, ports } = declared(r);
+  // Older servers answer without these fields.
+  const services = r.services ?? [];
+  const proxy = r.proxy ?? [];
   const copy = async (text: string, what: string) => {
     try {
       await navigator.clipboard.writeText(text);
@@ -146,7 +138,9 @@ export function RunPage() {
           <div className="muted mono">{r.id}</div>
         </div>
         <div className="row">
-          {ports.map((p) => <a key={p} className="button" href={`/runs/${r.id}/proxy/${p}/`} target="_blank" rel="noopener">Open :{p}</a>)}
+          {proxy.map((p) => (p.available
+            ? <a key={p.port} className="button" href={p.path} target="_blank" rel="noopener">Open service :{p.port}</a>
+            : <button key={p.port} type="button" disabled title="reachable while the run is active">Open service :{p.port}</button>))}
           <button type="button" onClick={() => void copy(cliCommand(r, specYaml), 'CLI command')}>Copy CLI command</button>
           <button type="button" onClick={() => rerun.mutate(r)} disabled={rerun.isPending}>Rerun</button>
           <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={!active || cancel.isPending}>Cancel</button>
