@@ -101,6 +101,19 @@ describe('web API', () => {
     expect((bad as ApiError).problem.errors?.[0]?.path).toMatch(/^ids/);
   });
 
+  it('lists the files attached to a template version', async () => {
+    const form = new FormData();
+    form.set('spec', 'command: python algo.py\n');
+    form.append('files', new Blob(['FROM scratch\n']), 'Dockerfile');
+    form.append('files', new Blob(['print(1)\n']), 'algo.py');
+    const res = await fetch(`${s.url}/api/v1/templates/with-files`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: form });
+    expect(res.status).toBe(201);
+    await s.api.pushTemplate('with-files', { spec: { command: 'true' } });
+    expect(await s.api.templateFiles('with-files', 1)).toEqual({ version: 1, items: [{ path: 'Dockerfile', size: 13 }, { path: 'algo.py', size: 9 }] });
+    expect(await s.api.templateFiles('with-files')).toEqual({ version: 2, items: [] });
+    await expect(s.api.templateFiles('nope')).rejects.toMatchObject({ status: 404 });
+  });
+
   it('reads a log by byte range, with its whole size', async () => {
     const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n');
     const { id } = await s.api.submit({ command: ['node', '-e', `process.stdout.write(${JSON.stringify(`${lines}\n`)})`] });

@@ -56,7 +56,7 @@ async function listFiles(root: string): Promise<{ path: string; size: number }[]
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
   const out = await Promise.all(files.map(async (f) => ({ path: relative(root, f).split(sep).join('/'), size: (await stat(f)).size })));
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)); // byte order, whatever the locale
 }
 
 export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits): void {

@@ -137,7 +137,7 @@ export function RunsPage() {
       {runs.error && <p className="error" role="alert">{errorText(runs.error)}</p>}
       {cancel.data && (
         <p role="status">
-          Canceled {cancel.data.items.filter((i) => i.ok).length}; {cancel.data.items.filter((i) => !i.ok).map((i) => `${i.id}: ${'message' in i ? i.message : ''}`).join('; ')}
+          {[`Canceled ${cancel.data.items.filter((i) => i.ok).length}`, ...cancel.data.items.flatMap((i) => ('message' in i ? [`${i.id}: ${i.message}`] : []))].join('; ')}
         </p>
       )}
       <div className="scroll" ref={scroller} style={{ maxHeight: '70vh' }}>
