@@ -151,6 +151,7 @@ describe('web API', () => {
   it('keeps the SPA fallback off the API and off missing assets', async () => {
     const anon = new RegattaClient({ url: s.url });
     await expect(anon.listRuns()).rejects.toMatchObject({ status: 401 });
+    expect((await fetch(`${s.url}/api/v1/no-such-route`, { headers: { accept: 'text/html' } })).status).toBe(401);
     const asset = await fetch(`${s.url}/assets/nope.js`, { headers: { accept: 'text/html' } });
     expect(asset.status).toBe(404);
     const page = await fetch(`${s.url}/groups/whatever`, { headers: { accept: 'text/html' } });

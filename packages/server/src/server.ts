@@ -114,9 +114,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_ROUTES.has(path) || (path === '/api/v1/session' && req.method !== 'GET')) return;
-    // The web UI's files (the static wildcard, or no route: the page fallback and 404s) hold no data.
+    // The web UI's files (the static wildcard, or no route: the page fallback) hold no data; an
+    // unknown API path still asks for a token first, as before.
     const route = req.routeOptions.url;
-    if (route === undefined || route === '/*' || route === '/') return;
+    if (route === undefined ? !path.startsWith('/api/') : route === '/*' || route === '/') return;
     await ready;
     const { principal, token } = await whoIs(req.headers);
     // SameSite=Strict keeps the cookie off cross-site requests already; a header that a form cannot
