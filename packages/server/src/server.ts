@@ -115,9 +115,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_ROUTES.has(path) || (path === '/api/v1/session' && req.method !== 'GET')) return;
     // The web UI's files (the static wildcard, or no route: the page fallback) hold no data; an
-    // unknown API path still asks for a token first, as before.
+    // unknown API path (which the wildcard matches too) still asks for a token first, as before.
     const route = req.routeOptions.url;
-    if (route === undefined ? !path.startsWith('/api/') : route === '/*' || route === '/') return;
+    if (!path.startsWith('/api/') && (route === undefined || route === '/*' || route === '/')) return;
     await ready;
     const { principal, token } = await whoIs(req.headers);
     // SameSite=Strict keeps the cookie off cross-site requests already; a header that a form cannot
