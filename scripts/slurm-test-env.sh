@@ -245,7 +245,7 @@ cmd_start() {
   deadline=$(( $(date +%s) + START_TIMEOUT ))
   while :; do
     state=$(slurm timeout 5 sinfo -h -N -o '%N=%T' 2>/dev/null | sort -u | tr '\n' ' ' || true)
-    idle=$(grep -o '=idle' <<<"$state" | wc -l)
+    idle=$(grep -o '=idle' <<<"$state" | wc -l || true)   # no match is 0, not an exit (pipefail)
     [ "$idle" -ge "$NODES" ] && break
     alive "$ctld" || fail_with_log "slurmctld exited" "$DIR/slurmctld.log" "$DIR/slurmctld.out"
     for n in "${names[@]}"; do
@@ -320,10 +320,10 @@ cmd_stop() {
   ctld=$(pidof_file "$DIR/slurmctld.bgpid")
   if [ -n "$ctld" ] && [ -e "$DIR/slurm.conf" ]; then
     local ids
-    ids=$(slurm timeout 5 squeue -h -o '%A' 2>/dev/null | tr '\n' ' ')
+    ids=$(slurm timeout 5 squeue -h -o '%A' 2>/dev/null | tr '\n' ' ' || true)
     if [ -n "${ids// /}" ]; then
       # shellcheck disable=SC2086
-      slurm timeout 10 scancel $ids 2>/dev/null
+      slurm timeout 10 scancel $ids 2>/dev/null || true
       local deadline=$(( $(date +%s) + 5 ))
       while [ -n "$(slurm timeout 5 squeue -h -t running,completing -o '%A' 2>/dev/null)" ] && [ "$(date +%s)" -lt "$deadline" ]; do
         sleep 0.1

@@ -31,9 +31,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string; port?: number } = {}): Promise<TestServer> {
   const dataDir = overrides.data ?? tempDir();
-  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: 0 }, { REGATTA_TOKEN: TOKEN });
+  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: overrides.port ?? 0 }, { REGATTA_TOKEN: TOKEN });
   const server = await startServer(config, { env: { ...process.env, REGATTA_TOKEN: TOKEN } });
   return {
     server,

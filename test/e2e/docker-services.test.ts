@@ -170,3 +170,57 @@ describe('an engine without networking', () => {
     }
   });
 });
+
+describe('the benchmark controller facade (seed 003) on docker services', () => {
+  let c: TestServer | undefined;
+  afterAll(async () => { await c?.close(); });
+  beforeEach((ctx) => { if (env.networkA !== 'bridge') ctx.skip(); });
+
+  it('runs a benchmark with a service image override; the result the task posts to its webhook is returned', async () => {
+    const d = connectDocker({ url: env.hostA });
+    // A second image for the override: the test image with a /version file (docker commit).
+    const maker = await d.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', 'echo other-tag > /version'] });
+    await maker.start();
+    await maker.wait();
+    await maker.commit({ repo: 'regatta-test/forwarder', tag: 'other-tag' });
+    await maker.remove();
+    // Containers reach the API through daemon a's bridge address (the server listens on all addresses).
+    const gateway = ((await d.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM.Config[0]?.Gateway;
+    const port = await freePort();
+    c = await startTestServer({
+      docker: { host: env.hostA }, node: { cpus: 8 }, host: '0.0.0.0', port, publicUrl: `http://${gateway}:${port}`,
+      compat: { benchmark: { template: 'mps-docker' } },
+    });
+    await c.api.pushTemplate('mps-docker', {
+      spec: docker({
+        // The benchmark tools: read the target, post the result to the webhook with the run token, linger.
+        command: 'v=$(wget -q -O - http://forwarder/index.html); '
+          + 'wget -q -O /dev/null --header "Authorization: Bearer $REGATTA_RUN_TOKEN" --header "Content-Type: application/json" '
+          + '--post-data "{\\"evaluations\\": {\\"passed\\": true, \\"forwarder\\": \\"$v\\"}}" "$RESULT_WEBHOOK"; sleep 60',
+        services: {
+          forwarder: {
+            image: TEST_IMAGE,
+            command: 'mkdir -p /www && (cat /version 2>/dev/null || echo base) > /www/index.html && exec httpd -f -p 80 -h /www',
+            ports: [80], health: { http: { port: 80, path: '/index.html' }, interval: 0.1 },
+          },
+        },
+      }),
+    });
+    const base = `${c.url}/compat/benchmark/api/v1.0`;
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const submitted = await fetch(`${base}/run_benchmark`, {
+      method: 'POST', headers, body: JSON.stringify({ override_services: { forwarder: { image: 'regatta-test/forwarder:other-tag' } } }),
+    });
+    expect(submitted.status).toBe(200);
+    const { result_id: resultId } = (await submitted.json()) as { result_id: string };
+    const done = await waitFor('FINISHED', async () => {
+      const r = (await (await fetch(`${base}/get_result/${resultId}`, { headers })).json()) as { status: string; result: unknown; run_id: string };
+      return r.status === 'FINISHED' ? r : undefined;
+    }, 90_000);
+    expect(done.result).toEqual({ evaluations: { passed: true, forwarder: 'other-tag' } });
+    const run = await c.api.getRun(done.run_id);
+    expect(run).toMatchObject({ status: 'succeeded', reason: 'finished: its result was posted' });
+    expect(await leftovers(env.hostA, run.id)).toEqual([]);
+  }, 120_000);
+});
+

@@ -13,7 +13,12 @@ let docker: DockerEnv;
 let t: TestServer;
 
 beforeAll(async () => {
-  [slurm, docker] = await Promise.all([startSlurmEnv(), startDockerEnv()]);
+  // Both start at once; if one fails, the other is still kept so that afterAll stops it.
+  const [s, d] = await Promise.allSettled([startSlurmEnv(), startDockerEnv()]);
+  if (s.status === 'fulfilled') slurm = s.value;
+  if (d.status === 'fulfilled') docker = d.value;
+  if (s.status === 'rejected') throw s.reason;
+  if (d.status === 'rejected') throw d.reason;
   t = await startTestServer({
     node: { cpus: 1 }, slurm: { sharedDir: tempDir('regatta-shared-'), conf: slurm.conf, pollInterval: '200ms', docker: { host: docker.hostA } },
   });
