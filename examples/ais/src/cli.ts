@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { reportEvent, reportMetric, reportResult } from '@regatta/sdk';
+import { reportEvent, reportMetrics, reportResult } from '@regatta/sdk';
 import { benchAlerts } from './bench-alerts.js';
 import { detectTracks, readTracks, trainFromTracks } from './batch.js';
 import { DETECT_DEFAULTS } from './detector.js';
@@ -29,7 +29,8 @@ const inRun = () => Boolean(process.env.REGATTA_RUN_ID);
 
 async function metrics(values: Record<string, number>): Promise<void> {
   if (!inRun()) return;
-  for (const [k, v] of Object.entries(values)) if (Number.isFinite(v)) await reportMetric(k, v);
+  // One request: a reader sees the whole set or none of it.
+  await reportMetrics(Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v))));
 }
 
 async function result(r: unknown): Promise<void> {

@@ -6,6 +6,7 @@
  * @example
  * import { reportMetric, reportResult } from '@regatta/sdk';
  * await reportMetric('loss', 0.42, 10);
+ * await reportMetrics({ loss: 0.42, accuracy: 0.9 }, 10);
  * await reportResult({ test_accuracy: 0.93 });
  * await reportEvent('alert: vessel 228946000 off its lane');
  */
@@ -50,6 +51,21 @@ export async function reportMetric(name: string, value: number, step?: number): 
   const point = { name, value, ...(step !== undefined ? { step } : {}), ts: Date.now() };
   if (await post(e, 'POST', '/metrics', point)) return;
   appendFileSync(join(outputsDir(e), 'metrics.jsonl'), `${JSON.stringify(point)}\n`);
+}
+
+/**
+ * Records several metrics at once, in one request (they land together, so a reader never sees half
+ * of a set). Never throws for a reporting failure.
+ *
+ * @example
+ * await reportMetrics({ messages: 1200, alerts: 3, latency_ms_p50: 28 }, 7);
+ */
+export async function reportMetrics(values: Record<string, number>, step?: number): Promise<void> {
+  const e = jobEnv();
+  const ts = Date.now();
+  const points = Object.entries(values).map(([name, value]) => ({ name, value, ...(step !== undefined ? { step } : {}), ts }));
+  if (!points.length || (await post(e, 'POST', '/metrics', { metrics: points }))) return;
+  appendFileSync(join(outputsDir(e), 'metrics.jsonl'), points.map((p) => `${JSON.stringify(p)}\n`).join(''));
 }
 
 /** Sets the run's result JSON (the last call wins). */
