@@ -26,34 +26,13 @@ START_TIMEOUT=${START_TIMEOUT:-60}
 DEFAULT_TAG=regatta-test/busybox:latest
 MARKER=.regatta-docker-test-env   # stop refuses to rm -rf a DIR without it
 
-log() { printf '%s\n' "docker-test-env: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
-now_ms() { date +%s%3N; }
-
-# Host-wide lock: parallel test workers must not run apt-get at the same time,
-# nor both decide that their daemon "a" may have a bridge. fd 9 must not leak
-# into the daemons (they would hold the lock forever): they get 9>&-.
+ENV_NAME=docker-test-env
 LOCK=/run/lock/regatta-docker-test-env.lock
-take_lock() { mkdir -p "${LOCK%/*}"; exec 9>"$LOCK"; flock -w 300 9 || die "timed out waiting for $LOCK"; }
-
-# Absolute path without trailing slash; rejects "/" and relative paths.
-norm_dir() {
-  local d=${1%/}
-  case "$d" in /?*) ;; *) die "DIR must be an absolute path other than / (got '$1')" ;; esac
-  printf '%s' "$d"
-}
+# shellcheck source=lib/test-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/test-env.sh"
 
 # Must be the static busybox (busybox-static): a dynamic one cannot run FROM scratch.
 static_busybox() { test -x /bin/busybox && ! ldd /bin/busybox >/dev/null 2>&1; }
-
-# True while pid $1 runs. A zombie counts as gone: our daemons are orphans
-# (setsid, the starting script exits) and pid 1 may reap them only seconds later.
-alive() {
-  local st
-  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "${st%% *}" != Z ]
-}
 
 # ----------------------------------------------------------------- install
 cmd_install() {
@@ -282,24 +261,6 @@ EOF
 }
 
 # -------------------------------------------------------------------- stop
-wait_gone() { # timeout_s pid...
-  local deadline=$(( $(date +%s) + $1 )) p any; shift
-  while :; do
-    any=0
-    for p in "$@"; do alive "$p" && any=1; done
-    [ "$any" = 0 ] && return 0
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-term_then_kill() { # timeout_s pid...
-  local t=$1; shift
-  [ $# -gt 0 ] || return 0
-  kill -TERM "$@" 2>/dev/null || true
-  wait_gone "$t" "$@" || { log "stop: SIGKILL $*"; kill -KILL "$@" 2>/dev/null || true; wait_gone 5 "$@" || true; }
-}
-
 # Delete the iptables rules that dockerd added for bridge $1 (it leaves them behind).
 drop_iptables_rules() {
   command -v iptables >/dev/null 2>&1 || return 0
@@ -313,7 +274,6 @@ drop_iptables_rules() {
   done
 }
 
-pidof_file() { [ -s "$1" ] && alive "$(cat "$1")" && cat "$1"; return 0; }
 
 cmd_stop() {
   need_root

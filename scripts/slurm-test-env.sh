@@ -24,29 +24,10 @@ PARTITION=debug
 MARKER=.regatta-slurm-test-env   # stop refuses to rm -rf a DIR without it
 PKGS=(slurmctld slurmd slurm-client munge)
 
-log() { printf '%s\n' "slurm-test-env: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
-now_ms() { date +%s%3N; }
-
-# Host-wide lock: parallel test workers must not run apt-get at the same time,
-# nor pick the same "free" ports. fd 9 must not leak into the daemons (they
-# would hold the lock forever): they get 9>&-.
+ENV_NAME=slurm-test-env
 LOCK=/run/lock/regatta-slurm-test-env.lock
-take_lock() { mkdir -p "${LOCK%/*}"; exec 9>"$LOCK"; flock -w 300 9 || die "timed out waiting for $LOCK"; }
-
-norm_dir() {
-  local d=${1%/}
-  case "$d" in /?*) ;; *) die "DIR must be an absolute path other than / (got '$1')" ;; esac
-  printf '%s' "$d"
-}
-
-# True while pid $1 runs (a zombie counts as gone).
-alive() {
-  local st
-  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "${st%% *}" != Z ]
-}
+# shellcheck source=lib/test-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/test-env.sh"
 
 installed() {
   local p
@@ -261,25 +242,6 @@ cmd_start() {
 }
 
 # -------------------------------------------------------------------- stop
-wait_gone() { # timeout_s pid...
-  local deadline=$(( $(date +%s) + $1 )) p any; shift
-  while :; do
-    any=0
-    for p in "$@"; do alive "$p" && any=1; done
-    [ "$any" = 0 ] && return 0
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-term_then_kill() { # timeout_s pid...
-  local t=$1; shift
-  [ $# -gt 0 ] || return 0
-  kill -TERM "$@" 2>/dev/null || true
-  wait_gone "$t" "$@" || { log "stop: SIGKILL $*"; kill -KILL "$@" 2>/dev/null || true; wait_gone 5 "$@" || true; }
-}
-
-pidof_file() { [ -s "$1" ] && alive "$(cat "$1")" && cat "$1"; return 0; }
 
 # Processes marked REGATTA_SLURM_DIR=DIR (our daemons, slurmstepd) and all their
 # descendants (job processes), except this script and its ancestors.

@@ -9,12 +9,10 @@
  * says 'none'; hostB never has networking. Both have TEST_IMAGE. Needs Linux
  * and root (the script installs docker.io with apt-get when it is missing).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { runEnvScript } from './env-script.js';
 
 export const DOCKER_ENV_SCRIPT = resolve(import.meta.dirname, '../scripts/docker-test-env.sh');
 export const TEST_IMAGE = 'regatta-test/busybox:latest';
@@ -37,15 +35,7 @@ export function canStartDockerEnv(): boolean {
   return process.platform === 'linux' && process.getuid?.() === 0;
 }
 
-async function script(args: string[], timeoutMs: number): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(DOCKER_ENV_SCRIPT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
-    return stdout;
-  } catch (err) {
-    // execFile's message already holds the script's stderr (daemon log tail on start failures).
-    throw new Error(`docker-test-env.sh ${args.join(' ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
+const script = (args: string[], timeoutMs: number): Promise<string> => runEnvScript(DOCKER_ENV_SCRIPT, args, timeoutMs);
 
 let installing: Promise<unknown> | undefined;
 

@@ -13,6 +13,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { runEnvScript } from './env-script.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -40,14 +41,7 @@ export function canStartSlurmEnv(): boolean {
   return process.platform === 'linux' && process.getuid?.() === 0;
 }
 
-async function script(args: string[], timeoutMs: number): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(SLURM_ENV_SCRIPT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
-    return stdout;
-  } catch (err) {
-    throw new Error(`slurm-test-env.sh ${args.join(' ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
+const script = (args: string[], timeoutMs: number): Promise<string> => runEnvScript(SLURM_ENV_SCRIPT, args, timeoutMs);
 
 let installing: Promise<unknown> | undefined;
 

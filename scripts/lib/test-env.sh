@@ -1,0 +1,48 @@
+# Shell helpers shared by the test-environment scripts (docker-test-env.sh, slurm-test-env.sh).
+# Source it after setting ENV_NAME (the prefix of log lines) and LOCK (a host-wide lock file).
+
+log() { printf '%s\n' "$ENV_NAME: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
+now_ms() { date +%s%3N; }
+
+# Host-wide lock: parallel test workers must not run apt-get at the same time (nor pick the same
+# "free" ports or bridges). fd 9 must not leak into daemons (they would hold the lock forever):
+# start them with 9>&-.
+take_lock() { mkdir -p "${LOCK%/*}"; exec 9>"$LOCK"; flock -w 300 9 || die "timed out waiting for $LOCK"; }
+
+# Absolute path without trailing slash; rejects "/" and relative paths.
+norm_dir() {
+  local d=${1%/}
+  case "$d" in /?*) ;; *) die "DIR must be an absolute path other than / (got '$1')" ;; esac
+  printf '%s' "$d"
+}
+
+# True while pid $1 runs. A zombie counts as gone: our daemons are orphans (setsid, the starting
+# script exits) and pid 1 may reap them only seconds later.
+alive() {
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "${st%% *}" != Z ]
+}
+
+wait_gone() { # timeout_s pid...
+  local deadline=$(( $(date +%s) + $1 )) p any; shift
+  while :; do
+    any=0
+    for p in "$@"; do alive "$p" && any=1; done
+    [ "$any" = 0 ] && return 0
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+term_then_kill() { # timeout_s pid...
+  local t=$1; shift
+  [ $# -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  wait_gone "$t" "$@" || { log "stop: SIGKILL $*"; kill -KILL "$@" 2>/dev/null || true; wait_gone 5 "$@" || true; }
+}
+
+# The pid in file $1 while it runs, else nothing.
+pidof_file() { [ -s "$1" ] && alive "$(cat "$1")" && cat "$1"; return 0; }
