@@ -42,6 +42,6 @@ if (exitAfter) {
   server.kill('SIGTERM');
   server.once('exit', () => process.exit(run.status ?? 1));
 } else {
-  console.log(`\nRegatta is running at ${url}. In another terminal:\n  export REGATTA_URL=${url} REGATTA_TOKEN=${token}\n  npx regatta ls\nCtrl-C stops the server.`);
+  console.log(`\nRegatta is running at ${url}: open it in a browser and sign in with the token below. In another terminal:\n  export REGATTA_URL=${url} REGATTA_TOKEN=${token}\n  npx regatta ls\nCtrl-C stops the server.`);
   process.on('SIGINT', () => server.kill('SIGTERM'));
 }
