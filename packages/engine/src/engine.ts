@@ -508,24 +508,17 @@ export class Engine {
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
       ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
     };
-    if (retry) {
-      const notBefore = retry.delayMs ? now + retry.delayMs : undefined;
-      const why = retry.why;
-      const next: RunRecord = { ...run, status: 'queued', attempt, reason: why, updatedAt: now, notBefore, exitCode: info.exitCode };
-      await this.save({ ...run, status: a.status }, { status: 'queued', reason: why, updatedAt: now, notBefore, exitCode: info.exitCode }, {
-        event: { attempt, ts: now, from: a.status, to: 'queued', reason: why },
-        attempt: attemptRecord,
-      });
-      if (!this.stopping) this.queued.add(next);
-      this.emit(next);
-    } else {
-      const next: RunRecord = { ...run, status: outcome, attempt, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
-      await this.save({ ...run, status: a.status }, { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode }, {
-        event: { attempt, ts: now, from: a.status, to: outcome, reason },
-        attempt: attemptRecord,
-      });
-      this.emit(next);
-    }
+    // Another attempt goes back to the queue (after its delay); otherwise the run has ended.
+    const patch: RunPatch = retry
+      ? { status: 'queued', reason: retry.why, updatedAt: now, notBefore: retry.delayMs ? now + retry.delayMs : undefined, exitCode: info.exitCode }
+      : { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
+    await this.save({ ...run, status: a.status }, patch, {
+      event: { attempt, ts: now, from: a.status, to: patch.status ?? outcome, reason: patch.reason ?? reason },
+      attempt: attemptRecord,
+    });
+    const next: RunRecord = { ...run, ...patch, attempt };
+    if (retry && !this.stopping) this.queued.add(next);
+    this.emit(next);
     this.requestPass();
   }
 
