@@ -1,5 +1,6 @@
 /** Long-running `kind: service` runs: restart policy, health, and the authenticated proxy (with a real Jupyter). */
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -41,7 +42,7 @@ describe('kind: service runs', () => {
   it('reports health, serves its port through the proxy for authenticated callers only, and stops on cancel', async () => {
     const { id } = await t.api.submit({
       kind: 'service', name: 'web',
-      command: `exec node -e 'for (const p of [8000, 9000]) require("http").createServer((q,s)=>s.end(p+" "+q.url)).listen(+process.env["REGATTA_PORT_"+p],"127.0.0.1")'`,
+      command: `exec node -e 'for (const p of [8000, 9000]) require("http").createServer((q,s)=>{s.setHeader("set-cookie",["regatta_session=forged; Path=/","app=1; Path=/"]);s.end(p+" "+q.url)}).listen(+process.env["REGATTA_PORT_"+p],"127.0.0.1")'`,
       ports: [8000, { port: 9000, strip_prefix: true }],
       health: { http: { port: 8000, path: '/ready' }, interval: 0.1 },
     });
@@ -55,8 +56,19 @@ describe('kind: service runs', () => {
     const ok = await fetch(`${t.url}/runs/${id}/proxy/8000/some/page?x=1`, { headers: auth });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe(`8000 /runs/${id}/proxy/8000/some/page?x=1`);
+    // The app cannot set Regatta's own cookie; its own pass.
+    expect(ok.headers.getSetCookie()).toEqual(['app=1; Path=/']);
     const stripped = await fetch(`${t.url}/runs/${id}/proxy/9000/a/b?y=2`, { headers: auth });
     expect(await stripped.text()).toBe('9000 /a/b?y=2');
+    // Upgrade requests dropped by their client (no token) must not hurt the server.
+    for (let i = 0; i < 10; i++) {
+      const sock = connect(new URL(t.url).port ? Number(new URL(t.url).port) : 80, '127.0.0.1');
+      sock.on('error', () => undefined);
+      sock.write(`GET /runs/${id}/proxy/8000/ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+      sock.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${t.url}/api/v1/health`)).status).toBe(200);
     const denied = await fetch(`${t.url}/runs/${id}/proxy/8000/some/page`);
     expect(denied.status).toBe(401);
     expect(denied.headers.get('content-type')).toMatch(/problem\+json/);

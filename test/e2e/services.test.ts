@@ -85,6 +85,20 @@ describe('services (process runtime)', () => {
     expect((err as ApiError).problem.errors).toEqual([{ path: 'query.service', message: 'one of: flaky' }]);
   });
 
+  it("runs health-check commands with the job's environment, not the server's (no admin token)", async () => {
+    process.env.REGATTA_TOKEN = 'server-secret-token';
+    try {
+      const { id } = await t.api.submit({
+        command: 'true',
+        services: { side: { command: 'exec sleep 60', health: { command: '[ -z "$REGATTA_TOKEN" ] && [ -n "$REGATTA_RUN_TOKEN" ]', interval: 0.1, start_period: 5 } } },
+      });
+      const run = await t.api.waitForRun(id, { intervalMs: 50 });
+      expect(run.status, run.reason).toBe('succeeded');
+    } finally {
+      delete process.env.REGATTA_TOKEN;
+    }
+  });
+
   it('finishes a stuck run on request (CLI), with its result, through cleanup', async () => {
     const { id } = await t.api.submit({ command: 'sleep 60', services: { side: { command: 'exec sleep 60' } } });
     await waitFor('running', async () => ((await t.api.getRun(id)).status === 'running' ? true : undefined));

@@ -199,6 +199,12 @@ export function resolveServices(
       : s.command.map((a, i) => ctx.substitute(a, `${path}.command[${i}]`));
     const health = s.health ? resolveHealth(s.health, `${path}.health`, issues) : undefined;
     const ports = resolvePorts(s.ports, `${path}.ports`, issues).map((p) => p.port);
+    (s.datasets ?? []).forEach((d, i) => {
+      const target = typeof d === 'string' ? undefined : d.target;
+      if (target !== undefined && (!target.startsWith('/') || target.split('/').includes('..') || target.includes(':'))) {
+        issues.push({ path: `${path}.datasets[${i}].target`, message: 'must be an absolute path without .. or :' });
+      }
+    });
     return {
       name,
       ...(s.image !== undefined ? { image: s.image } : {}),

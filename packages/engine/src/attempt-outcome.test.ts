@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attemptOutcome, shouldRetry } from './attempt-outcome.js';
+import { compileSpec } from '@regatta/core';
+import { attemptOutcome, nextAttempt, shouldRetry } from './attempt-outcome.js';
 
 const policy = { limit: 2, on: ['failed', 'lost', 'timed_out'] as const, delayMs: 0 };
 
@@ -32,5 +33,25 @@ describe('shouldRetry', () => {
   it('while shutting down, queues lost attempts again and nothing else', () => {
     expect(shouldRetry(policy, 'lost', 1, {}, true)).toBe(true);
     expect(shouldRetry(policy, 'failed', 1, {}, true)).toBe(false);
+  });
+});
+
+describe('nextAttempt of a kind: service run', () => {
+  const service = (policy: 'on-failure' | 'always' | 'never', maxRestarts = 2) =>
+    compileSpec({ kind: 'service', command: 'serve', restart: { policy, max_restarts: maxRestarts, backoff: 1 } }).resolved;
+  const run = { stopping: false, stopped: false };
+  it('restarts per its policy with a doubling backoff, up to the limit', () => {
+    expect(nextAttempt(service('on-failure'), 'failed', 'exit code 1', 1, {}, run)).toEqual({ delayMs: 1000, why: 'failed (exit code 1); restart 1 of 2 in 1s' });
+    expect(nextAttempt(service('on-failure'), 'failed', 'exit code 1', 2, {}, run)?.delayMs).toBe(2000);
+    expect(nextAttempt(service('on-failure'), 'failed', 'exit code 1', 3, {}, run)).toBeUndefined();
+    expect(nextAttempt(service('on-failure'), 'succeeded', 'exit code 0', 1, {}, run)).toBeUndefined();
+    expect(nextAttempt(service('always'), 'succeeded', 'exit code 0', 1, {}, run)?.why).toBe('exited (exit code 0); restart 1 of 2 in 1s');
+    expect(nextAttempt(service('never'), 'failed', 'exit code 1', 1, {}, run)).toBeUndefined();
+  });
+  it('does not restart what the engine stopped; on shutdown, comes back only within its policy', () => {
+    expect(nextAttempt(service('always'), 'canceled', 'canceled by user', 1, {}, { stopping: false, stopped: true })).toBeUndefined();
+    expect(nextAttempt(service('on-failure'), 'lost', 'server stopped', 1, {}, { stopping: true, stopped: true })?.delayMs).toBe(0);
+    expect(nextAttempt(service('never'), 'lost', 'server stopped', 1, {}, { stopping: true, stopped: true })).toBeUndefined();
+    expect(nextAttempt(service('on-failure'), 'lost', 'server stopped', 3, {}, { stopping: true, stopped: true })).toBeUndefined();
   });
 });

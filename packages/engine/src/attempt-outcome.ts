@@ -45,10 +45,11 @@ export function nextAttempt(
     if (!shouldRetry(spec.retry, outcome, attempt, info, o.stopping)) return undefined;
     return { delayMs: spec.retry.delayMs, why: `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${spec.retry.limit + 1}` };
   }
+  if (restart.policy === 'never' || info.nonRetriable || attempt > restart.maxRestarts) return undefined;
+  // The server going down is not the service's failure: it comes back with the next start.
   if (o.stopping) return outcome === 'lost' ? { delayMs: 0, why: `attempt ${attempt} lost (${reason}); restarting on the next start` } : undefined;
-  if (restart.policy === 'never' || info.nonRetriable || (o.stopped && outcome !== 'lost')) return undefined;
+  if (o.stopped && outcome !== 'lost') return undefined;
   if (outcome === 'succeeded' ? restart.policy !== 'always' : outcome !== 'failed' && outcome !== 'lost') return undefined;
-  if (attempt > restart.maxRestarts) return undefined;
   const delayMs = restartDelayMs(restart, attempt);
   return { delayMs, why: `${outcome === 'succeeded' ? 'exited' : outcome} (${reason}); restart ${attempt} of ${restart.maxRestarts} in ${Math.round(delayMs / 100) / 10}s` };
 }

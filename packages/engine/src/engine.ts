@@ -285,7 +285,7 @@ export class Engine {
     }
     if (result !== undefined) await this.o.store.setResult(runId, result, this.o.clock.now());
     if (a.stopReason) {
-      if (a.handle) void a.handle.stop(0);
+      if (a.handle) this.stopHandle(a, a.handle, 0);
     } else {
       this.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
     }
@@ -398,6 +398,24 @@ export class Engine {
     this.emit(a.run);
   }
 
+  /** Asks an attempt to stop; a handle that fails to (it should not) is logged, never an unhandled rejection. */
+  private stopHandle(a: Active, handle: RunHandle, graceMs: number): void {
+    handle.stop(graceMs).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'stopping an attempt failed'));
+  }
+
+  /**
+   * Stores the attempt's current external id (it grows as an attempt's services start), so that
+   * after a crash the next server can stop everything the attempt started.
+   */
+  private recordExternalId(a: Active): void {
+    const externalId = a.handle?.externalId;
+    if (!externalId) return;
+    const now = this.o.clock.now();
+    this.o.store.updateRun(a.run.id, { updatedAt: now }, {
+      attempt: { runId: a.run.id, attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt, externalId },
+    }).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'recording an attempt id failed'));
+  }
+
   /** A line in the run's timeline that does not change its status. */
   private note(a: Active, reason: string): void {
     const now = this.o.clock.now();
@@ -424,8 +442,11 @@ export class Engine {
     const req = this.launchRequest(a);
     let handle: RunHandle;
     try {
+      // Callbacks of an attempt that is no longer the active one (it ended, the node was lost) are late: ignored.
+      const current = () => this.active.get(a.run.id) === a;
       handle = await a.backend.launch(req, {
         onPhase: (phase, reason) => {
+          if (!current()) return;
           if (!launched) {
             if (phase === 'running') reportedRunning = true;
             else void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
@@ -433,11 +454,14 @@ export class Engine {
           }
           void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
         },
-        onNote: (message) => this.note(a, message),
+        onNote: (message) => { if (current()) this.note(a, message); },
         onWaiting: (reason) => {
+          if (!current()) return;
           void this.transition(a, a.status, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
         },
+        onUnitStarted: () => { if (current()) this.recordExternalId(a); },
         onHealth: (healthy, detail) => {
+          if (!current()) return;
           a.health = healthy ? 'healthy' : 'unhealthy';
           a.run = { ...a.run, health: a.health };
           this.note(a, `${a.health}: ${detail}`);
@@ -467,7 +491,7 @@ export class Engine {
         Math.max(0, timeoutMs - elapsed),
       );
     }
-    if (a.stopReason) void handle.stop(this.o.stopGraceMs);
+    if (a.stopReason) this.stopHandle(a, handle, this.o.stopGraceMs);
     handle.done.then(
       (info) => this.finish(a, info),
       (e: unknown) => this.finish(a, { error: String(e) }),
@@ -478,7 +502,7 @@ export class Engine {
     if (a.stopReason) return;
     a.stopReason = why;
     // Without a handle yet, launch() notices stopReason once the backend answers.
-    if (a.handle) void a.handle.stop(this.o.stopGraceMs);
+    if (a.handle) this.stopHandle(a, a.handle, this.o.stopGraceMs);
   }
 
   private finish(a: Active, info: ExitInfo): Promise<void> {

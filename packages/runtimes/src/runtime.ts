@@ -30,6 +30,8 @@ export interface LaunchHooks {
   onPhase(phase: Phase, reason?: string): void;
   /** Something worth a line in the run's timeline (a service became healthy). */
   onNote?(message: string): void;
+  /** A service of the attempt has started: its externalId now names one more unit (worth storing). */
+  onUnitStarted?(): void;
   /** Health of a long-running main task changed (it has a health check). */
   onHealth?(healthy: boolean, detail: string): void;
   /** Why the attempt waits outside Regatta (Slurm's pending reason): the run's reason and a timeline line. */
@@ -56,7 +58,7 @@ export interface RunHandle {
   readonly externalId: string;
   /** Settles once the attempt has ended and its outputs are under `paths.outputs`. Never rejects. */
   readonly done: Promise<ExitInfo>;
-  /** Asks the attempt to stop (SIGTERM or equivalent), then forces it after `graceMs`. */
+  /** Asks the attempt to stop (SIGTERM or equivalent), then forces it after `graceMs`. Never rejects. */
   stop(graceMs: number): Promise<void>;
   /**
    * Present when the attempt outlives the server (a container): stop following it without stopping

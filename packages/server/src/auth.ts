@@ -22,7 +22,11 @@ export function tokenOf(header: string | undefined): string | undefined {
   const colon = decoded.indexOf(':');
   const user = colon < 0 ? decoded : decoded.slice(0, colon);
   const password = colon < 0 ? '' : decoded.slice(colon + 1);
-  return decodeURIComponent(password || user) || undefined;
+  try {
+    return decodeURIComponent(password || user) || undefined;
+  } catch {
+    return undefined; // malformed percent-encoding: no token, so a 401
+  }
 }
 /** The browser session cookie (HttpOnly, SameSite=Strict), made by POST /api/v1/session. */
 export const SESSION_COOKIE = 'regatta_session';

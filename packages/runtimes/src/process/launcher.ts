@@ -17,6 +17,8 @@ export class SpawnError extends Error {
 }
 
 export interface Launcher {
+  /** The environment jobs start from (the server's, less its secrets). */
+  readonly baseEnv: Readonly<Record<string, string>>;
   spawn(req: Omit<SpawnRequest, 't' | 'id'>): Promise<SpawnedProcess>;
   /** The helper's pid (for tests and diagnostics). */
   pid(): number | undefined;
@@ -86,6 +88,7 @@ export function createLauncher(baseEnv: Record<string, string>): Launcher {
   };
 
   return {
+    baseEnv,
     spawn(req) {
       child ??= start();
       const id = nextId++;

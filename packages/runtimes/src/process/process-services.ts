@@ -2,7 +2,7 @@
  * Services of a process run: each is a process group on this machine, listening on ports the
  * server allocates; everyone learns where the others are from REGATTA_SERVICE_<NAME>_HOST/PORT.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -54,10 +54,28 @@ export function discoveryEnv(services: readonly ResolvedService[], host: (s: Res
   return env;
 }
 
+/**
+ * Runs a health-check command in its own process group, with the job's environment (never the
+ * server's: that holds the admin token); on timeout the whole group is killed.
+ */
 function runCheck(cmd: string | string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
   const [file, args] = argv(cmd);
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err) => resolve(!err));
+    let child;
+    try {
+      child = spawn(file, args, { cwd, env, detached: true, stdio: 'ignore' });
+    } catch {
+      resolve(false);
+      return;
+    }
+    const pid = child.pid;
+    const timer = setTimeout(() => { if (pid) killGroup(pid, 'SIGKILL'); }, timeoutMs);
+    child.once('error', () => { clearTimeout(timer); resolve(false); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (pid) killGroup(pid, 'SIGKILL'); // what the check left behind
+      resolve(code === 0);
+    });
   });
 }
 
@@ -74,7 +92,7 @@ export async function processServiceDriver(launcher: Launcher, req: LaunchReques
   const target = (unit: string, env: Record<string, string>): ProbeTarget => ({
     host: '127.0.0.1',
     port: hostPort(unit),
-    command: (cmd, timeoutMs) => runCheck(cmd, workdir, env, timeoutMs),
+    command: (cmd, timeoutMs) => runCheck(cmd, workdir, { ...launcher.baseEnv, ...env }, timeoutMs),
   });
 
   return {

@@ -96,4 +96,18 @@ describe('superviseServices', () => {
     expect(info.error).toBe("stopped while service 'slow' was starting");
     expect(s.log).not.toContain('start main');
   });
+
+  it('one service failing to start stops the others from waiting out their start periods', async () => {
+    const slow = { ...svc('slow'), health: { check: { tcp: 1 }, intervalMs: 1, timeoutMs: 1, retries: 1, startPeriodMs: 60_000 } };
+    const s = setup([slow, svc('broken')], (u) => { const x = u.get('slow'); if (x) x.healthy = false; });
+    const h = await s.handle;
+    await until(() => s.units.has('broken'));
+    s.units.get('broken')?.exit({ exitCode: 2 });
+    const t0 = Date.now();
+    const info = await h.done;
+    expect(info.error).toBe("service 'broken' exited (exit code 2)");
+    expect(Date.now() - t0).toBeLessThan(5_000); // not the slow service's 60 s start period
+    expect(s.log).not.toContain('start main');
+  });
 });
+

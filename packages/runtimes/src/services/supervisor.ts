@@ -91,18 +91,19 @@ export async function superviseServices(o: SuperviseOptions): Promise<RunHandle>
   let resolveDone!: (i: ExitInfo) => void;
   const done = new Promise<ExitInfo>((r) => { resolveDone = r; });
 
+  // A unit that cannot be stopped must not keep the attempt in cleanup forever.
   const stopUnits = async (graceMs: number) => {
-    await Promise.all([...units.values()].map(async (u) => { await u.stop(graceMs); await u.done; }));
+    await Promise.allSettled([...units.values()].map(async (u) => { await u.stop(graceMs); await u.done; }));
   };
   const cleanup = async (info: ExitInfo): Promise<void> => {
     inCleanup = true;
-    if (units.size) o.hooks.onPhase('cleanup');
     try {
+      if (units.size) o.hooks.onPhase('cleanup');
       await stopUnits(o.graceMs);
-    } finally {
       await o.driver.teardown().catch(() => undefined);
+    } finally {
+      resolveDone(failure ? { ...info, error: failure, exitCode: undefined } : info);
     }
-    resolveDone(failure ? { ...info, error: failure, exitCode: undefined } : info);
   };
   const fail = (why: string) => {
     if (failure || inCleanup) return;
@@ -118,13 +119,20 @@ export async function superviseServices(o: SuperviseOptions): Promise<RunHandle>
         ready.set(s.name, (async () => {
           await Promise.all(s.dependsOn.map((d) => ready.get(d)));
           if (stopGrace !== undefined || failure) throw new ServiceFailure(failure ?? `stopped while service '${s.name}' was starting`);
-          const unit = await o.driver.startService(s).catch((e: unknown) => {
-            throw new ServiceFailure(`service '${s.name}' could not start: ${e instanceof Error ? e.message : String(e)}`);
-          });
-          units.set(s.name, unit);
-          void unit.done.then((info) => { if (!inCleanup) fail(`service '${s.name}' exited (${describeExit(info)})`); });
-          await waitHealthy(s.name, unit, s.health, sleep, () => stopGrace !== undefined || failure !== undefined);
-          o.hooks.onNote?.(`service ${s.name} ${s.health ? 'healthy' : 'started'}`);
+          try {
+            const unit = await o.driver.startService(s).catch((e: unknown) => {
+              throw new ServiceFailure(`service '${s.name}' could not start: ${e instanceof Error ? e.message : String(e)}`);
+            });
+            units.set(s.name, unit);
+            o.hooks.onUnitStarted?.();
+            void unit.done.then((info) => { if (!inCleanup) fail(`service '${s.name}' exited (${describeExit(info)})`); });
+            await waitHealthy(s.name, unit, s.health, sleep, () => stopGrace !== undefined || failure !== undefined);
+            o.hooks.onNote?.(`service ${s.name} ${s.health ? 'healthy' : 'started'}`);
+          } catch (e) {
+            // The first failure stops the others from waiting out their own start periods.
+            failure ??= e instanceof Error ? e.message : String(e);
+            throw e;
+          }
         })());
       }
       const results = await Promise.allSettled(ready.values());

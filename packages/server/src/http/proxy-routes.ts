@@ -60,12 +60,23 @@ export async function registerProxyRoutes(
       reply.redirect(`${req.url.split('?')[0] ?? ''}/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
     scope.all('/runs/:id/proxy/:port/*', { schema: { params: proxyParams, hide: true } }, async (req, reply) => {
       requireRunAccess(req, req.params.id);
+      // A run's token reaches its app only while that attempt runs (tokens of old attempts never expire).
+      const p = req.principal;
+      if (p?.kind === 'run' && !ctx.engine.isLiveAttempt(p.runId, p.attempt)) throw new RegattaError('forbidden', `attempt ${p.attempt} of run ${p.runId} is no longer running`);
       const { endpoint, path } = await proxyTarget(ctx, req.params.id, req.params.port, req.url);
       return reply.from(`http://${endpoint}${path}`, {
         rewriteRequestHeaders: (_req, headers) => {
           const { authorization: _a, cookie, ...rest } = headers;
           const kept = appCookies(typeof cookie === 'string' ? cookie : undefined);
           return { ...rest, ...(kept ? { cookie: kept } : {}), 'x-forwarded-prefix': `/runs/${req.params.id}/proxy/${req.params.port}` };
+        },
+        // An app must not set (or replace) Regatta's own session cookie.
+        rewriteHeaders: (headers) => {
+          const set = headers['set-cookie'];
+          if (set === undefined) return headers;
+          const kept = [set].flat().filter((c) => !c.trim().toLowerCase().startsWith('regatta'));
+          const { 'set-cookie': _drop, ...rest } = headers;
+          return kept.length ? { ...rest, 'set-cookie': kept } : rest;
         },
         onError: (r, { error }) => {
           void r.code(502).type('application/problem+json').send({
@@ -76,7 +87,17 @@ export async function registerProxyRoutes(
     });
   });
 
+  // Open tunnels keep the HTTP server from closing: they end with it.
+  const tunnels = new Set<Duplex>();
+  app.addHook('preClose', async () => {
+    for (const s of tunnels) s.destroy();
+  });
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener from an upgraded socket: a client resetting it must not
+    // become an uncaught exception.
+    socket.on('error', () => socket.destroy());
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
     tunnel(req, socket, head).catch(() => socket.destroy());
   });
 
@@ -91,7 +112,7 @@ export async function registerProxyRoutes(
     const [, runId = '', portText = ''] = m;
     const principal = await authenticate(req.headers);
     if (!principal) return refuse(socket, 401, 'Unauthorized');
-    if (principal.kind === 'run' && principal.runId !== runId) return refuse(socket, 403, 'Forbidden');
+    if (principal.kind === 'run' && (principal.runId !== runId || !ctx.engine.isLiveAttempt(runId, principal.attempt))) return refuse(socket, 403, 'Forbidden');
     let target;
     try {
       target = await proxyTarget(ctx, runId, Number(portText), url);
