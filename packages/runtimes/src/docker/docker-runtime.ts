@@ -38,7 +38,12 @@ function failed(info: ExitInfo): RunHandle {
 async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish): Promise<RunHandle> {
   const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') });
   const ports = req.spec.ports.map((p) => p.port);
-  const endpoints = ports.length ? endpointsOf(await container.inspect(), ports, publish.host) : {};
+  let endpoints: Record<number, string> = {};
+  try {
+    if (ports.length) endpoints = endpointsOf(await container.inspect(), ports, publish.host);
+  } catch {
+    // The run goes on without a proxy rather than with a container nobody follows.
+  }
   return { ...h, endpoints: () => endpoints };
 }
 
@@ -61,7 +66,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
   };
 
   const startMain = async (req: LaunchRequest, image: string, network: string | undefined, env: Record<string, string>, hooks: LaunchHooks): Promise<RunHandle> => {
-    let container: Docker.Container;
+    let container: Docker.Container | undefined;
     try {
       const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
         outputsHostPath: req.paths.outputs, env, publish, ...(network ? { network } : {}),
@@ -69,6 +74,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       container = await docker.createContainer(body);
       await container.start();
     } catch (e) {
+      // Created but not started: nothing else would ever remove it.
+      await container?.remove({ force: true }).catch(() => undefined);
       return failed({ error: `could not start the container: ${message(e)}` });
     }
     const handle = await followMain(req, container, publish);
