@@ -36,6 +36,22 @@ export interface LogFiles {
   cursor: string;
 }
 
+/**
+ * Waits for the container to exit. A long wait request may be cut by the connection (a proxy, an
+ * engine restart) while the container runs on: it is asked again a few times before giving up.
+ */
+async function waitPatiently(container: Docker.Container, detached: () => boolean): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await container.wait();
+      return;
+    } catch (e) {
+      if (statusOf(e) === 404 || tries >= 4 || detached()) throw e;
+      await new Promise((r) => setTimeout(r, 500 * tries));
+    }
+  }
+}
+
 export function follow(container: Docker.Container, files: LogFiles): RunHandle {
   const pump = new LogPump(files.log, files.cursor);
   let detached = false;
@@ -49,7 +65,7 @@ export function follow(container: Docker.Container, files: LogFiles): RunHandle 
   const done = (async (): Promise<ExitInfo> => {
     let info: ExitInfo;
     try {
-      await container.wait();
+      await waitPatiently(container, () => detached);
       await pumped;
       const state = (await container.inspect()).State;
       if (detached) return never;
@@ -57,6 +73,8 @@ export function follow(container: Docker.Container, files: LogFiles): RunHandle 
     } catch (e) {
       if (detached) return never;
       if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };
+      // Not followed any more: it must not keep running (and holding GPUs) while the run is retried.
+      await container.remove({ force: true, v: true }).catch(() => undefined);
       return { lost: `lost contact with the Docker engine: ${message(e)}` };
     }
     await container.remove({ force: true, v: true }).catch(() => undefined);
