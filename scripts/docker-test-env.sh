@@ -47,18 +47,7 @@ cmd_install() {
   if command -v dockerd >/dev/null 2>&1 && command -v containerd >/dev/null 2>&1 && static_busybox; then
     log "install: already installed"; return 0
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  # Keep package postinst scripts from starting a system dockerd/containerd.
-  local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-  fi
-  local t0 rc=0; t0=$(now_ms)
-  log "install: apt-get install ${pkgs[*]}"
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${pkgs[@]}"; } >/dev/null || rc=$?
-  [ "$created_policy" = 1 ] && rm -f "$policy"
-  [ "$rc" = 0 ] || die "apt-get failed (rc=$rc)"
-  log "install: done in $(( $(now_ms) - t0 )) ms"
+  apt_install_quietly "${pkgs[@]}"
 }
 
 # ------------------------------------------------------------------- start

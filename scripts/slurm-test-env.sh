@@ -42,18 +42,7 @@ cmd_install() {
   need_root
   take_lock
   if installed; then log "install: already installed"; return 0; fi   # another worker did it
-  export DEBIAN_FRONTEND=noninteractive
-  # Keep postinst scripts from starting a system munged/slurmctld/slurmd.
-  local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-  fi
-  local t0 rc=0; t0=$(now_ms)
-  log "install: apt-get install ${PKGS[*]}"
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${PKGS[@]}"; } >/dev/null || rc=$?
-  [ "$created_policy" = 1 ] && rm -f "$policy"
-  [ "$rc" = 0 ] || die "apt-get failed (rc=$rc)"
-  log "install: done in $(( $(now_ms) - t0 )) ms"
+  apt_install_quietly "${PKGS[@]}"
 }
 
 # ------------------------------------------------------------------- start

@@ -9,10 +9,8 @@
  * says 'none'; hostB never has networking. Both have TEST_IMAGE. Needs Linux
  * and root (the script installs docker.io with apt-get when it is missing).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runEnvScript } from './env-script.js';
+import { runEnvScript, startEnv } from './env-script.js';
 
 export const DOCKER_ENV_SCRIPT = resolve(import.meta.dirname, '../scripts/docker-test-env.sh');
 export const TEST_IMAGE = 'regatta-test/busybox:latest';
@@ -43,18 +41,6 @@ let installing: Promise<unknown> | undefined;
 export function installDockerEnv(): Promise<unknown> {
   installing ??= script(['install'], 280_000);
   return installing;
-}
-
-function parseEnv(stdout: string): { hostA: string; hostB: string; networkA: 'bridge' | 'none' } {
-  const vars = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
-  }
-  const hostA = vars.get('DOCKER_A');
-  const hostB = vars.get('DOCKER_B');
-  if (!hostA || !hostB) throw new Error(`docker-test-env.sh start printed no DOCKER_A/DOCKER_B:\n${stdout}`);
-  return { hostA, hostB, networkA: vars.get('DOCKER_A_NETWORK') === 'bridge' ? 'bridge' : 'none' };
 }
 
 export interface DockerEnvOptions {
@@ -90,30 +76,10 @@ async function buildImages(env: DockerEnv): Promise<void> {
 
 async function startDaemons(): Promise<DockerEnv> {
   await installDockerEnv();
-  // Short on purpose: unix socket paths must stay under 108 bytes (not os.tmpdir()).
-  const dir = await mkdtemp('/tmp/rdk-');
-  let stopping: Promise<void> | undefined;
-  const stopSync = (): void => {
-    // Last resort when the test process exits without calling stop().
-    try {
-      execFileSync(DOCKER_ENV_SCRIPT, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
-    } catch {
-      // Nothing more can be done while exiting.
-    }
-  };
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      process.off('exit', stopSync);
-      await script(['stop', dir], 120_000);
-    })();
-    return stopping;
-  };
-  process.on('exit', stopSync);
-  try {
-    const parsed = parseEnv(await script(['start', dir], 120_000));
-    return { ...parsed, dir, stop };
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
+  return startEnv(DOCKER_ENV_SCRIPT, 'rdk-', ({ dir, vars, stop }) => {
+    const hostA = vars.get('DOCKER_A');
+    const hostB = vars.get('DOCKER_B');
+    if (!hostA || !hostB) throw new Error('docker-test-env.sh start printed no DOCKER_A/DOCKER_B');
+    return { hostA, hostB, networkA: vars.get('DOCKER_A_NETWORK') === 'bridge' ? 'bridge' : 'none', dir, stop };
+  });
 }

@@ -9,11 +9,10 @@
  * Clients reach it with SLURM_CONF=env.conf. Needs Linux and root (the script installs slurmctld,
  * slurmd, slurm-client and munge with apt-get when they are missing).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { runEnvScript } from './env-script.js';
+import { runEnvScript, startEnv } from './env-script.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -52,38 +51,12 @@ export function installSlurmEnv(): Promise<unknown> {
 
 export async function startSlurmEnv(): Promise<SlurmEnv> {
   await installSlurmEnv();
-  // Short on purpose: the munge socket path must stay under 108 bytes.
-  const dir = await mkdtemp('/tmp/rsl-');
-  let stopping: Promise<void> | undefined;
-  const stopSync = (): void => {
-    try {
-      execFileSync(SLURM_ENV_SCRIPT, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
-    } catch {
-      // Nothing more can be done while exiting.
-    }
-  };
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      process.off('exit', stopSync);
-      await script(['stop', dir], 120_000);
-    })();
-    return stopping;
-  };
-  process.on('exit', stopSync);
-  try {
-    const vars = new Map<string, string>();
-    for (const line of (await script(['start', dir], 120_000)).split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
-    }
+  return startEnv(SLURM_ENV_SCRIPT, 'rsl-', ({ dir, vars, stop }) => {
     const conf = vars.get('SLURM_CONF');
     if (!conf) throw new Error('slurm-test-env.sh start printed no SLURM_CONF');
     const client = async (cmd: string, args: string[]): Promise<string> =>
       (await execFileAsync(cmd, args, { env: { ...process.env, SLURM_CONF: conf }, encoding: 'utf8' })).stdout;
     const nodes = (vars.get('SLURM_NODES') ?? '').split(' ').filter(Boolean);
     return { conf, partition: vars.get('SLURM_PARTITION') ?? 'debug', node: vars.get('SLURM_NODE') ?? '', nodes, dir, client, stop };
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
+  });
 }

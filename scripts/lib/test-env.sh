@@ -46,3 +46,19 @@ term_then_kill() { # timeout_s pid...
 
 # The pid in file $1 while it runs, else nothing.
 pidof_file() { [ -s "$1" ] && alive "$(cat "$1")" && cat "$1"; return 0; }
+
+# apt-get install "$@" without letting package scripts start system daemons (a policy-rc.d that
+# refuses, removed again afterwards). Dies when apt-get fails.
+apt_install_quietly() {
+  export DEBIAN_FRONTEND=noninteractive
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+  fi
+  local t0 rc=0; t0=$(now_ms)
+  log "install: apt-get install $*"
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"; } >/dev/null || rc=$?
+  [ "$created_policy" = 1 ] && rm -f "$policy"
+  [ "$rc" = 0 ] || die "apt-get failed (rc=$rc)"
+  log "install: done in $(( $(now_ms) - t0 )) ms"
+}
