@@ -73,6 +73,15 @@ export interface RunDetail extends RunSummary {
   artifacts: { path: string; size: number }[];
 }
 
+/** One status change as GET /api/v1/events sends it (`event: run`). */
+export interface RunChange {
+  runId: string;
+  status: RunStatus;
+  attempt: number;
+  groupId?: string;
+  reason?: string;
+}
+
 export interface RunEventView {
   id: number;
   attempt: number;

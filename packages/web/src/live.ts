@@ -5,15 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { RunStatus, RunSummary } from '@regatta/sdk/client';
-
-export interface RunChange {
-  runId: string;
-  status: RunStatus;
-  attempt: number;
-  groupId?: string;
-  reason?: string;
-}
+import type { RunChange, RunSummary } from '@regatta/sdk/client';
 
 type RunList = { items: RunSummary[]; nextCursor: string | null; total?: number };
 
