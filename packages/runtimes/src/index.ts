@@ -9,4 +9,5 @@ export { hashDirectory } from './docker/build-context.js';
 export { serviceLogPath, serviceOutputs } from './services/paths.js';
 export { superviseServices, parseServicesId, describeExit, type ServiceDriver, type UnitHandle } from './services/supervisor.js';
 export { probeOnce, watchHealth, type ProbeTarget } from './services/probe.js';
-export { discoveryEnv, freePort } from './process/process-services.js';
+export { freePort } from './process/process-services.js';
+export { discoveryEnv, ownPortEnv } from './services/service-env.js';

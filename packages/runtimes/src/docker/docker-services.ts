@@ -10,7 +10,7 @@ import type { ResolvedService } from '@regatta/core';
 import type { LaunchHooks, LaunchRequest, RunHandle } from '../runtime.js';
 import { serviceLogPath, serviceOutputs } from '../services/paths.js';
 import type { ServiceDriver, UnitHandle } from '../services/supervisor.js';
-import { discoveryEnv } from '../process/process-services.js';
+import { discoveryEnv } from '../services/service-env.js';
 import { LABEL_ATTEMPT, LABEL_RUN } from './container-spec.js';
 import { follow, statusOf } from './container-handle.js';
 import { networkCreateBody, networkName, serviceContainerBody } from './service-spec.js';

@@ -6,6 +6,7 @@ import { serviceEnvName, type ResolvedService } from '@regatta/core';
 import type { LaunchRequest } from '../runtime.js';
 import { CONTAINER_OUTPUTS, LABEL_ATTEMPT, LABEL_RUN, containerName, type ContainerCreateBody } from './container-spec.js';
 import { healthcheckBody } from './ports-health.js';
+import { ownPortEnv } from '../services/service-env.js';
 
 export const LABEL_SERVICE = 'dev.regatta.service';
 
@@ -35,8 +36,7 @@ export function serviceContainerBody(req: LaunchRequest, s: ResolvedService, o: 
   const env: Record<string, string> = {
     ...req.spec.env, ...o.env, ...s.env,
     ...Object.fromEntries(s.datasets.map((d) => [`REGATTA_DATASET_${serviceEnvName(d.name)}`, d.target])),
-    ...(s.ports[0] !== undefined ? { REGATTA_PORT: String(s.ports[0]) } : {}),
-    ...Object.fromEntries(s.ports.map((p) => [`REGATTA_PORT_${p}`, String(p)])),
+    ...ownPortEnv(s.ports, (p) => p),
     REGATTA_SERVICE_NAME: s.name,
     REGATTA_OUTPUTS: CONTAINER_OUTPUTS,
   };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { serviceEnvName, type ResolvedService } from '@regatta/core';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle } from '../runtime.js';
 import { serviceLogPath, serviceOutputs } from '../services/paths.js';
+import { discoveryEnv, ownPortEnv } from '../services/service-env.js';
 import type { ServiceDriver, UnitHandle } from '../services/supervisor.js';
 import { probeOnce, watchHealth, type ProbeTarget } from '../services/probe.js';
 import type { Launcher } from './launcher.js';
@@ -28,30 +29,6 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** The variables a unit gets for its own ports: REGATTA_PORT (the first) and REGATTA_PORT_<declared>. */
-function ownPortEnv(ports: readonly number[], hostPort: (p: number) => number): Record<string, string> {
-  const env: Record<string, string> = {};
-  ports.forEach((p, i) => {
-    if (i === 0) env.REGATTA_PORT = String(hostPort(p));
-    env[`REGATTA_PORT_${p}`] = String(hostPort(p));
-  });
-  return env;
-}
-
-/** Where every service is, for everyone in the run: host, first port, and each declared port. */
-export function discoveryEnv(services: readonly ResolvedService[], host: (s: ResolvedService) => string, port: (s: ResolvedService, p: number) => number): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const s of services) {
-    const n = serviceEnvName(s.name);
-    env[`REGATTA_SERVICE_${n}_HOST`] = host(s);
-    s.ports.forEach((p, i) => {
-      if (i === 0) env[`REGATTA_SERVICE_${n}_PORT`] = String(port(s, p));
-      env[`REGATTA_SERVICE_${n}_PORT_${p}`] = String(port(s, p));
-    });
-  }
-  return env;
 }
 
 /**
