@@ -20,7 +20,7 @@ describe('AIS decoder', () => {
     expect(decodeLine(REAL.replace('13JEhD', '13JEhE'))).toEqual({ ok: false, reason: 'bad checksum' });
     expect(decodeLine('2011/07/08 14:30:34 !AIVDM,1,1,,A,13JEh,0*' + nmeaChecksum('AIVDM,1,1,,A,13JEh,0'))).toEqual({ ok: false, reason: 'position report too short' });
     expect(decodeLine('garbage')).toEqual({ ok: false, reason: 'no NMEA sentence' });
-    expect(decodeLine('2011/13/08 14:30:34 !AIVDM')).toEqual({ ok: false, reason: 'bad timestamp' });
+    expect(decodeLine(REAL.replace('2011/07/08', '2011/13/08'))).toEqual({ ok: false, reason: 'bad timestamp' });
     expect(decodeLine(REAL.slice(0, 40))).toEqual({ ok: false, reason: 'no checksum' });
   });
 

@@ -1,11 +1,15 @@
 /**
- * AIS position reports (types 1, 2, 3) in the raw file format of the original data set: one NMEA
- * sentence per line, prefixed by its reception time in UTC:
+ * AIS position reports (types 1, 2, 3, ITU-R M.1371) from raw lines. The original data set has one
+ * NMEA sentence per line, prefixed by its reception time in UTC:
  *
  *   2011/07/08 14:30:34 !AIVDM,1,1,,A,13JEhD7P1>w`ApbK`Q8K??w22@CD,0*12
  *
- * The payload is ITU-R M.1371 "6-bit armoured": each character carries 6 bits of a 168-bit report.
+ * Real feeds wrap sentences in other ways (nmea.ts) and split long messages over several sentences
+ * (reassembly.ts). The payload is "6-bit armoured": each character carries 6 bits of the report.
  */
+import { formatTime, nmeaChecksum, parseSentence, type Sentence, type WrapOptions } from './nmea.js';
+
+export { formatTime, nmeaChecksum, parseTimePrefix } from './nmea.js';
 
 export interface AisPosition {
   /** Reception time, epoch seconds (UTC). */
@@ -29,33 +33,36 @@ export interface AisPosition {
 
 export type DecodeResult =
   | { ok: true; msg: AisPosition }
-  | { ok: false; reason: string; skip?: boolean };
+  /** skip: not an error (another message type, a non-AIS sentence); fragment: part of a multi-sentence message. */
+  | { ok: false; reason: string; skip?: boolean; fragment?: boolean };
 
-const REPORT_BITS = 168;
+/**
+ * A report is 168 bits; the last 5 (radio state) are missing from some transmitters' (163 bits, fill
+ * 5, as gpsd accepts). Every field read here ends by bit 137.
+ */
+const MIN_REPORT_BITS = 163;
 
-/** The NMEA checksum: XOR of every character between '!' and '*'. */
-export function nmeaChecksum(body: string): string {
-  let x = 0;
-  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i);
-  return x.toString(16).toUpperCase().padStart(2, '0');
-}
-
-function sixBit(c: number): number {
-  let v = c - 48;
-  if (v > 40) v -= 8;
-  return v;
-}
+/** 6-bit value of each armour character ('0'..'W', '`'..'w'). */
+const SIXBIT = new Int8Array(128).fill(-1);
+for (let c = 48; c < 88; c++) SIXBIT[c] = c - 48;
+for (let c = 96; c < 120; c++) SIXBIT[c] = c - 56;
 
 function armourChar(v: number): string {
   return String.fromCharCode(v < 40 ? v + 48 : v + 56);
 }
 
-/** Reads `len` bits from the armoured payload at `start` (big-endian), unsigned. */
+/** Reads `len` (≤ 30) bits at `start`, big-endian, unsigned; a character at a time. */
 function bitsOf(payload: string, start: number, len: number): number {
   let v = 0;
-  for (let i = start; i < start + len; i++) {
-    const c = sixBit(payload.charCodeAt(Math.floor(i / 6)));
-    v = v * 2 + ((c >> (5 - (i % 6))) & 1);
+  let pos = start;
+  let left = len;
+  while (left > 0) {
+    const c = SIXBIT[payload.charCodeAt((pos / 6) | 0)]!;
+    const off = pos % 6;
+    const take = Math.min(6 - off, left);
+    v = v * (1 << take) + ((c >> (6 - off - take)) & ((1 << take) - 1));
+    pos += take;
+    left -= take;
   }
   return v;
 }
@@ -66,41 +73,12 @@ function signed(v: number, len: number): number {
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** Parses "YYYY/MM/DD HH:MM:SS" as UTC; NaN when malformed. */
-function parseTime(s: string): number {
-  const m = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s);
-  if (!m) return NaN;
-  const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return NaN;
-  return Date.UTC(y, mo - 1, d, h, mi, se) / 1000;
-}
-
-export function formatTime(ts: number): string {
-  const d = new Date(ts * 1000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** Decodes one raw line. Never throws: a bad line is an `ok: false` with the reason. */
-export function decodeLine(line: string): DecodeResult {
-  const bang = line.indexOf('!');
-  if (bang < 0) return { ok: false, reason: 'no NMEA sentence' };
-  const ts = parseTime(line.slice(0, bang).trim());
-  if (Number.isNaN(ts)) return { ok: false, reason: 'bad timestamp' };
-  const sentence = line.slice(bang).trim();
-  const star = sentence.lastIndexOf('*');
-  if (star < 0 || sentence.length !== star + 3) return { ok: false, reason: 'no checksum' };
-  if (nmeaChecksum(sentence.slice(1, star)) !== sentence.slice(star + 1).toUpperCase()) return { ok: false, reason: 'bad checksum' };
-  const f = sentence.slice(1, star).split(',');
-  if (f.length !== 7 || (f[0] !== 'AIVDM' && f[0] !== 'AIVDO')) return { ok: false, reason: 'not an AIVDM sentence' };
-  if (f[1] !== '1') return { ok: false, reason: 'multi-fragment message', skip: true };
-  const payload = f[5] ?? '';
-  const fill = Number(f[6]);
-  if (!/^[0-W`-w]*$/.test(payload) || !(fill >= 0 && fill <= 5)) return { ok: false, reason: 'bad payload' };
+/** Decodes a whole (reassembled) payload received at `ts`. */
+export function decodePayload(payload: string, fill: number, ts: number): DecodeResult {
   if (payload.length === 0) return { ok: false, reason: 'empty payload' };
   const type = bitsOf(payload, 0, 6);
   if (type !== 1 && type !== 2 && type !== 3) return { ok: false, reason: `message type ${type}`, skip: true };
-  if (payload.length * 6 - fill < REPORT_BITS) return { ok: false, reason: 'position report too short' };
+  if (payload.length * 6 - fill < MIN_REPORT_BITS) return { ok: false, reason: 'position report too short' };
   return {
     ok: true,
     msg: {
@@ -118,8 +96,19 @@ export function decodeLine(line: string): DecodeResult {
   };
 }
 
-/** Encodes a position report as a raw line (the generator's output; the inverse of decodeLine). */
-export function encodeLine(m: AisPosition): string {
+/**
+ * Decodes one line on its own. Never throws: a bad line is an `ok: false` with the reason. A part of
+ * a multi-sentence message cannot be decoded alone (`fragment`): feed lines to an `AisDecoder`.
+ */
+export function decodeLine(line: string, o?: WrapOptions): DecodeResult {
+  const r = parseSentence(line, o);
+  if (!r.ok) return r;
+  if (r.s.fragments > 1) return { ok: false, reason: 'multi-sentence fragment', skip: true, fragment: true };
+  return decodePayload(r.s.payload, r.s.fill, r.s.ts);
+}
+
+/** The armoured payload of a position report (the generator's, and the tests' own encodings). */
+export function encodePayload(m: AisPosition): string {
   const fields: [number, number][] = [
     [m.type, 6], [0, 2], [m.mmsi, 30], [m.navStatus, 4], [m.rot < 0 ? m.rot + 256 : m.rot, 8],
     [Math.round(m.sog * 10), 10], [1, 1],
@@ -130,10 +119,17 @@ export function encodeLine(m: AisPosition): string {
   for (const [v, len] of fields) bits += v.toString(2).padStart(len, '0').slice(-len);
   let payload = '';
   for (let i = 0; i < bits.length; i += 6) payload += armourChar(parseInt(bits.slice(i, i + 6), 2));
-  const body = `AIVDM,1,1,,A,${payload},0`;
+  return payload;
+}
+
+/** Encodes a position report as a raw line of the original data set (the inverse of decodeLine). */
+export function encodeLine(m: AisPosition): string {
+  const body = `AIVDM,1,1,,A,${encodePayload(m)},0`;
   return `${formatTime(m.ts)} !${body}*${nmeaChecksum(body)}`;
 }
 
 function toTwos(v: number, len: number): number {
   return v < 0 ? v + 2 ** len : v;
 }
+
+export type { Sentence };

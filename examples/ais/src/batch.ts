@@ -3,21 +3,34 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECT_DEFAULTS, detectTrack, type DetectOptions } from './detector.js';
 import { trainModel, type AisModel } from './model.js';
+import { npyTracks } from './npy.js';
 import { preprocessTrack, type ResampledPoint } from './preprocess.js';
-import { parseTrackCsv, TRACK_COLUMNS, type TrackPoint } from './track.js';
+import { parseTrackCsv, TRACK_COLUMNS, type Region, type TrackPoint } from './track.js';
 
-/** Every track file under `dir` (any depth: `<group>/<year>/tracks/...` as downloaded). */
+/**
+ * Every track file under `dir` (any depth: `<group>/<year>/tracks/...` as downloaded): CSV files with
+ * the track header, and `.npy` arrays in the MultitaskAIS layout.
+ */
 export function listTrackFiles(dir: string): string[] {
   const header = TRACK_COLUMNS.join(',');
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.csv'))
+    .filter((e) => e.isFile() && (e.name.endsWith('.csv') || e.name.endsWith('.npy')))
     .map((e) => join(e.parentPath, e.name))
-    .filter((f) => readFileSync(f, 'utf8').slice(0, header.length) === header)
+    .filter((f) => f.endsWith('.npy') || readFileSync(f, 'utf8').slice(0, header.length) === header)
     .sort();
 }
 
 export function* readTracks(dir: string): Generator<TrackPoint[]> {
-  for (const f of listTrackFiles(dir)) yield parseTrackCsv(readFileSync(f, 'utf8'));
+  for (const f of listTrackFiles(dir)) {
+    if (!f.endsWith('.npy')) yield parseTrackCsv(readFileSync(f, 'utf8'));
+    else {
+      try {
+        yield* npyTracks(readFileSync(f));
+      } catch (e) {
+        throw new Error(`${f}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
 }
 
 export interface TrainSummary {
@@ -26,9 +39,11 @@ export interface TrainSummary {
   rejected: Record<string, number>;
   cells: number;
   points: number;
+  /** The model's area (given, or learned from the tracks). */
+  box: Region;
 }
 
-export function trainFromTracks(tracks: Iterable<readonly TrackPoint[]>): { model: AisModel; summary: TrainSummary } {
+export function trainFromTracks(tracks: Iterable<readonly TrackPoint[]>, region?: Region | 'learn'): { model: AisModel; summary: TrainSummary } {
   const used: ResampledPoint[][] = [];
   const rejected: Record<string, number> = {};
   let files = 0;
@@ -38,8 +53,8 @@ export function trainFromTracks(tracks: Iterable<readonly TrackPoint[]>): { mode
     if (r.ok) used.push(r.points);
     else rejected[r.reason] = (rejected[r.reason] ?? 0) + 1;
   }
-  const model = trainModel(used);
-  return { model, summary: { files, used: used.length, rejected, cells: Object.keys(model.cells).length, points: model.trainedOn.points } };
+  const model = trainModel(used, region);
+  return { model, summary: { files, used: used.length, rejected, cells: Object.keys(model.cells).length, points: model.trainedOn.points, box: model.box } };
 }
 
 export interface TrackVerdict {

@@ -14,12 +14,16 @@ import { generateDataset, type Labels } from './generator.js';
 import { readRawMessages, replay, startStreamService } from './kafka.js';
 import { parseModel, type AisModel } from './model.js';
 import { OPERATOR_DEFAULTS } from './stream-operator.js';
+import { parseTimePrefix } from './nmea.js';
+import { BOX, parseRegion, type Region } from './track.js';
 import { buildTracksJob, listRawFiles, workerCount } from './tracks-job.js';
 
 const USAGE = `usage: regatta-ais <command> [options]
   generate --out DIR [--years 2011,2012] [--vessels 100] [--days 2] [--seed 1] [--abnormal-rate 0.1] [--corrupt-rate 0.002]
-  tracks   --input DIR [--out DIR] [--workers N]        (default out: $REGATTA_OUTPUTS; workers: REGATTA_CPUS)
-  model    --tracks DIR [--out FILE]                    (default out: $REGATTA_OUTPUTS/model.json)
+  tracks   --input DIR [--out DIR] [--workers N] [--region R] [--receive-time T]
+           (default out: $REGATTA_OUTPUTS; workers: REGATTA_CPUS; region: brittany | world | LAT_MIN,LAT_MAX,LON_MIN,LON_MAX;
+            receive time of lines with none: epoch seconds or ISO-8601)
+  model    --tracks DIR [--out FILE] [--region learn|R] (default out: $REGATTA_OUTPUTS/model.json; region: brittany)
   detect   --model FILE|DIR --tracks DIR [--labels FILE] [--epsilon 1e-9]
   stream   --brokers HOST:PORT --model FILE|DIR [--in ais] [--out ais-alerts] [--group regatta-ais] [--epsilon 1e-9] [--report-every 10]
   replay   --brokers HOST:PORT --data DIR [--topic ais] [--speed 0]   (speed: data seconds per second; 0 = as fast as possible)
@@ -69,6 +73,17 @@ function loadModel(path: string): AisModel {
   return parseModel(readFileSync(file, 'utf8'));
 }
 
+function region(v: string | undefined): Region {
+  if (v === undefined) return BOX;
+  const r = parseRegion(v);
+  if (typeof r === 'string') throw new UsageError(`--region: ${r} (got '${v}')`);
+  return r;
+}
+
+/** Metric names for the error reasons: errors.bad_checksum, errors.message_type_5, … */
+const reasonMetrics = (byReason: Record<string, number>) =>
+  Object.fromEntries(Object.entries(byReason).map(([k, v]) => [`errors.${k.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase()}`, v]));
+
 const brokersOf = (v: string | undefined) => required(v, 'brokers').split(',').map((s) => s.trim()).filter(Boolean);
 
 async function main(argv: string[]): Promise<void> {
@@ -76,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
   const { values: a } = parseArgs({
     args: rest,
     options: Object.fromEntries(['out', 'years', 'vessels', 'days', 'seed', 'abnormal-rate', 'corrupt-rate', 'input', 'workers', 'tracks', 'model',
-      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix'].map((k) => [k, { type: 'string' as const }])),
+      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time'].map((k) => [k, { type: 'string' as const }])),
   });
   switch (cmd) {
     case 'generate': {
@@ -91,16 +106,20 @@ async function main(argv: string[]): Promise<void> {
     case 'tracks': {
       const input = required(a.input, 'input');
       if (!existsSync(input)) throw new UsageError(`--input: no such directory ${input}`);
-      const s = await buildTracksJob(input, outputs(a.out), a.workers ? num(a.workers, 'workers', 1) : workerCount());
+      const receivedAt = a['receive-time'] === undefined ? undefined : parseTimePrefix(a['receive-time']);
+      if (Number.isNaN(receivedAt)) throw new UsageError(`--receive-time: epoch seconds or ISO-8601 are required (got '${a['receive-time']}')`);
+      const s = await buildTracksJob(input, outputs(a.out), a.workers ? num(a.workers, 'workers', 1) : workerCount(), {
+        region: region(a.region), ...(receivedAt !== undefined ? { decoder: { receivedAt } } : {}),
+      });
       console.log(JSON.stringify(s));
-      await metrics({ files: s.files, lines: s.lines, decoded: s.decoded, errors: s.errors, dropped: s.dropped, tracks: s.tracks, points: s.points,
-        workers: s.workers, seconds: s.seconds, lines_per_s: Math.round(s.lines / Math.max(s.seconds, 1e-3)) });
+      await metrics({ files: s.files, lines: s.lines, decoded: s.decoded, skipped: s.skipped, fragments: s.fragments, errors: s.errors, dropped: s.dropped,
+        tracks: s.tracks, points: s.points, workers: s.workers, seconds: s.seconds, lines_per_s: Math.round(s.lines / Math.max(s.seconds, 1e-3)), ...reasonMetrics(s.errorsByReason) });
       await result(s);
       return;
     }
     case 'model': {
       const out = a.out ?? join(outputs(undefined), 'model.json');
-      const { model, summary } = trainFromTracks(readTracks(required(a.tracks, 'tracks')));
+      const { model, summary } = trainFromTracks(readTracks(required(a.tracks, 'tracks')), a.region === 'learn' ? 'learn' : region(a.region));
       writeFileSync(out, JSON.stringify(model));
       console.log(JSON.stringify(summary));
       await metrics({ track_files: summary.files, tracks_used: summary.used, cells: summary.cells, points: summary.points });

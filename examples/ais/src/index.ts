@@ -1,4 +1,7 @@
 export * from './ais-message.js';
+export { parseSentence, type Sentence, type SentenceResult, type WrapOptions } from './nmea.js';
+export * from './reassembly.js';
+export * from './npy.js';
 export * from './track.js';
 export * from './generator.js';
 export * from './preprocess.js';
@@ -9,4 +12,4 @@ export * from './evaluate.js';
 export * from './batch.js';
 export * from './stream-operator.js';
 export * from './latency.js';
-export { buildTracksJob, listRawFiles, workerCount, type TracksSummary } from './tracks-job.js';
+export { buildTracksJob, listRawFiles, workerCount, type TracksJobOptions, type TracksSummary } from './tracks-job.js';

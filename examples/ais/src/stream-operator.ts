@@ -73,7 +73,7 @@ export class VesselTracker {
 
   /** Adds one message; returns an alert when this message completes an abnormal window. */
   push(m: StreamMessage): Alert | undefined {
-    if (!keepPoint(m)) return undefined;
+    if (!keepPoint(m, this.model.box)) return undefined;
     const p: TrackPoint = {
       lat: m.lat, lon: m.lon, sog: m.sog, cog: m.cog, heading: m.heading, rot: m.rot ?? -128, navStatus: m.nav_status ?? 15, ts: m.timestamp, mmsi: m.mmsi,
     };

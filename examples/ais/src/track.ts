@@ -4,8 +4,18 @@
  * seconds; n = number of points), as the original MultitaskAIS tracks builder names them.
  */
 
-/** The area of the original data set, off Brittany. */
-export const BOX = { latMin: 47.5, latMax: 49.5, lonMin: -7.0, lonMax: -4.0 } as const;
+/** A rectangle of latitudes and longitudes (degrees), bounds included. */
+export interface Region {
+  latMin: number;
+  latMax: number;
+  lonMin: number;
+  lonMax: number;
+}
+
+/** The area of the original data set, off Brittany (the default). */
+export const BOX: Region = { latMin: 47.5, latMax: 49.5, lonMin: -7.0, lonMax: -4.0 };
+/** Every valid position (91 and 181, "not available", are outside). */
+export const WORLD: Region = { latMin: -90, latMax: 90, lonMin: -180, lonMax: 180 };
 export const MAX_SOG = 30;
 /** A vessel silent for longer than this starts a new track (seconds). */
 export const MAX_GAP_S = 7200;
@@ -25,13 +35,28 @@ export interface TrackPoint {
 
 export const TRACK_COLUMNS = ['lat', 'lon', 'sog', 'cog', 'heading', 'rot', 'nav_status', 'timestamp', 'mmsi'] as const;
 
-export function inBox(lat: number, lon: number): boolean {
-  return lat >= BOX.latMin && lat <= BOX.latMax && lon >= BOX.lonMin && lon <= BOX.lonMax;
+export function inBox(lat: number, lon: number, r: Region = BOX): boolean {
+  return lat >= r.latMin && lat <= r.latMax && lon >= r.lonMin && lon <= r.lonMax;
 }
 
-/** Points the builder and the stream operator keep: inside the box, at a plausible speed. */
-export function keepPoint(p: { lat: number; lon: number; sog: number }): boolean {
-  return inBox(p.lat, p.lon) && p.sog <= MAX_SOG;
+/** Points the builder and the stream operator keep: inside the region, at a plausible speed. */
+export function keepPoint(p: { lat: number; lon: number; sog: number }, r: Region = BOX): boolean {
+  return inBox(p.lat, p.lon, r) && p.sog <= MAX_SOG;
+}
+
+/**
+ * `--region`: "brittany" (the default box), "world" (no area filter) or
+ * "LAT_MIN,LAT_MAX,LON_MIN,LON_MAX"; a string says what is wrong.
+ */
+export function parseRegion(s: string): Region | string {
+  if (s === 'brittany') return BOX;
+  if (s === 'world' || s === 'global') return WORLD;
+  const v = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) return 'brittany, world, or LAT_MIN,LAT_MAX,LON_MIN,LON_MAX (four numbers)';
+  const [latMin, latMax, lonMin, lonMax] = v as [number, number, number, number];
+  if (latMin < -90 || latMax > 90 || latMin >= latMax) return 'latitudes: -90 <= LAT_MIN < LAT_MAX <= 90';
+  if (lonMin < -180 || lonMax > 180 || lonMin >= lonMax) return 'longitudes: -180 <= LON_MIN < LON_MAX <= 180';
+  return { latMin, latMax, lonMin, lonMax };
 }
 
 export function trackFileName(points: readonly TrackPoint[]): string {
@@ -63,12 +88,12 @@ export function parseTrackCsv(text: string): TrackPoint[] {
 }
 
 /**
- * Cuts one vessel's points into tracks: filters the box and speed, sorts by time (stable, so
+ * Cuts one vessel's points into tracks: filters the region and speed, sorts by time (stable, so
  * reports of the same second keep their order in the files) and splits after a gap of more than
  * MAX_GAP_S.
  */
-export function splitTracks(points: readonly TrackPoint[]): TrackPoint[][] {
-  const kept = points.filter(keepPoint);
+export function splitTracks(points: readonly TrackPoint[], region: Region = BOX): TrackPoint[][] {
+  const kept = points.filter((p) => keepPoint(p, region));
   kept.sort((a, b) => a.ts - b.ts);
   const tracks: TrackPoint[][] = [];
   let cur: TrackPoint[] = [];
@@ -85,12 +110,12 @@ export function splitTracks(points: readonly TrackPoint[]): TrackPoint[][] {
 }
 
 /** Groups points by vessel, then splits each vessel's points into tracks (ordered by mmsi, then time). */
-export function buildTracks(points: Iterable<TrackPoint>): TrackPoint[][] {
+export function buildTracks(points: Iterable<TrackPoint>, region: Region = BOX): TrackPoint[][] {
   const byMmsi = new Map<number, TrackPoint[]>();
   for (const p of points) {
     let list = byMmsi.get(p.mmsi);
     if (!list) byMmsi.set(p.mmsi, (list = []));
     list.push(p);
   }
-  return [...byMmsi.keys()].sort((a, b) => a - b).flatMap((m) => splitTracks(byMmsi.get(m) ?? []));
+  return [...byMmsi.keys()].sort((a, b) => a - b).flatMap((m) => splitTracks(byMmsi.get(m) ?? [], region));
 }

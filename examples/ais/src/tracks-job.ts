@@ -1,11 +1,13 @@
 /**
- * The tracks builder: every `*.cdv` file under the input directory → one CSV file per track in
+ * The tracks builder: every raw file (`*.cdv`, `*.nmea`, `*.ais`) under the input directory → one CSV file per track in
  * `<out>/tracks/`, bad lines in `<out>/errors.txt`, counts in `<out>/tracks-summary.json`.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { DecoderOptions } from './reassembly.js';
+import { BOX, type Region } from './track.js';
 import type { BuildReply, DecodeReply, WorkerRequest } from './tracks-worker.js';
 
 export interface TracksSummary {
@@ -13,18 +15,32 @@ export interface TracksSummary {
   lines: number;
   decoded: number;
   skipped: number;
+  /** Parts of multi-sentence messages. */
+  fragments: number;
   errors: number;
-  /** Points outside the box or faster than 30 knots. */
+  /** Bad lines by reason (they are in errors.txt). */
+  errorsByReason: Record<string, number>;
+  /** Points outside the region or faster than 30 knots. */
   dropped: number;
   tracks: number;
   points: number;
   workers: number;
   seconds: number;
+  region: Region;
 }
+
+export interface TracksJobOptions {
+  /** Points outside are dropped (default: the Brittany box). */
+  region?: Region;
+  /** Receive time of bare sentences, reassembly timeout and buffer. */
+  decoder?: DecoderOptions;
+}
+
+const RAW_EXT = /\.(cdv|nmea|ais)$/;
 
 export function listRawFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.cdv'))
+    .filter((e) => e.isFile() && RAW_EXT.test(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -47,7 +63,8 @@ function ask<T>(w: Worker, req: WorkerRequest, transfer: ArrayBuffer[] = []): Pr
   });
 }
 
-export async function buildTracksJob(input: string, out: string, workers: number): Promise<TracksSummary> {
+export async function buildTracksJob(input: string, out: string, workers: number, o: TracksJobOptions = {}): Promise<TracksSummary> {
+  const region = o.region ?? BOX;
   const t0 = performance.now();
   const files = listRawFiles(input);
   const tracksDir = join(out, 'tracks');
@@ -56,18 +73,20 @@ export async function buildTracksJob(input: string, out: string, workers: number
   const pool = Array.from({ length: n }, () => new Worker(new URL('./tracks-worker.js', import.meta.url)));
   try {
     // Files dealt round-robin (they are per day, of similar sizes).
-    const decoded = await Promise.all(pool.map((w, i) => ask<DecodeReply>(w, { phase: 'decode', files: files.filter((_, j) => j % n === i), buckets: n })));
+    const decoded = await Promise.all(pool.map((w, i) => ask<DecodeReply>(w, { phase: 'decode', files: files.filter((_, j) => j % n === i), buckets: n, ...(o.decoder ? { decoder: o.decoder } : {}) })));
     const built = await Promise.all(pool.map((w, b) => {
       const columns = decoded.map((d) => d.buckets[b]!);
-      return ask<BuildReply>(w, { phase: 'build', columns, outDir: tracksDir }, columns.map((c) => c.buffer));
+      return ask<BuildReply>(w, { phase: 'build', columns, outDir: tracksDir, region }, columns.map((c) => c.buffer));
     }));
     const errors = decoded.flatMap((d) => d.errors);
     writeFileSync(join(out, 'errors.txt'), errors.length ? `${errors.join('\n')}\n` : '');
     const sum = (f: (x: DecodeReply) => number) => decoded.reduce((s, d) => s + f(d), 0);
+    const errorsByReason: Record<string, number> = {};
+    for (const d of decoded) for (const [k, v] of Object.entries(d.errorsByReason)) errorsByReason[k] = (errorsByReason[k] ?? 0) + v;
     const summary: TracksSummary = {
-      files: files.length, lines: sum((d) => d.lines), decoded: sum((d) => d.decoded), skipped: sum((d) => d.skipped), errors: errors.length,
+      files: files.length, lines: sum((d) => d.lines), decoded: sum((d) => d.decoded), skipped: sum((d) => d.skipped), fragments: sum((d) => d.fragments), errors: errors.length, errorsByReason,
       dropped: built.reduce((s, b) => s + b.dropped, 0), tracks: built.reduce((s, b) => s + b.tracks, 0), points: built.reduce((s, b) => s + b.points, 0),
-      workers: n, seconds: Math.round(performance.now() - t0) / 1000,
+      workers: n, seconds: Math.round(performance.now() - t0) / 1000, region,
     };
     writeFileSync(join(out, 'tracks-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;

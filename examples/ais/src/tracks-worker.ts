@@ -7,14 +7,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { decodeLine } from './ais-message.js';
-import { buildTracks, formatTrackCsv, trackFileName, type TrackPoint } from './track.js';
+import { AisDecoder, type DecoderOptions } from './reassembly.js';
+import { buildTracks, formatTrackCsv, trackFileName, type Region, type TrackPoint } from './track.js';
 
 export const COLS = 9;
 
 export type WorkerRequest =
-  | { phase: 'decode'; files: string[]; buckets: number }
-  | { phase: 'build'; columns: Float64Array<ArrayBuffer>[]; outDir: string };
+  | { phase: 'decode'; files: string[]; buckets: number; decoder?: DecoderOptions }
+  | { phase: 'build'; columns: Float64Array<ArrayBuffer>[]; outDir: string; region: Region };
 
 export interface DecodeReply {
   phase: 'decode';
@@ -22,7 +22,10 @@ export interface DecodeReply {
   lines: number;
   decoded: number;
   skipped: number;
+  /** Parts of multi-sentence messages (held, then decoded or dropped as errors). */
+  fragments: number;
   errors: string[];
+  errorsByReason: Record<string, number>;
 }
 
 export interface BuildReply {
@@ -32,31 +35,42 @@ export interface BuildReply {
   dropped: number;
 }
 
-export function decodeFiles(files: readonly string[], buckets: number): DecodeReply {
+/** Decodes files (each with its own decoder: a message does not continue in the next file). */
+export function decodeFiles(files: readonly string[], buckets: number, decoder: DecoderOptions = {}): DecodeReply {
   const cols: number[][] = Array.from({ length: buckets }, () => []);
   const errors: string[] = [];
+  const errorsByReason: Record<string, number> = {};
+  const error = (reason: string, ref: string, line: string) => {
+    errors.push(`${ref}: ${reason}: ${line.replace(/\r$/, '')}`);
+    errorsByReason[reason] = (errorsByReason[reason] ?? 0) + 1;
+  };
   let lines = 0;
   let decoded = 0;
   let skipped = 0;
+  let fragments = 0;
   for (const file of files) {
     const text = readFileSync(file, 'latin1');
+    const dec = new AisDecoder(decoder);
     let lineNo = 0;
     for (const line of text.split('\n')) {
       lineNo++;
       if (!line.trim()) continue;
       lines++;
-      const r = decodeLine(line);
+      const r = dec.push(line, `${file}:${lineNo}`);
+      for (const d of dec.dropped()) error(d.reason, d.ref, d.line);
       if (!r.ok) {
-        if (r.skip) skipped++;
-        else errors.push(`${file}:${lineNo}: ${r.reason}: ${line.replace(/\r$/, '')}`);
+        if (r.fragment) fragments++;
+        else if (r.skip) skipped++;
+        else error(r.reason, `${file}:${lineNo}`, line);
         continue;
       }
       const m = r.msg;
       decoded++;
       cols[m.mmsi % buckets]!.push(m.lat, m.lon, m.sog, m.cog, m.heading, m.rot, m.navStatus, m.ts, m.mmsi);
     }
+    for (const d of dec.flush()) error(d.reason, d.ref, d.line);
   }
-  return { phase: 'decode', buckets: cols.map((c) => Float64Array.from(c)), lines, decoded, skipped, errors };
+  return { phase: 'decode', buckets: cols.map((c) => Float64Array.from(c)), lines, decoded, skipped, fragments, errors, errorsByReason };
 }
 
 function* pointsOf(columns: readonly Float64Array<ArrayBuffer>[]): Generator<TrackPoint> {
@@ -67,9 +81,9 @@ function* pointsOf(columns: readonly Float64Array<ArrayBuffer>[]): Generator<Tra
   }
 }
 
-export function buildAndWrite(columns: readonly Float64Array<ArrayBuffer>[], outDir: string): BuildReply {
+export function buildAndWrite(columns: readonly Float64Array<ArrayBuffer>[], outDir: string, region: Region): BuildReply {
   const total = columns.reduce((n, c) => n + c.length / COLS, 0);
-  const tracks = buildTracks(pointsOf(columns));
+  const tracks = buildTracks(pointsOf(columns), region);
   let points = 0;
   for (const t of tracks) {
     writeFileSync(join(outDir, trackFileName(t)), formatTrackCsv(t));
@@ -80,9 +94,9 @@ export function buildAndWrite(columns: readonly Float64Array<ArrayBuffer>[], out
 
 parentPort?.on('message', (req: WorkerRequest) => {
   if (req.phase === 'decode') {
-    const reply = decodeFiles(req.files, req.buckets);
+    const reply = decodeFiles(req.files, req.buckets, req.decoder);
     parentPort?.postMessage(reply, reply.buckets.map((b) => b.buffer));
   } else {
-    parentPort?.postMessage(buildAndWrite(req.columns, req.outDir));
+    parentPort?.postMessage(buildAndWrite(req.columns, req.outDir, req.region));
   }
 });
