@@ -17,9 +17,11 @@ import { OPERATOR_DEFAULTS } from './stream-operator.js';
 import { parseTimePrefix } from './nmea.js';
 import { BOX, parseRegion, type Region } from './track.js';
 import { buildTracksJob, listRawFiles, workerCount } from './tracks-job.js';
+import { LINE_FORMATS, type LineFormat } from './wrap.js';
 
 const USAGE = `usage: regatta-ais <command> [options]
   generate --out DIR [--years 2011,2012] [--vessels 100] [--days 2] [--seed 1] [--abnormal-rate 0.1] [--corrupt-rate 0.002]
+           [--format cdv|global|mixed]   (line wrapping: the original layout, tag blocks, or every wrapping real feeds use)
   tracks   --input DIR [--out DIR] [--workers N] [--region R] [--receive-time T]
            (default out: $REGATTA_OUTPUTS; workers: REGATTA_CPUS; region: brittany | world | LAT_MIN,LAT_MAX,LON_MIN,LON_MAX;
             receive time of lines with none: epoch seconds or ISO-8601)
@@ -73,6 +75,13 @@ function loadModel(path: string): AisModel {
   return parseModel(readFileSync(file, 'utf8'));
 }
 
+function lineFormat(v: string | undefined): LineFormat {
+  if (v === undefined) return 'cdv';
+  const f = LINE_FORMATS.find((x) => x === v);
+  if (!f) throw new UsageError(`--format: one of ${LINE_FORMATS.join(', ')} (got '${v}')`);
+  return f;
+}
+
 function region(v: string | undefined): Region {
   if (v === undefined) return BOX;
   const r = parseRegion(v);
@@ -91,14 +100,14 @@ async function main(argv: string[]): Promise<void> {
   const { values: a } = parseArgs({
     args: rest,
     options: Object.fromEntries(['out', 'years', 'vessels', 'days', 'seed', 'abnormal-rate', 'corrupt-rate', 'input', 'workers', 'tracks', 'model',
-      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time'].map((k) => [k, { type: 'string' as const }])),
+      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time', 'format'].map((k) => [k, { type: 'string' as const }])),
   });
   switch (cmd) {
     case 'generate': {
       const labels = generateDataset({
         out: required(a.out, 'out'), years: (a.years ?? '2011').split(',').map(Number), vessels: num(a.vessels, 'vessels', 100),
         days: num(a.days, 'days', 2), seed: num(a.seed, 'seed', 1), abnormalRate: num(a['abnormal-rate'], 'abnormal-rate', 0.1),
-        corruptRate: num(a['corrupt-rate'], 'corrupt-rate', 0.002),
+        corruptRate: num(a['corrupt-rate'], 'corrupt-rate', 0.002), format: lineFormat(a.format),
       });
       console.log(`${labels.messages} messages, ${labels.abnormal.length} abnormal vessels, ${labels.corruptLines} corrupt lines → ${a.out}`);
       return;

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeLine, formatTime, type AisPosition } from './ais-message.js';
+import { formatTime, type AisPosition } from './ais-message.js';
+import { wrapReport, type LineFormat } from './wrap.js';
 
 type LatLon = readonly [number, number];
 
@@ -49,6 +50,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Seconds between two reports of a vessel (min, max). */
   interval?: readonly [number, number];
+  /** How lines are written (wrap.ts): the original layout (default), tag blocks, or every wrapping mixed. */
+  format?: LineFormat;
 }
 
 /** mulberry32: small, fast and reproducible. */
@@ -180,11 +183,14 @@ export function generateMessages(o: Omit<GenerateOptions, 'out'>): { messages: A
   return { messages, labels: { seed: o.seed ?? 1, years: o.years, vessels: o.vessels, abnormal, moored } };
 }
 
-/** Lines that must fail: a wrong checksum, a truncated payload, noise. */
-function corrupt(line: string, rnd: () => number): string {
+/**
+ * Lines that must fail: a wrong checksum, a truncated payload (the original layout only: a cut
+ * receiver suffix may still decode), noise.
+ */
+function corrupt(line: string, rnd: () => number, truncate: boolean): string {
   const r = rnd();
-  if (r < 0.4) return line.replace(/\*([0-9A-F]{2})$/, (_m, h: string) => `*${((parseInt(h, 16) + 1) % 256).toString(16).toUpperCase().padStart(2, '0')}`);
-  if (r < 0.7) return line.slice(0, Math.max(20, Math.floor(line.length * rnd())));
+  if (r < 0.4) return line.replace(/\*([0-9A-F]{2})(?=,|$)/, (_m, h: string) => `*${((parseInt(h, 16) + 1) % 256).toString(16).toUpperCase().padStart(2, '0')}`);
+  if (r < 0.7 && truncate) return line.slice(0, Math.max(20, Math.floor(line.length * rnd())));
   return `${line.slice(0, 20)}#### receiver noise ####`;
 }
 
@@ -197,12 +203,13 @@ export function generateDataset(o: GenerateOptions): Labels {
     const [date] = formatTime(m.ts).split(' ') as [string];
     let lines = files.get(date);
     if (!lines) files.set(date, (lines = []));
-    let line = encodeLine(m);
+    const format = o.format ?? 'cdv';
+    const pick = format === 'mixed' ? rnd() : 0;
     if (rnd() < (o.corruptRate ?? 0.002)) {
-      line = corrupt(line, rnd);
+      // One line each, so that one corrupt line is one error.
+      lines.push(corrupt(wrapReport(m, format, Math.min(pick, 0.85)).join(''), rnd, format === 'cdv'));
       corruptLines++;
-    }
-    lines.push(line);
+    } else lines.push(...wrapReport(m, format, pick, lines.length));
   }
   for (const [date, lines] of files) {
     const dir = join(o.out, date);

@@ -2,6 +2,7 @@ export * from './ais-message.js';
 export { parseSentence, type Sentence, type SentenceResult, type WrapOptions } from './nmea.js';
 export * from './reassembly.js';
 export * from './npy.js';
+export * from './wrap.js';
 export * from './track.js';
 export * from './generator.js';
 export * from './preprocess.js';
