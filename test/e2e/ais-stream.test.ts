@@ -85,3 +85,66 @@ describe('AIS stream operator (real Kafka protocol: librdkafka mock cluster, kaf
     expect(code).toBe(0);
   }, 180_000);
 });
+
+describe('AIS stream health (GET /health, what a run\'s health check asks)', () => {
+  async function health(port: string): Promise<{ code: number; body: { healthy: boolean; state: string; last_error?: string; messages: number; invalid: Record<string, number> } }> {
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    return { code: res.status, body: (await res.json()) as { healthy: boolean; state: string; last_error?: string; messages: number; invalid: Record<string, number> } };
+  }
+
+  function startStream(brokers: string, extra: string[] = []): { child: ChildProcess; port: Promise<string>; logs: () => string } {
+    let logs = '';
+    const child = spawn(process.execPath, [AIS, 'stream', '--brokers', brokers, '--model', dir, '--health-port', '0', '--group', `health-${Date.now()}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => { logs += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { logs += d.toString(); });
+    const port = waitFor('the health URL', async () => /health: http:\/\/127\.0\.0\.1:(\d+)\/health/.exec(logs)?.[1], 30_000);
+    return { child, port, logs: () => logs };
+  }
+
+  async function stop(child: ChildProcess): Promise<unknown> {
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    return exited;
+  }
+
+  it('is unhealthy while the brokers cannot be reached, and keeps trying instead of exiting', async () => {
+    const s = startStream('127.0.0.1:1');
+    const port = await s.port;
+    expect(await health(port)).toMatchObject({ code: 503, body: { healthy: false, state: 'connecting' } });
+    // kafkajs gives up a connection attempt after its retries; the service says why and tries again.
+    await waitFor('a retry', async () => s.logs().includes('cannot start the consumer'), 90_000);
+    expect((await health(port)).body.last_error).toMatch(/ECONNREFUSED|Connection error/);
+    expect(s.child.exitCode).toBeNull();
+    expect(await stop(s.child)).toBe(0);
+  }, 120_000);
+
+  it('is healthy while consuming, counts raw NMEA lines and bad values by reason, and turns unhealthy when the broker goes away', async () => {
+    const own = await startKafka(['ais:1', 'ais-alerts:1']);
+    const s = startStream(own.brokers, ['--report-every', '1']);
+    try {
+      const port = await s.port;
+      await waitFor('healthy', async () => ((await health(port)).code === 200 ? true : undefined), 60_000);
+      expect((await health(port)).body).toMatchObject({ healthy: true, state: 'consuming' });
+      // Raw receiver lines on the topic, and values that are neither JSON nor NMEA.
+      const producer = new Kafka({ clientId: 'test', brokers: [own.brokers], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await producer.send({ topic: 'ais', messages: [
+        { value: '\\s:rORBCOMM104,q:u,c:1418172113,T:2014-12-10 00.41.53*55\\!AIVDM,1,1,,B,13F?Vv700<DJuLEtvep`iToV0<00,0*78' },
+        { value: '!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A' },
+        { value: '!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4B' },
+        { value: 'not json' },
+      ] });
+      await producer.disconnect();
+      await waitFor('4 messages', async () => ((await health(port)).body.messages >= 4 ? true : undefined), 30_000);
+      expect((await health(port)).body.invalid).toEqual({ 'bad checksum': 1, 'not JSON': 1 });
+      await own.stop();
+      await waitFor('unhealthy', async () => ((await health(port)).code === 503 ? true : undefined), 90_000);
+      expect((await health(port)).body.healthy).toBe(false);
+    } finally {
+      await own.stop();
+      await stop(s.child);
+    }
+  }, 240_000);
+});
+

@@ -70,6 +70,9 @@ describe('AIS example through Regatta', () => {
     // 3. The stream as a service: replayed messages in, alerts out (logs, metrics).
     const streamId = (await ok(['run', '-f', `${EX}/stream.yaml`, '--set', `params.brokers=${kafka.brokers}`, '--set', 'params.report_every=0.5', '--detach'])).trim();
     await waitFor('the stream service to read its topic', async () => (await readAll(await t.api.logs(streamId))).includes('stream: reading ais'), 60_000);
+    // Its health check asks the consumer (GET /health on the run's port).
+    await waitFor('the stream to be healthy', async () => (await t.api.getRun(streamId)).health === 'healthy', 60_000);
+    expect(await ok(['show', streamId])).toMatch(/Health:\s+healthy/);
     const replay = await new Promise<number | null>((resolve) => {
       spawn(join(ROOT, EX, 'replay'), ['--brokers', kafka.brokers, '--data', join(dir, 'labelled'), '--speed', '0'], { stdio: 'ignore' }).once('exit', resolve);
     });
@@ -85,6 +88,14 @@ describe('AIS example through Regatta', () => {
     await ok(['cancel', streamId, '--wait']);
     expect((await t.api.getRun(streamId)).status).toBe('canceled');
 
+    // The same service with brokers that cannot be reached: still running (it keeps trying), but unhealthy.
+    const deadId = (await ok(['run', '-f', `${EX}/stream.yaml`, '--set', 'params.brokers=127.0.0.1:1', '--set', 'health.start_period=2s', '--set', 'health.interval=0.5', '--detach'])).trim();
+    await waitFor('the unreachable brokers to show', async () => (await t.api.getRun(deadId)).health === 'unhealthy', 60_000);
+    const shown = await ok(['show', deadId]);
+    expect(shown).toMatch(/Health:\s+unhealthy/);
+    expect((await t.api.getRun(deadId)).status).toBe('running');
+    await ok(['cancel', deadId, '--wait']);
+
     // 4. The benchmark of the alert function: precision, recall and latencies as metrics.
     await ok(['datasets', 'add', 'ais-labelled', '--path', join(dir, 'labelled')]);
     const benchId = (await ok(['run', '-f', `${EX}/bench-alerts.yaml`, '--set', `params.brokers=${kafka.brokers}`, '--wait'])).match(/run (\S+) submitted/)?.[1];
@@ -93,5 +104,5 @@ describe('AIS example through Regatta', () => {
     for (const m of ['precision', 'recall', 'alert_latency_ms_p50', 'message_latency_ms_p99', 'throughput_msgs_per_s']) expect(bench.metrics[m], m).toBeDefined();
     expect(bench.metrics.recall!.value).toBeGreaterThanOrEqual(0.5);
     expect(bench.metrics.precision!.value).toBeGreaterThanOrEqual(0.5);
-  }, 120_000);
+  }, 240_000);
 });

@@ -11,7 +11,8 @@ import { detectTracks, readTracks, trainFromTracks } from './batch.js';
 import { DETECT_DEFAULTS } from './detector.js';
 import { quality } from './evaluate.js';
 import { generateDataset, type Labels } from './generator.js';
-import { readRawMessages, replay, startStreamService } from './kafka.js';
+import { readRawMessages, replay } from './kafka.js';
+import { runStreamCommand } from './stream-command.js';
 import { parseModel, type AisModel } from './model.js';
 import { OPERATOR_DEFAULTS } from './stream-operator.js';
 import { parseTimePrefix } from './nmea.js';
@@ -28,6 +29,7 @@ const USAGE = `usage: regatta-ais <command> [options]
   model    --tracks DIR [--out FILE] [--region learn|R] (default out: $REGATTA_OUTPUTS/model.json; region: brittany)
   detect   --model FILE|DIR --tracks DIR [--labels FILE] [--epsilon 1e-9]
   stream   --brokers HOST:PORT --model FILE|DIR [--in ais] [--out ais-alerts] [--group regatta-ais] [--epsilon 1e-9] [--report-every 10]
+           [--health-port N]   (GET /health: 200 while the consumer is in its group and fetching, else 503; 0: any port)
   replay   --brokers HOST:PORT --data DIR [--topic ais] [--speed 0]   (speed: data seconds per second; 0 = as fast as possible)
   bench-alerts --brokers HOST:PORT --data DIR --model FILE|DIR [--speed 0] [--prefix NAME]`;
 
@@ -90,8 +92,8 @@ function region(v: string | undefined): Region {
 }
 
 /** Metric names for the error reasons: errors.bad_checksum, errors.message_type_5, … */
-const reasonMetrics = (byReason: Record<string, number>) =>
-  Object.fromEntries(Object.entries(byReason).map(([k, v]) => [`errors.${k.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase()}`, v]));
+const reasonMetrics = (byReason: Record<string, number>, prefix = 'errors') =>
+  Object.fromEntries(Object.entries(byReason).map(([k, v]) => [`${prefix}.${k.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase()}`, v]));
 
 const brokersOf = (v: string | undefined) => required(v, 'brokers').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -100,7 +102,7 @@ async function main(argv: string[]): Promise<void> {
   const { values: a } = parseArgs({
     args: rest,
     options: Object.fromEntries(['out', 'years', 'vessels', 'days', 'seed', 'abnormal-rate', 'corrupt-rate', 'input', 'workers', 'tracks', 'model',
-      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time', 'format'].map((k) => [k, { type: 'string' as const }])),
+      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time', 'format', 'health-port'].map((k) => [k, { type: 'string' as const }])),
   });
   switch (cmd) {
     case 'generate': {
@@ -150,9 +152,11 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'stream': {
       const epsilon = num(a.epsilon, 'epsilon', 1e-9);
-      const service = await startStreamService({
+      const healthPort = a['health-port'] === undefined || a['health-port'] === '' ? undefined : num(a['health-port'], 'health-port', 0);
+      await runStreamCommand({
         brokers: brokersOf(a.brokers), inTopic: a.in ?? 'ais', outTopic: a.out ?? 'ais-alerts', groupId: a.group ?? 'regatta-ais',
-        model: loadModel(required(a.model, 'model')), operator: { ...OPERATOR_DEFAULTS, epsilon },
+        model: loadModel(required(a.model, 'model')), operator: { ...OPERATOR_DEFAULTS, epsilon }, reportEveryS: num(a['report-every'], 'report-every', 10),
+        ...(healthPort !== undefined ? { healthPort } : {}),
         onFatal: (e) => {
           console.error(`regatta-ais: the consumer stopped: ${e.message}`);
           process.exit(1); // a kind: service run restarts per its policy
@@ -163,21 +167,10 @@ async function main(argv: string[]): Promise<void> {
           // In the run's timeline too, where a person looks first (regatta show).
           if (inRun()) void reportEvent(line);
         },
+        report: (s, byReason) => metrics({ messages: s.messages, invalid: s.invalid, alerts: s.alerts, vessels_active: s.activeVessels,
+          latency_ms_p50: s.latencyMs.quantile(0.5), latency_ms_p99: s.latencyMs.quantile(0.99), process_us_p50: s.processUs.quantile(0.5),
+          process_us_p99: s.processUs.quantile(0.99), ...reasonMetrics(byReason, 'invalid') }),
       });
-      console.log(`stream: reading ${a.in ?? 'ais'}, alerts to ${a.out ?? 'ais-alerts'}`);
-      const report = async () => {
-        const s = service.stats;
-        await metrics({ messages: s.messages, invalid: s.invalid, alerts: s.alerts, vessels_active: s.activeVessels,
-          latency_ms_p50: s.latencyMs.quantile(0.5), latency_ms_p99: s.latencyMs.quantile(0.99), process_us_p50: s.processUs.quantile(0.5), process_us_p99: s.processUs.quantile(0.99) });
-      };
-      const timer = setInterval(() => void report(), num(a['report-every'], 'report-every', 10) * 1000);
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
-      clearInterval(timer);
-      await report();
-      await service.stop();
       return;
     }
     case 'replay': {

@@ -3,7 +3,9 @@
  * topic) and the replay of a raw data set into a topic.
  */
 import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
-import { decodeLine, type AisPosition } from './ais-message.js';
+import type { AisPosition } from './ais-message.js';
+import type { ConsumerHealth } from './health.js';
+import { AisDecoder } from './reassembly.js';
 import type { AisModel } from './model.js';
 import { LatencySamples } from './latency.js';
 import { OPERATOR_DEFAULTS, parseStreamMessage, VesselTracker, type Alert, type OperatorOptions, type StreamMessage } from './stream-operator.js';
@@ -47,6 +49,8 @@ export interface PublishedAlert extends Alert {
 export interface StreamStats {
   messages: number;
   invalid: number;
+  /** Invalid messages by reason (JSON fields, or why a raw NMEA line did not decode). */
+  invalidByReason: Record<string, number>;
   alerts: number;
   activeVessels: number;
   /** Produce-to-processed latency of input messages (ms). */
@@ -65,6 +69,8 @@ export interface StreamServiceOptions {
   onAlert?: (a: PublishedAlert) => void;
   /** The consumer crashed and kafkajs gives up restarting it: the process should exit, so its run restarts. */
   onFatal?: (e: Error) => void;
+  /** Kept up to date with the consumer's state (health.ts). */
+  health?: ConsumerHealth;
 }
 
 export interface StreamService {
@@ -75,33 +81,66 @@ export interface StreamService {
 export async function startStreamService(o: StreamServiceOptions): Promise<StreamService> {
   const kafka = createKafka(o.brokers, 'regatta-ais-stream');
   const tracker = new VesselTracker(o.model, o.operator ?? OPERATOR_DEFAULTS);
-  const stats: StreamStats = { messages: 0, invalid: 0, alerts: 0, activeVessels: 0, latencyMs: new LatencySamples(), processUs: new LatencySamples() };
+  const stats: StreamStats = { messages: 0, invalid: 0, invalidByReason: {}, alerts: 0, activeVessels: 0, latencyMs: new LatencySamples(), processUs: new LatencySamples() };
   const producer = newProducer(kafka);
   const consumer = kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 50 });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.inTopic, fromBeginning: true });
+  const h = o.health;
+  if (h) {
+    consumer.on(consumer.events.CONNECT, () => h.set('joining'));
+    consumer.on(consumer.events.GROUP_JOIN, () => h.set('consuming'));
+    consumer.on(consumer.events.REBALANCING, () => h.set('rebalancing'));
+    consumer.on(consumer.events.FETCH, () => h.fetched());
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (e) => { h.lastError = `request timeout (broker ${e.payload.broker})`; });
+    consumer.on(consumer.events.CRASH, (e) => h.set('crashed', e.payload.error));
+    consumer.on(consumer.events.STOP, () => h.set('stopped'));
+  }
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.inTopic, fromBeginning: true });
+  } catch (e) {
+    h?.set('connecting', e);
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    throw e;
+  }
   consumer.on(consumer.events.CRASH, (e) => {
     if (!e.payload.restart) o.onFatal?.(e.payload.error);
   });
+  // Raw NMEA lines on the topic (a receiver's feed as is: values with a '!') are decoded here, their
+  // receive time the Kafka message's timestamp unless the line has its own; other values are JSON.
+  const decoder = new AisDecoder();
+  const invalid = (reason: string) => {
+    stats.invalid++;
+    stats.invalidByReason[reason] = (stats.invalidByReason[reason] ?? 0) + 1;
+  };
+  if (h) h.invalid = stats.invalidByReason;
   let sinceEvict = 0;
-  await runJoined(consumer, {
+  const joined = runJoined(consumer, {
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const out: PublishedAlert[] = [];
       for (const message of batch.messages) {
         const t0 = performance.now();
-        let parsed: StreamMessage | string;
-        try {
-          parsed = parseStreamMessage(JSON.parse(message.value?.toString() ?? ''));
-        } catch {
-          parsed = 'not JSON';
+        const value = message.value?.toString() ?? '';
+        let parsed: StreamMessage | string | undefined;
+        const first = value.trimStart().charCodeAt(0);
+        if (first === 123 /* { */ || !value.includes('!')) {
+          try {
+            parsed = parseStreamMessage(JSON.parse(value));
+          } catch {
+            parsed = 'not JSON';
+          }
+        } else {
+          const r = decoder.push(value, '', Number(message.timestamp) / 1000);
+          for (const d of decoder.dropped()) invalid(d.reason);
+          parsed = r.ok ? toStreamMessage(r.msg) : r.skip ? undefined : r.reason;
         }
-        if (typeof parsed === 'string') stats.invalid++;
-        else {
+        if (typeof parsed === 'string') invalid(parsed);
+        else if (parsed) {
           const alert = tracker.push(parsed);
           if (alert) out.push({ ...alert, triggerProducedAt: Number(message.timestamp), detectedAt: Date.now() });
         }
         stats.messages++;
+        if (h) h.messages = stats.messages;
         stats.processUs.add((performance.now() - t0) * 1000);
         stats.latencyMs.add(Date.now() - Number(message.timestamp));
         resolveOffset(message.offset);
@@ -119,9 +158,15 @@ export async function startStreamService(o: StreamServiceOptions): Promise<Strea
       await heartbeat();
     },
   });
+  await joined.catch(async (e: unknown) => {
+    h?.set('connecting', e);
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    throw e;
+  });
   return {
     stats,
     stop: async () => {
+      h?.set('stopped');
       await consumer.disconnect();
       await producer.disconnect();
     },
@@ -136,8 +181,9 @@ export function toStreamMessage(m: AisPosition): StreamMessage {
 export function readRawMessages(files: readonly string[]): AisPosition[] {
   const out: AisPosition[] = [];
   for (const f of files) {
+    const decoder = new AisDecoder();
     for (const line of readFileSync(f, 'latin1').split('\n')) {
-      const r = decodeLine(line);
+      const r = decoder.push(line);
       if (r.ok) out.push(r.msg);
     }
   }

@@ -50,9 +50,12 @@ export class AisDecoder {
     this.maxPending = o.maxPending ?? 256;
   }
 
-  /** Decodes one line; the result is the line's own (a held part is `fragment`, not an error). */
-  push(line: string, ref = ''): DecodeResult {
-    const r = parseSentence(line, this.o);
+  /**
+   * Decodes one line; the result is the line's own (a held part is `fragment`, not an error).
+   * `receivedAt` overrides the options' for this line (e.g. a Kafka message's timestamp).
+   */
+  push(line: string, ref = '', receivedAt?: number): DecodeResult {
+    const r = parseSentence(line, receivedAt === undefined ? this.o : { receivedAt });
     if (!r.ok) return r;
     const s = r.s;
     const latest = this.latest.get(s.source) ?? -Infinity;
