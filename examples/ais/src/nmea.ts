@@ -29,7 +29,7 @@ export interface Sentence {
   channel: string;
   payload: string;
   fill: number;
-  /** The tag block's source (s:), to keep fragments of different receivers apart. */
+  /** The receiver (tag block s:, or the station of a USCG suffix), to keep parts of different receivers apart. */
   source: string;
 }
 
@@ -114,13 +114,21 @@ function readTagBlock(line: string, at: number, into: TagBlock): number | string
   return end + 1;
 }
 
-/** `…*hh,…,<station>,<epoch>[,…]` (USCG N-AIS, AISHub: stations r…, R…, b…, B…, D…): the receive time, or NaN. */
-function suffixTime(suffix: string): number {
+const STATION = /^[rRbBD][\w-]+$/;
+
+/**
+ * `…*hh,…,<station>,<epoch>[,…]` (USCG N-AIS, AISHub: stations r…, R…, b…, B…, D…): the receiving
+ * station and the receive time (NaN when absent).
+ */
+function suffixInfo(suffix: string): { ts: number; station: string } {
   const f = suffix.split(',');
-  for (let i = 1; i < f.length - 1; i++) {
-    if (/^[rRbBD][\w-]+$/.test(f[i]!) && /^\d{9,10}$/.test(f[i + 1]!)) return Number(f[i + 1]);
+  let station = '';
+  for (let i = 1; i < f.length; i++) {
+    if (!STATION.test(f[i]!)) continue;
+    station = f[i]!;
+    if (i + 1 < f.length && /^\d{9,10}$/.test(f[i + 1]!)) return { ts: Number(f[i + 1]), station };
   }
-  return NaN;
+  return { ts: NaN, station };
 }
 
 /** Splits one line into its time and sentence fields. Never throws. */
@@ -144,7 +152,7 @@ export function parseSentence(raw: string, o: WrapOptions = {}): SentenceResult 
     if (line.charCodeAt(at) !== 33 /* ! */) return { ok: false, reason: 'no NMEA sentence' };
     bang = at;
   }
-  if (bang < 0) return line.includes('$') ? { ok: false, reason: 'not an AIS sentence', skip: true } : { ok: false, reason: 'no NMEA sentence' };
+  if (bang < 0) return /(^|\s)\$[A-Z]{5},/.test(line) ? { ok: false, reason: 'not an AIS sentence', skip: true } : { ok: false, reason: 'no NMEA sentence' };
   const star = line.indexOf('*', bang);
   if (star < 0 || star + 3 > line.length || !HEX2.test(line.slice(star + 1, star + 3))) return { ok: false, reason: 'no checksum' };
   const after = star + 3 === line.length ? '' : line.slice(star + 3);
@@ -162,16 +170,19 @@ export function parseSentence(raw: string, o: WrapOptions = {}): SentenceResult 
   if (!/^[0-W`-w]*$/.test(payload) || !(fill >= 0 && fill <= 5) || f[6]!.length !== 1) return { ok: false, reason: 'bad payload' };
 
   let ts = NaN;
+  // Parts of a message are kept apart per receiver: the tag block's source, else the suffix's station.
+  const suffix = after ? suffixInfo(after) : undefined;
+  const source = tag.source || (suffix?.station ?? '');
   const prefix = line.slice(0, prefixEnd < 0 ? 0 : prefixEnd).trim();
   if (prefix) {
     ts = parseTimePrefix(prefix);
     if (Number.isNaN(ts)) return { ok: false, reason: 'bad timestamp' };
   } else if (!Number.isNaN(tag.ts)) ts = tag.ts;
-  else if (after) ts = suffixTime(after);
+  else if (suffix) ts = suffix.ts;
   if (Number.isNaN(ts)) ts = o.receivedAt ?? NaN;
   if (Number.isNaN(ts)) return { ok: false, reason: 'no timestamp' };
   return {
     ok: true,
-    s: { ts, talker: head.slice(0, 2), own: head.endsWith('VDO'), fragments, fragment, seqId: f[3]!, channel: f[4]!, payload, fill, source: tag.source },
+    s: { ts, talker: head.slice(0, 2), own: head.endsWith('VDO'), fragments, fragment, seqId: f[3]!, channel: f[4]!, payload, fill, source },
   };
 }

@@ -95,7 +95,7 @@ describe('real sentences from upstream decoders\' test data', () => {
     for (const b of BAD_UPSTREAM) expect(decodeLine(b.line, { receivedAt: 1 }), b.origin).toEqual({ ok: false, reason: b.reason });
   });
 
-  it('reassembles real multi-sentence messages (libais tagblock.nmea, uscg_test.py ANVDM and SAVDM)', () => {
+  it('reassembles real multi-sentence messages (libais tagblock.nmea, uscg_test.py ANVDM and SAVDM, one message from two stations)', () => {
     const d = new AisDecoder();
     // ORBCOMM: the two parts of a type 5 with a type 1 from another satellite between them.
     const orbcomm = [
@@ -121,6 +121,15 @@ describe('real sentences from upstream decoders\' test data', () => {
     expect(d.push(savdm3[0]!)).toMatchObject({ fragment: true });
     expect(d.push(savdm3[1]!)).toMatchObject({ fragment: true });
     expect(d.push(savdm3[2]!)).toEqual({ ok: false, reason: 'message type 8', skip: true });
+    // One message heard by two base stations (uscg_test.py), the parts interleaved: kept apart by station.
+    const rip = ',d-92,S330,t004508.00,T08.804593,D09MN-BU-RIPBS1,1428799508';
+    const ede = ',d-82,S330,t004508.00,T08.804427,D09MN-BU-EDEBS1,1428799508';
+    const part1 = '!SAVDM,2,1,9,A,6h30ot1;EkJ0Ch82AP;H888852CH4p13kk88883<<TH0i<i=tk3=61KC<CO<,0*1B';
+    const part2 = '!SAVDM,2,2,9,A,lGAPW000000000,4*5C';
+    expect([part1 + rip, part1 + ede, part2 + rip, part2 + ede].map((l) => d.push(l))).toEqual([
+      expect.objectContaining({ fragment: true }), expect.objectContaining({ fragment: true }),
+      { ok: false, reason: 'message type 6', skip: true }, { ok: false, reason: 'message type 6', skip: true },
+    ]);
     expect(d.flush()).toEqual([]);
     // gpsd "That fragment misses part 1, yields nothing" (its line has no '!'; here with one).
     expect(d.push('!AIVDM,2,2,1,B,00000000000,2*26', 'x')).toEqual({ ok: false, reason: 'no timestamp' });
