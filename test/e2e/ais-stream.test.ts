@@ -3,7 +3,7 @@
  * cluster, scripts/kafka-test-env.sh), fed by the replay command, alerts read from the output topic.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,9 +119,10 @@ describe('AIS stream health (GET /health, what a run\'s health check asks)', () 
     expect(await stop(s.child)).toBe(0);
   }, 120_000);
 
-  it('is healthy while consuming, counts raw NMEA lines and bad values by reason, and turns unhealthy when the broker goes away', async () => {
+  it('is healthy while consuming, decodes raw NMEA lines, counts and writes bad values by reason, and turns unhealthy when the broker goes away', async () => {
     const own = await startKafka(['ais:1', 'ais-alerts:1']);
-    const s = startStream(own.brokers, ['--report-every', '1']);
+    const errorsFile = join(dir, 'stream-errors.txt');
+    const s = startStream(own.brokers, ['--report-every', '1', '--errors', errorsFile]);
     try {
       const port = await s.port;
       await waitFor('healthy', async () => ((await health(port)).code === 200 ? true : undefined), 60_000);
@@ -138,6 +139,11 @@ describe('AIS stream health (GET /health, what a run\'s health check asks)', () 
       await producer.disconnect();
       await waitFor('4 messages', async () => ((await health(port)).body.messages >= 4 ? true : undefined), 30_000);
       expect((await health(port)).body.invalid).toEqual({ 'bad checksum': 1, 'not JSON': 1 });
+      const written = await waitFor('the errors file', async () => {
+        const text = existsSync(errorsFile) ? readFileSync(errorsFile, 'utf8') : '';
+        return text.split('\n').length > 2 ? text : undefined;
+      }, 30_000);
+      expect(written).toBe('bad checksum: !AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4B\nnot JSON: not json\n');
       await own.stop();
       await waitFor('unhealthy', async () => ((await health(port)).code === 503 ? true : undefined), 90_000);
       expect((await health(port)).body.healthy).toBe(false);

@@ -29,7 +29,8 @@ const USAGE = `usage: regatta-ais <command> [options]
   model    --tracks DIR [--out FILE] [--region learn|R] (default out: $REGATTA_OUTPUTS/model.json; region: brittany)
   detect   --model FILE|DIR --tracks DIR [--labels FILE] [--epsilon 1e-9]
   stream   --brokers HOST:PORT --model FILE|DIR [--in ais] [--out ais-alerts] [--group regatta-ais] [--epsilon 1e-9] [--report-every 10]
-           [--health-port N]   (GET /health: 200 while the consumer is in its group and fetching, else 503; 0: any port)
+           [--health-port N] [--errors FILE]   (GET /health: 200 while the consumer is in its group and fetching, else 503;
+            0: any port. Invalid messages: FILE, default $REGATTA_OUTPUTS/errors.txt, the first 10,000)
   replay   --brokers HOST:PORT --data DIR [--topic ais] [--speed 0]   (speed: data seconds per second; 0 = as fast as possible)
   bench-alerts --brokers HOST:PORT --data DIR --model FILE|DIR [--speed 0] [--prefix NAME]`;
 
@@ -102,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
   const { values: a } = parseArgs({
     args: rest,
     options: Object.fromEntries(['out', 'years', 'vessels', 'days', 'seed', 'abnormal-rate', 'corrupt-rate', 'input', 'workers', 'tracks', 'model',
-      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time', 'format', 'health-port'].map((k) => [k, { type: 'string' as const }])),
+      'labels', 'epsilon', 'brokers', 'in', 'group', 'report-every', 'data', 'topic', 'speed', 'prefix', 'region', 'receive-time', 'format', 'health-port', 'errors'].map((k) => [k, { type: 'string' as const }])),
   });
   switch (cmd) {
     case 'generate': {
@@ -157,6 +158,7 @@ async function main(argv: string[]): Promise<void> {
         brokers: brokersOf(a.brokers), inTopic: a.in ?? 'ais', outTopic: a.out ?? 'ais-alerts', groupId: a.group ?? 'regatta-ais',
         model: loadModel(required(a.model, 'model')), operator: { ...OPERATOR_DEFAULTS, epsilon }, reportEveryS: num(a['report-every'], 'report-every', 10),
         ...(healthPort !== undefined ? { healthPort } : {}),
+        ...(a.errors || process.env.REGATTA_OUTPUTS ? { errorsFile: a.errors ?? join(outputs(undefined), 'errors.txt') } : {}),
         onFatal: (e) => {
           console.error(`regatta-ais: the consumer stopped: ${e.message}`);
           process.exit(1); // a kind: service run restarts per its policy

@@ -71,6 +71,8 @@ export interface StreamServiceOptions {
   onFatal?: (e: Error) => void;
   /** Kept up to date with the consumer's state (health.ts). */
   health?: ConsumerHealth;
+  /** Each invalid message (or dropped part of a multi-sentence one), with the reason. */
+  onInvalid?: (reason: string, value: string) => void;
 }
 
 export interface StreamService {
@@ -109,9 +111,10 @@ export async function startStreamService(o: StreamServiceOptions): Promise<Strea
   // Raw NMEA lines on the topic (a receiver's feed as is: values with a '!') are decoded here, their
   // receive time the Kafka message's timestamp unless the line has its own; other values are JSON.
   const decoder = new AisDecoder();
-  const invalid = (reason: string) => {
+  const invalid = (reason: string, value: string) => {
     stats.invalid++;
     stats.invalidByReason[reason] = (stats.invalidByReason[reason] ?? 0) + 1;
+    o.onInvalid?.(reason, value);
   };
   if (h) h.invalid = stats.invalidByReason;
   let sinceEvict = 0;
@@ -131,10 +134,10 @@ export async function startStreamService(o: StreamServiceOptions): Promise<Strea
           }
         } else {
           const r = decoder.push(value, '', Number(message.timestamp) / 1000);
-          for (const d of decoder.dropped()) invalid(d.reason);
+          for (const d of decoder.dropped()) invalid(d.reason, d.line);
           parsed = r.ok ? toStreamMessage(r.msg) : r.skip ? undefined : r.reason;
         }
-        if (typeof parsed === 'string') invalid(parsed);
+        if (typeof parsed === 'string') invalid(parsed, value);
         else if (parsed) {
           const alert = tracker.push(parsed);
           if (alert) out.push({ ...alert, triggerProducedAt: Number(message.timestamp), detectedAt: Date.now() });

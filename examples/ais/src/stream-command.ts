@@ -3,16 +3,22 @@
  * at start are retried (backoff up to 30 s) rather than exiting: the health endpoint says so
  * (`connecting`, with the last error), which a run's `health` check turns into `unhealthy`.
  */
+import { createWriteStream } from 'node:fs';
 import { ConsumerHealth, serveHealth } from './health.js';
 import { startStreamService, type PublishedAlert, type StreamService, type StreamServiceOptions } from './kafka.js';
 
-export interface StreamCommandOptions extends Omit<StreamServiceOptions, 'health' | 'onAlert'> {
+export interface StreamCommandOptions extends Omit<StreamServiceOptions, 'health' | 'onAlert' | 'onInvalid'> {
   /** Serve GET /health on this port (0: any; the URL is printed). */
   healthPort?: number;
+  /** Invalid messages are appended here (`reason: value`), the first ERRORS_CAP of them. */
+  errorsFile?: string;
   reportEveryS: number;
   onAlert: (a: PublishedAlert) => void;
   report: (s: StreamService['stats'], invalidByReason: Record<string, number>) => Promise<void>;
 }
+
+/** A long-running service keeps counting invalid messages, but writes only the first ones. */
+export const ERRORS_CAP = 10_000;
 
 export async function runStreamCommand(o: StreamCommandOptions): Promise<void> {
   let stop: () => void = () => undefined;
@@ -20,6 +26,12 @@ export async function runStreamCommand(o: StreamCommandOptions): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const health = new ConsumerHealth();
+  const errors = o.errorsFile ? createWriteStream(o.errorsFile, { flags: 'a' }) : undefined;
+  let written = 0;
+  const onInvalid = (reason: string, value: string) => {
+    if (!errors || written > ERRORS_CAP) return;
+    errors.write(++written > ERRORS_CAP ? `(more invalid messages: counted in the metrics, not written)\n` : `${reason}: ${value.replace(/[\r\n]+/g, ' ')}\n`);
+  };
   const server = o.healthPort === undefined ? undefined : await serveHealth(health, o.healthPort);
   const addr = server?.address();
   if (addr && typeof addr === 'object') console.log(`health: http://127.0.0.1:${addr.port}/health`);
@@ -28,7 +40,7 @@ export async function runStreamCommand(o: StreamCommandOptions): Promise<void> {
     let waitMs = 1000;
     while (!service) {
       try {
-        service = await startStreamService({ ...o, health });
+        service = await startStreamService({ ...o, health, onInvalid });
       } catch (e) {
         health.set('connecting', e);
         console.error(`regatta-ais: cannot start the consumer (${e instanceof Error ? e.message : String(e)}); retrying in ${waitMs / 1000} s`);
@@ -47,5 +59,6 @@ export async function runStreamCommand(o: StreamCommandOptions): Promise<void> {
     await s.stop();
   } finally {
     server?.close();
+    errors?.end();
   }
 }
