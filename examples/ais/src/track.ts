@@ -50,7 +50,7 @@ export function keepPoint(p: { lat: number; lon: number; sog: number }, r: Regio
  */
 export function parseRegion(s: string): Region | string {
   if (s === 'brittany') return BOX;
-  if (s === 'world' || s === 'global') return WORLD;
+  if (s === 'world') return WORLD;
   const v = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) return 'brittany, world, or LAT_MIN,LAT_MAX,LON_MIN,LON_MAX (four numbers)';
   const [latMin, latMax, lonMin, lonMax] = v as [number, number, number, number];
