@@ -103,6 +103,17 @@ describe('multi-sentence messages', () => {
     expect(d.flush()).toEqual([]);
   });
 
+  it('keeps messages apart by tag block group (g:) when they share an empty sequence id', () => {
+    const d = new AisDecoder();
+    const other = encodePayload({ ...M, mmsi: 227000002 });
+    const tagged = (g: string, n: number, payload: string) => `${tagBlock(`g:${n}-2-${g},c:${M.ts}`)}${sentence(`AIVDM,2,${n},,A,${payload},0`)}`;
+    expect(d.push(tagged('17', 1, PAYLOAD.slice(0, 12)))).toMatchObject({ fragment: true });
+    expect(d.push(tagged('18', 1, other.slice(0, 12)))).toMatchObject({ fragment: true });
+    expect(d.push(tagged('17', 2, PAYLOAD.slice(12)))).toEqual({ ok: true, msg: M });
+    expect(d.push(tagged('18', 2, other.slice(12)))).toEqual({ ok: true, msg: { ...M, mmsi: 227000002 } });
+    expect(d.flush()).toEqual([]);
+  });
+
   it('counts out-of-order and missing parts as errors, with the line that started them', () => {
     const d = new AisDecoder();
     expect(d.push(part(3, 2, '1', 'A', b!, 0), 'l1')).toEqual({ ok: false, reason: 'fragment without its first part' });

@@ -29,8 +29,10 @@ export interface Sentence {
   channel: string;
   payload: string;
   fill: number;
-  /** The receiver (tag block s:, or the station of a USCG suffix), to keep parts of different receivers apart. */
+  /** The receiver (tag block s:, or the station of a USCG suffix): keeps parts of different receivers apart. */
   source: string;
+  /** The tag block's group id (g:), "" without one. */
+  group: string;
 }
 
 export type SentenceResult = { ok: true; s: Sentence } | { ok: false; reason: string; skip?: boolean };
@@ -86,6 +88,8 @@ export function formatTime(ts: number): string {
 interface TagBlock {
   ts: number;
   source: string;
+  /** The group id of `g:<part>-<parts>-<id>` (NMEA 4.10 sentence grouping). */
+  group: string;
 }
 
 /** `c:` is seconds since 1970 (NMEA 4.10); some providers write milliseconds. */
@@ -110,6 +114,7 @@ function readTagBlock(line: string, at: number, into: TagBlock): number | string
       into.ts = tagTime(value);
       if (Number.isNaN(into.ts)) return 'bad tag block time';
     } else if (key === 's') into.source = value;
+    else if (key === 'g') into.group = value.slice(value.lastIndexOf('-') + 1);
   }
   return end + 1;
 }
@@ -138,7 +143,7 @@ export function parseSentence(raw: string, o: WrapOptions = {}): SentenceResult 
   const line = end === raw.length ? raw : raw.slice(0, end);
   let bang = line.indexOf('!');
   const slash = line.indexOf('\\');
-  const tag: TagBlock = { ts: NaN, source: '' };
+  const tag: TagBlock = { ts: NaN, source: '', group: '' };
   let prefixEnd = bang;
   if (slash >= 0 && (bang < 0 || slash < bang)) {
     prefixEnd = slash;
@@ -183,6 +188,6 @@ export function parseSentence(raw: string, o: WrapOptions = {}): SentenceResult 
   if (Number.isNaN(ts)) return { ok: false, reason: 'no timestamp' };
   return {
     ok: true,
-    s: { ts, talker: head.slice(0, 2), own: head.endsWith('VDO'), fragments, fragment, seqId: f[3]!, channel: f[4]!, payload, fill, source },
+    s: { ts, talker: head.slice(0, 2), own: head.endsWith('VDO'), fragments, fragment, seqId: f[3]!, channel: f[4]!, payload, fill, source, group: tag.group },
   };
 }

@@ -1,10 +1,10 @@
 /**
  * A stateful decoder for a stream of lines: single sentences are decoded at once, the parts of a
- * multi-sentence message are held (keyed by source, sequence id and channel) until the last one
- * arrives. The buffer is bounded and parts wait at most `timeoutS` (in data time, measured against
- * later lines of the same source: receivers' clocks differ, and merged feeds are not in time order); a part out of
- * order, a message that never completes, and parts pushed out of a full buffer are errors, handed
- * back through `dropped()` with the line that started them.
+ * multi-sentence message are held (keyed by receiver, tag block group, sequence id and channel) until
+ * the last one arrives. The buffer is bounded and parts wait at most `timeoutS` (in data time,
+ * measured against later lines of the same receiver: receivers' clocks differ, and merged feeds are
+ * not in time order); a part out of order, a message that never completes, and parts pushed out of a
+ * full buffer are errors, handed back through `dropped()` with the line that started them.
  */
 import { decodePayload, type DecodeResult } from './ais-message.js';
 import { parseSentence, type WrapOptions } from './nmea.js';
@@ -36,6 +36,7 @@ interface Pending {
 
 export const INCOMPLETE = 'incomplete multi-sentence message';
 const NONE: readonly Dropped[] = Object.freeze([]);
+const MAX_SOURCES = 4096;
 
 export class AisDecoder {
   private readonly pending = new Map<string, Pending>();
@@ -60,12 +61,13 @@ export class AisDecoder {
     const s = r.s;
     const latest = this.latest.get(s.source) ?? -Infinity;
     if (s.ts > latest) {
+      if (this.latest.size >= MAX_SOURCES && !this.latest.has(s.source)) this.latest.clear(); // garbled s: values
       this.latest.set(s.source, s.ts);
       if (this.pending.size) this.expire(s.source, s.ts);
     }
     if (s.fragments === 1) return decodePayload(s.payload, s.fill, s.ts);
 
-    const key = `${s.source}|${s.seqId}|${s.channel}`;
+    const key = `${s.source}|${s.group}|${s.seqId}|${s.channel}`;
     const held = this.pending.get(key);
     if (s.fragment === 1) {
       if (held) this.drop(key, held, INCOMPLETE);
