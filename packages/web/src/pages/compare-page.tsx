@@ -7,6 +7,7 @@ import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { MetricsPanel } from '../components/metrics-panel.js';
 import { compareFlat } from '../lib/format.js';
+import { useTitle } from '../lib/use-title.js';
 
 function Table({ label, runs, rows }: { label: string; runs: RunDetail[]; rows: ReturnType<typeof compareFlat> }) {
   return (
@@ -33,6 +34,7 @@ export function ComparePage() {
   const ids = (params.get('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean).slice(0, 10);
   const [draft, setDraft] = useState(ids.join(', '));
   const [onlyDiff, setOnlyDiff] = useState(true);
+  useTitle(ids.length ? `Compare ${ids.length} runs` : 'Compare');
   const queries = useQueries({ queries: ids.map((id) => ({ queryKey: ['run', id], queryFn: () => api.getRun(id) })) });
   const runs = queries.flatMap((q) => (q.data ? [q.data] : []));
   const error = queries.find((q) => q.error)?.error;

@@ -10,6 +10,7 @@ import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { VirtualRows } from '../components/virtual-rows.js';
 import { formatCount, formatTime, runDuration } from '../lib/format.js';
+import { useTitle } from '../lib/use-title.js';
 
 const STATUSES: RunStatus[] = ['queued', 'starting', 'building', 'running', 'cleanup', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'];
 const FILTERS = ['status', 'queue', 'label', 'group', 'template', 'q'] as const;
@@ -34,6 +35,7 @@ export function RunsPage() {
   const cursors = (params.get('page') ?? '').split(',').filter(Boolean); // cursors of the pages before this one
   const cursor = cursors[cursors.length - 1];
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  useTitle('Runs');
 
   const setParam = (k: string, v: string | undefined) => setParams((p) => {
     if (v) p.set(k, v);

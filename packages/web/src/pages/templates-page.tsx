@@ -7,9 +7,11 @@ import type { TemplateView } from '@regatta/sdk/client';
 import { ApiError, api, errorText } from '../api.js';
 import { formatBytes, formatTime } from '../lib/format.js';
 import { checkValue, readInput, schemaAt, setPath, type SchemaNode } from '../lib/schema-check.js';
+import { useTitle } from '../lib/use-title.js';
 
 export function TemplatesPage() {
   const list = useQuery({ queryKey: ['templates'], queryFn: () => api.listTemplates() });
+  useTitle('Templates');
   return (
     <>
       <h1>Templates</h1>
@@ -154,6 +156,7 @@ export function TemplatePage() {
   const [version, setVersion] = useState<number>();
   const t = useQuery({ queryKey: ['template', name, version ?? null], queryFn: () => api.getTemplate(name, version) });
   const files = useQuery({ queryKey: ['template', name, version ?? null, 'files'], queryFn: () => api.templateFiles(name, version) });
+  useTitle(`${name} (template)`);
   if (t.error) return <p className="error" role="alert">{errorText(t.error)}</p>;
   if (!t.data) return <p className="muted">Loading…</p>;
   return (
