@@ -172,7 +172,7 @@ describe('web UI', () => {
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').count()).toBe(6);
     await page.getByRole('button', { name: 'metrics.acc' }).click();
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').first().textContent()).toContain('3');
-    await page.locator('.chart canvas').first().waitFor();
+    await expect.poll(() => page.locator('[data-testid=sweep-point]').count()).toBe(6);
     await shoot(page, 'group');
     await page.close();
   }, 60_000);

@@ -23,12 +23,13 @@ function FailureCard({ run }: { run: RunDetail }) {
     },
   });
   const last = run.attempts[run.attempts.length - 1];
+  const reason = run.reason ?? last?.reason ?? 'no reason recorded';
   return (
     <section className="card failure wide" aria-labelledby="failure-h" data-testid="failure">
       <h2 id="failure-h">Why it {run.status === 'timed_out' ? 'timed out' : run.status === 'lost' ? 'was lost' : 'failed'}</h2>
       <p>
-        <strong>{run.reason ?? last?.reason ?? 'no reason recorded'}</strong>
-        {run.exitCode !== undefined && <span className="muted"> · exit code {run.exitCode}</span>}
+        <strong>{reason}</strong>
+        {run.exitCode !== undefined && reason !== `exit code ${run.exitCode}` && <span className="muted"> · exit code {run.exitCode}</span>}
         {run.attempts.length > 1 && <span className="muted"> · after {run.attempts.length} attempts</span>}
       </p>
       <h3>Last lines of the log</h3>
