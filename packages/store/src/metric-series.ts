@@ -20,18 +20,24 @@ export async function readMetricSeries(db: Kysely<Database>, runId: string, opts
     return { points: rows.map(toPoint), total, downsampled: false };
   }
   const lo = Number(span.lo);
+  const hi = Number(span.hi);
   const buckets = Math.max(1, Math.floor(opts.maxPoints / 2));
-  const width = (Number(span.hi) - lo + 1) / buckets;
-  const bucket = sql<number>`cast((id - ${lo}) / ${width} as integer)`;
-  // SQLite gives the other columns of the row that holds min() or max(): the point itself.
-  const pick = (agg: 'min' | 'max') => base
-    .select(['id', 'step', 'ts', 'attempt', sql<number>`${sql.raw(agg)}(value)`.as('value')])
-    .groupBy(bucket)
-    .execute();
-  const [mins, maxs] = await Promise.all([pick('min'), pick('max')]);
-  const byId = new Map<number, Row>();
-  for (const r of [...mins, ...maxs]) byId.set(Number(r.id), { ...r, id: Number(r.id) });
-  const rows = [...byId.values()].sort((a, b) => a.id - b.id);
+  const width = (hi - lo + 1) / buckets;
+  // One bucket at a time over a range of ids (the table's own order: no index lookups, no sort for a
+  // GROUP BY); SQLite gives the id of the row that holds min() or max().
+  const attempt = opts.attempt === undefined ? sql`` : sql` and +attempt = ${opts.attempt}`;
+  const inBucket = sql`id >= ${lo} + k * ${width} and id < ${lo} + (k + 1) * ${width} and +run_id = ${runId} and +name = ${opts.name}${attempt}`;
+  const picked = await sql<{ mn: number | null; mx: number | null }>`
+    with recursive b(k) as (select 0 union all select k + 1 from b where k < ${buckets - 1})
+    select (select id from (select id, min(value) from metrics where ${inBucket})) as mn,
+           (select id from (select id, max(value) from metrics where ${inBucket})) as mx
+    from b`.execute(db);
+  const ids = [...new Set(picked.rows.flatMap((r) => [r.mn, r.mx]).filter((v): v is number => v !== null))];
+  const rows: Row[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    rows.push(...await db.selectFrom('metrics').select(['id', 'step', 'ts', 'value', 'attempt']).where('id', 'in', ids.slice(i, i + 500)).execute());
+  }
+  rows.sort((x, y) => x.id - y.id);
   return { points: rows.map(toPoint), total, downsampled: true };
 }
 
