@@ -4,6 +4,8 @@
  * the charts and tables show (one sweep point per item with its values, sorted and filtered rows),
  * not only that something is drawn; screenshots every page at 1440 and 800 px, light and dark.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -21,6 +23,16 @@ const TRAIN = [
   "fs.writeFileSync(out + '/metrics.jsonl', lines.join('\\n') + '\\n');",
   "fs.writeFileSync(out + '/result.json', JSON.stringify({ final_loss: floor, lr, depth }));",
   "console.log('done', floor);",
+].join('\n');
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+// Writes one file of each kind the UI previews; the Markdown carries HTML that must not run.
+const REPORT = [
+  "const fs = require('fs'); const out = process.env.REGATTA_OUTPUTS;",
+  `fs.writeFileSync(out + '/plot.png', Buffer.from('${PNG}', 'base64'));`,
+  "fs.writeFileSync(out + '/summary.json', JSON.stringify({ acc: 0.93, classes: ['cat', 'dog'] }));",
+  "fs.writeFileSync(out + '/table.csv', 'epoch,loss,note\\n1,0.9,\"warm, up\"\\n2,0.5,ok\\n');",
+  "fs.writeFileSync(out + '/README.md', '# Report\\n\\nLoss **fell**.\\n\\n<img src=x onerror=\"window.pwned=1\">\\n<script>window.pwned=1</script>\\n');",
+  "fs.writeFileSync(out + '/train.log', 'line one\\nline two\\n');",
 ].join('\n');
 const LRS = [0.001, 0.01, 0.1];
 const DEPTHS = [2, 4, 8, 16];
@@ -240,6 +252,48 @@ describe('web UI as an experiment tracker', () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await waitForStatus(s.api, blockerId, 'canceled');
+    await page.close();
+  }, 120_000);
+
+  it('previews artifacts (image, JSON, CSV as a table, sanitised Markdown, text) and shows a template\'s files', async () => {
+    const report = await s.api.submit({ name: 'report', command: [process.execPath, '-e', REPORT] });
+    await waitForStatus(s.api, report.id, 'succeeded');
+    const page = await wide.newPage();
+    await page.goto(`${s.url}/runs/${report.id}?tab=artifacts`);
+    const open = (path: string) => page.getByRole('button', { name: path, exact: true }).click();
+    await open('plot.png');
+    await expect.poll(() => page.getByTestId('preview-image').evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBe(1);
+    await open('summary.json');
+    await expect.poll(() => page.getByTestId('preview-text').textContent()).toBe(JSON.stringify({ acc: 0.93, classes: ['cat', 'dog'] }, null, 2));
+    await open('table.csv');
+    await expect.poll(() => page.getByTestId('preview-table').locator('tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('preview-table').locator('thead th').allTextContents()).toEqual(['epoch', 'loss', 'note']);
+    expect(await page.getByTestId('preview-table').locator('tbody tr').first().locator('td').allTextContents()).toEqual(['1', '0.9', 'warm, up']);
+    await open('README.md');
+    await expect.poll(() => page.getByTestId('preview-markdown').locator('h1').textContent()).toBe('Report');
+    expect(await page.getByTestId('preview-markdown').locator('strong').textContent()).toBe('fell');
+    expect(await page.getByTestId('preview-markdown').locator('script').count()).toBe(0);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    await shoot(page, 'tracker-artifacts');
+    pages.push({ name: 'artifacts', path: `/runs/${report.id}?tab=artifacts` });
+    await open('train.log');
+    await expect.poll(() => page.getByTestId('preview-text').textContent()).toBe('line one\nline two\n');
+
+    // A template's attached files, read through the API.
+    const dir = tempDir('regatta-tpl-');
+    writeFileSync(join(dir, 'train.py'), 'print("hello from the template")\n');
+    const tar = join(tempDir('regatta-tar-'), 'files.tar.gz');
+    execFileSync('tar', ['-czf', tar, '-C', dir, '.']);
+    const up = await s.api.upload(readFileSync(tar));
+    await s.api.pushTemplate('with-files', { spec: { command: 'python3 train.py' }, files: up.ref });
+    await page.goto(`${s.url}/templates/with-files`);
+    await page.getByRole('button', { name: 'train.py', exact: true }).click();
+    await expect.poll(() => page.getByTestId('preview-text').textContent()).toBe('print("hello from the template")\n');
+    await shoot(page, 'tracker-template-files');
+    pages.push({ name: 'template', path: '/templates/with-files' });
+    const escape = await fetch(`${s.url}/api/v1/templates/with-files/files/..%2F..%2Fregatta.db`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(escape.status).toBe(400);
     await page.close();
   }, 120_000);
 

@@ -6,6 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import { TERMINAL, type RunDetail } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { FilePreview } from '../components/file-preview.js';
 import { RunOverview } from '../components/run-overview.js';
 import { useTitle } from '../lib/use-title.js';
 import { TabPanel, Tabs, useTab } from '../components/tabs.js';
@@ -25,6 +26,7 @@ const TABS = [
 function Artifacts({ run }: { run: RunDetail }) {
   const [attempt, setAttempt] = useState(run.attempt);
   const [filter, setFilter] = useState('');
+  const [picked, setPicked] = useState<string>();
   const list = useQuery({ queryKey: ['run', run.id, 'artifacts', attempt, run.status], queryFn: () => api.artifacts(run.id, attempt || undefined), enabled: run.attempt > 0 });
   const items = (list.data?.items ?? []).filter((a) => a.path.toLowerCase().includes(filter.toLowerCase()));
   const href = (path: string) => `/api/v1/runs/${run.id}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}?attempt=${attempt}`;
@@ -42,10 +44,22 @@ function Artifacts({ run }: { run: RunDetail }) {
       {list.error && <p className="error">{errorText(list.error)}</p>}
       {items.length ? (
         <table className="data" aria-label="Artifacts">
-          <thead><tr><th scope="col">Path</th><th scope="col">Size</th></tr></thead>
-          <tbody>{items.map((a) => <tr key={a.path}><td><a href={href(a.path)} download>{a.path}</a></td><td>{formatBytes(a.size)}</td></tr>)}</tbody>
+          <thead><tr><th scope="col">Path</th><th scope="col">Size</th><th scope="col"><span className="sr-only">Download</span></th></tr></thead>
+          <tbody>
+            {items.map((a) => (
+              <tr key={a.path} className={picked === a.path ? 'picked' : undefined}>
+                <td><button type="button" className="link" aria-pressed={picked === a.path} onClick={() => setPicked(a.path)}>{a.path}</button></td>
+                <td>{formatBytes(a.size)}</td>
+                <td><a href={href(a.path)} download aria-label={`Download ${a.path}`}>Download</a></td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       ) : <p className="muted">{list.isPending ? 'Loading…' : 'No artifacts.'}</p>}
+      {(() => {
+        const a = items.find((x) => x.path === picked);
+        return a ? <FilePreview key={`${attempt}/${a.path}`} url={href(a.path)} path={a.path} size={a.size} /> : <p className="muted">Pick a file to preview it.</p>;
+      })()}
     </>
   );
 }
