@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatNumber } from '../lib/format.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#9333ea', '#0891b2', '#db2777', '#65a30d', '#7c3aed', '#ea580c'];
 export const seriesColor = (i: number): string => PALETTE[i % PALETTE.length] ?? '#2563eb';
@@ -60,6 +61,7 @@ export function Chart({ x, series, xKind, xLabel, points = false, height = 320, 
         { label: xLabel },
         ...series.map((s, i) => ({
           label: s.label,
+          value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : formatNumber(v)),
           stroke: seriesColor(i),
           width: 2,
           spanGaps: true,

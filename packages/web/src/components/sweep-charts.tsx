@@ -84,7 +84,7 @@ function Axes({ sx, sy, px, py, xLabel, yLabel }: { sx: Scale; sy: Scale; px: (v
 }
 
 /** One vertical axis per param and one for the metric; one line per item through its values. */
-export function ParallelCoordinates({ items, metric, params, logAxes, bestId, selected, onToggle }: Common & { params: string[]; logAxes: ReadonlySet<string> }) {
+export function ParallelCoordinates({ items, metric, params, logAxes, bestId, better, selected, onToggle }: Common & { params: string[]; logAxes: ReadonlySet<string>; better: 'min' | 'max' }) {
   const axes = [...params, metric];
   const scales = new Map(axes.map((a) => [a, makeScale(items.flatMap((i) => (i.values[a] === undefined ? [] : [i.values[a]])), { log: logAxes.has(a) })]));
   const my = makeScale(items.flatMap((i) => (i.values[metric] === undefined ? [] : [i.values[metric]])));
@@ -94,7 +94,7 @@ export function ParallelCoordinates({ items, metric, params, logAxes, bestId, se
   const ax = (k: number) => left + k * step;
   const ay = (a: string, v: number) => M.top + (1 - (scales.get(a)?.at(v) ?? 0)) * (H - M.top - M.bottom);
   const lines = items.filter((i) => axes.every((a) => i.values[a] !== undefined));
-  // Colour by metric from better (strong) to worse (faint), so good regions stand out.
+  // Better items are drawn stronger, so good regions of the param space stand out.
   const ordered = [...lines].sort((a, b) => Number(a.id === bestId || selected.has(a.id)) - Number(b.id === bestId || selected.has(b.id)));
   return (
     <svg className="sweep-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`parallel coordinates of ${params.join(', ')} to ${metric}: ${lines.length} items`} data-testid="sweep-parallel">
@@ -102,7 +102,8 @@ export function ParallelCoordinates({ items, metric, params, logAxes, bestId, se
         const best = i.id === bestId;
         const sel = selected.has(i.id);
         const d = axes.map((a, k) => `${k ? 'L' : 'M'}${ax(k).toFixed(1)},${ay(a, i.values[a] ?? 0).toFixed(1)}`).join(' ');
-        const t = my.at(i.values[metric] ?? 0);
+        const at = my.at(i.values[metric] ?? 0);
+        const t = better === 'min' ? 1 - at : at;
         return (
           <path key={i.id} d={d} data-testid="sweep-line" data-id={i.id} data-values={JSON.stringify(axes.map((a) => i.values[a]))}
             className={`pc${best ? ' best' : ''}${sel ? ' sel' : ''}`} style={{ strokeOpacity: best || sel ? 1 : 0.25 + 0.6 * t }}
@@ -117,7 +118,7 @@ export function ParallelCoordinates({ items, metric, params, logAxes, bestId, se
           <g key={a} className="axes">
             <line x1={ax(k)} x2={ax(k)} y1={M.top} y2={H - M.bottom} />
             {s?.ticks.map((t) => <text key={t} x={ax(k) + 4} y={ay(a, t) + 4}>{formatNumber(t)}</text>)}
-            <text className="label" x={ax(k)} y={H - M.bottom + 18} textAnchor="middle">{a}{s?.log ? ' (log)' : ''}</text>
+            <text className="label" x={ax(k)} y={H - M.bottom + 18} textAnchor={k === 0 ? 'start' : k === axes.length - 1 ? 'end' : 'middle'}>{a}{s?.log ? ' (log)' : ''}</text>
           </g>
         );
       })}

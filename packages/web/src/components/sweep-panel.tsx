@@ -73,7 +73,7 @@ export function SweepPanel({ columns, rows }: { columns: string[]; rows: Record<
         </div>
         <div className="card">
           <h3>Parallel coordinates</h3>
-          <ParallelCoordinates items={items} metric={yc} params={params} logAxes={logParams} bestId={best?.id} selected={selected} onToggle={toggle} />
+          <ParallelCoordinates items={items} metric={yc} params={params} logAxes={logParams} bestId={best?.id} better={dir} selected={selected} onToggle={toggle} />
         </div>
       </div>
       <div className="row" style={{ marginTop: 8 }}>

@@ -6,7 +6,10 @@ import type { RunDetail } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { MetricsPanel } from '../components/metrics-panel.js';
-import { compareFlat } from '../lib/format.js';
+import { compareFlat, formatNumber } from '../lib/format.js';
+
+/** A flattened value that is a JSON number (shown in the UI's number format, the full value on hover). */
+const NUMERIC = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;
 import { useTitle } from '../lib/use-title.js';
 
 function Table({ label, runs, rows }: { label: string; runs: RunDetail[]; rows: ReturnType<typeof compareFlat> }) {
@@ -20,7 +23,7 @@ function Table({ label, runs, rows }: { label: string; runs: RunDetail[]; rows: 
           {rows.map((row) => (
             <tr key={row.path} className={row.differs ? 'diff' : ''}>
               <th scope="row" className="mono">{row.path}{row.differs ? <span className="sr-only"> (differs)</span> : null}</th>
-              {row.values.map((v, i) => <td key={runs[i]?.id ?? i} className="mono">{v ?? '—'}</td>)}
+              {row.values.map((v, i) => <td key={runs[i]?.id ?? i} className="mono" title={v}>{v === undefined ? '—' : NUMERIC.test(v) ? formatNumber(Number(v)) : v}</td>)}
             </tr>
           ))}
         </tbody>
