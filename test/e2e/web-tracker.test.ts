@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TOKEN, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
-import { launchChromium, shoot } from '../web-env.js';
+import { launchChromium, shoot, signIn } from '../web-env.js';
 import { openSqliteStore } from '@regatta/store';
 import { compileSpec, newId } from '@regatta/core';
 
@@ -37,13 +37,6 @@ const REPORT = [
 const LRS = [0.001, 0.01, 0.1];
 const DEPTHS = [2, 4, 8, 16];
 const floorOf = (lr: number, depth: number) => Math.round((0.05 + lr * 4 + depth / 50) * 10000) / 10000;
-
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(`${url}/`);
-  await page.getByLabel('API token').fill(TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runs' }).waitFor();
-}
 
 type Point = { id: string; x: number; y: number; best: boolean };
 function sweepPoints(page: Page): Promise<Point[]> {

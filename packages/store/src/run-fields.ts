@@ -67,11 +67,14 @@ export async function updateMetricFields(db: Db, runId: string, points: readonly
   }
 }
 
-/** Runs whose field satisfies the condition: an indexed lookup by (run_id, field) per run. */
+/**
+ * Runs whose field satisfies the condition. `id in (…)` lets SQLite read the matching runs off the
+ * run_fields index (a selective filter costs its matches, not the table) or probe it per run.
+ */
 export function whereField<O>(q: SelectQueryBuilder<Database, 'runs', O>, c: FieldCondition): SelectQueryBuilder<Database, 'runs', O> {
-  return q.where(({ exists, selectFrom }) => {
-    let sub = selectFrom('run_fields').select('run_fields.run_id').whereRef('run_fields.run_id', '=', 'runs.id').where('run_fields.field', '=', c.field);
-    if (c.op === 'has') return exists(sub);
+  return q.where('runs.id', 'in', (eb) => {
+    let sub = eb.selectFrom('run_fields').select('run_fields.run_id').where('run_fields.field', '=', c.field);
+    if (c.op === 'has') return sub;
     if (c.op === '~') {
       const like = `%${String(c.value).toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
       sub = sub.where(sql<boolean>`lower(coalesce(run_fields.text, cast(run_fields.num as text))) like ${like} escape '\\'`);
@@ -80,7 +83,7 @@ export function whereField<O>(q: SelectQueryBuilder<Database, 'runs', O>, c: Fie
     } else {
       sub = sub.where('run_fields.text', c.op, c.value ?? '');
     }
-    return exists(sub);
+    return sub;
   });
 }
 

@@ -22,7 +22,10 @@ export async function listSorted(
   if (typeof sort.key === 'object') {
     const field = sort.key.field;
     const withField = apply(db.selectFrom('runs').innerJoin('run_fields as sf', (j) => j.onRef('sf.run_id', '=', 'runs.id').on('sf.field', '=', field)), f);
-    rows = await withField.selectAll('runs').orderBy(sql.ref('sf.num'), dir).orderBy(sql.ref('sf.text'), dir).orderBy('runs.id', dir).limit(f.limit + 1).offset(offset).execute();
+    // Ids first (the offset walks the index, not whole rows), then the page's rows.
+    const ids = await withField.select('runs.id').orderBy(sql.ref('sf.num'), dir).orderBy(sql.ref('sf.text'), dir).orderBy('runs.id', dir)
+      .limit(f.limit + 1).offset(offset).execute();
+    rows = await byIds(db, ids.map((r) => r.id));
     if (rows.length <= f.limit) {
       // Past the runs that have the field: those without it, newest first.
       const counted = await withField.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -43,4 +46,11 @@ export async function listSorted(
     rows = await q.orderBy(col, dir).orderBy('runs.id', dir).limit(f.limit + 1).offset(offset).execute();
   }
   return rows.length > f.limit ? { rows: rows.slice(0, f.limit), nextOffset: offset + f.limit } : { rows };
+}
+
+/** Rows of these runs, in the order given. */
+async function byIds(db: Kysely<Database>, ids: string[]): Promise<Row[]> {
+  if (!ids.length) return [];
+  const found = new Map((await db.selectFrom('runs').selectAll().where('id', 'in', ids).execute()).map((r) => [r.id, r]));
+  return ids.flatMap((id) => found.get(id) ?? []);
 }
