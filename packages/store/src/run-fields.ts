@@ -91,8 +91,12 @@ export function whereField<O>(q: SelectQueryBuilder<Database, 'runs', O>, c: Fie
 export async function readFields(db: Db, runIds: readonly string[], fields: readonly string[]): Promise<Map<string, Record<string, FieldValue>>> {
   const out = new Map<string, Record<string, FieldValue>>();
   if (!runIds.length || !fields.length) return out;
-  const rows = await db.selectFrom('run_fields').selectAll().where('run_id', 'in', [...runIds]).where('field', 'in', [...fields]).execute();
+  // By run only (the primary key): a field condition here would let SQLite pick the (field, …) index
+  // and walk every run that has the field.
+  const wanted = new Set(fields);
+  const rows = await db.selectFrom('run_fields').selectAll().where('run_id', 'in', [...runIds]).execute();
   for (const r of rows) {
+    if (!wanted.has(r.field)) continue;
     let rec = out.get(r.run_id);
     if (!rec) out.set(r.run_id, (rec = {}));
     rec[r.field] = r.num ?? r.text ?? null;
