@@ -163,7 +163,7 @@ describe('web UI', () => {
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('succeeded');
     expect(await page.getByTestId('group-counts').textContent()).toContain('6 / 6 done · 6 succeeded');
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').count()).toBe(6);
-    await page.getByRole('button', { name: 'metrics.acc' }).click();
+    await page.getByRole('button', { name: 'metrics.acc', exact: true }).click();
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').first().textContent()).toContain('3');
     await expect.poll(() => page.locator('[data-testid=sweep-point]').count()).toBe(6);
     await shoot(page, 'group');
