@@ -77,6 +77,7 @@ try {
       addField.run(r.id, 'metrics.loss.last', floor + 1 / 3);
       addField.run(r.id, 'metrics.loss.min', floor + 1 / 3);
       addField.run(r.id, 'metrics.loss.max', floor + 1);
+      addField.run(r.id, 'metrics.loss.count', 3);
     }
   })();
   db.close();

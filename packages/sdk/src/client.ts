@@ -53,7 +53,7 @@ export interface RunSummary {
   finishedAt?: string;
   /** The name of the run's group, in lists. */
   groupName?: string;
-  /** The fields asked for with `fields` (params.*, result.*, metrics.*.last|min|max); null where the run has none. */
+  /** The fields asked for with `fields` (params.*, result.*, metrics.*.last|min|max|count); null where the run has none. */
   fields?: Record<string, number | string | null>;
 }
 
@@ -415,7 +415,7 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics?${p}`);
   }
 
-  /** Field names runs have (params.*, result.*, metrics.*.last|min|max), those of one group's runs when given. */
+  /** Field names runs have (params.*, result.*, metrics.*.last|min|max|count), those of one group's runs when given. */
   runFields(group?: string): Promise<{ items: string[] }> {
     return this.json('GET', `/api/v1/runs/fields${group ? `?group=${encodeURIComponent(group)}` : ''}`);
   }

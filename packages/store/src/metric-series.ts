@@ -12,8 +12,13 @@ interface Row { id: number; step: number | null; ts: number; value: number; atte
 export async function readMetricSeries(db: Kysely<Database>, runId: string, opts: { name: string; attempt?: number; maxPoints: number }): Promise<MetricSeries> {
   let base = db.selectFrom('metrics').where('run_id', '=', runId).where('name', '=', opts.name);
   if (opts.attempt !== undefined) base = base.where('attempt', '=', opts.attempt);
-  const span = await base.select((eb) => [eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi'), eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
-  const total = Number(span.n);
+  const span = await base.select((eb) => [eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')]).executeTakeFirstOrThrow();
+  // The count of all attempts is kept in run_fields; one attempt's is counted.
+  const kept = opts.attempt === undefined
+    ? await db.selectFrom('run_fields').select('num').where('run_id', '=', runId).where('field', '=', `metrics.${opts.name}.count`).executeTakeFirst()
+    : undefined;
+  const total = kept && kept.num !== null ? Number(kept.num)
+    : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const toPoint = (r: Row) => ({ name: opts.name, value: r.value, ts: Number(r.ts), attempt: r.attempt, ...(r.step !== null ? { step: Number(r.step) } : {}) });
   if (total <= opts.maxPoints || span.lo === null || span.hi === null) {
     const rows = await base.select(['id', 'step', 'ts', 'value', 'attempt']).orderBy('id').execute();
@@ -41,16 +46,20 @@ export async function readMetricSeries(db: Kysely<Database>, runId: string, opts
   return { points: rows.map(toPoint), total, downsampled: true };
 }
 
-/** Each metric's last point and count, without reading every point (a run page over a million-point metric). */
+/**
+ * Each metric's last point and count, without reading every point (a run page over a million-point
+ * metric): the counts are kept in run_fields, the last point is the top of the (run, name, id) index.
+ */
 export async function readMetricSummary(db: Kysely<Database>, runId: string): Promise<{ name: string; value: number; step?: number; ts: number; count: number }[]> {
-  const rows = await db
-    .selectFrom('metrics as m')
-    .innerJoin(
-      (eb) => eb.selectFrom('metrics').select((e) => ['name', e.fn.max('id').as('last'), e.fn.countAll<number>().as('n')]).where('run_id', '=', runId).groupBy('name').as('c'),
-      (j) => j.onRef('m.id', '=', 'c.last'),
-    )
-    .select(['m.name', 'm.value', 'm.step', 'm.ts', 'c.n'])
-    .orderBy('m.name')
-    .execute();
-  return rows.map((r) => ({ name: r.name, value: r.value, ts: Number(r.ts), count: Number(r.n), ...(r.step !== null ? { step: Number(r.step) } : {}) }));
+  const counts = await db.selectFrom('run_fields').select(['field', 'num']).where('run_id', '=', runId)
+    .where('field', '>=', 'metrics.').where('field', '<', 'metrics/').execute();
+  const out = [];
+  for (const c of counts) {
+    if (!c.field.endsWith('.count')) continue;
+    const name = c.field.slice('metrics.'.length, -'.count'.length);
+    const last = await db.selectFrom('metrics').select(['value', 'step', 'ts']).where('run_id', '=', runId).where('name', '=', name)
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (last) out.push({ name, value: last.value, ts: Number(last.ts), count: Number(c.num ?? 0), ...(last.step !== null ? { step: Number(last.step) } : {}) });
+  }
+  return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { compileSpec, newId } from '@regatta/core';
 import { openSqliteStore } from './sqlite.js';
@@ -27,6 +31,7 @@ describe('run fields: sort and filter runs by params, results and metrics', () =
     expect(await ids({ sort: { key: { field: 'metrics.loss.min' }, order: 'asc' }, limit: 10 })).toEqual([b, a, c, none]);
     expect(await ids({ sort: { key: { field: 'metrics.loss.last' }, order: 'desc' }, limit: 10 })).toEqual([c, a, b, none]);
     expect(await ids({ sort: { key: { field: 'metrics.loss.max' }, order: 'desc' }, limit: 10 })).toEqual([a, b, c, none]);
+    expect(await ids({ sort: { key: { field: 'metrics.loss.count' }, order: 'desc' }, limit: 10 })).toEqual([b, a, c, none]);
     const page1 = await store.listRuns({ sort: { key: { field: 'metrics.loss.min' }, order: 'asc' }, limit: 3 });
     expect(page1.nextOffset).toBe(3);
     expect(await ids({ sort: { key: { field: 'metrics.loss.min' }, order: 'asc' }, limit: 3, offset: 3 })).toEqual([none]);
@@ -44,7 +49,7 @@ describe('run fields: sort and filter runs by params, results and metrics', () =
       [b, { 'params.lr': 0.01, 'metrics.loss.last': 0.3 }],
     ]));
     expect(await store.fieldNames({ limit: 100 })).toEqual([
-      'metrics.loss.last', 'metrics.loss.max', 'metrics.loss.min', 'params.depth', 'params.lr', 'result.acc', 'result.model',
+      'metrics.loss.count', 'metrics.loss.last', 'metrics.loss.max', 'metrics.loss.min', 'params.depth', 'params.lr', 'result.acc', 'result.model',
     ]);
     await store.close();
   });
@@ -65,6 +70,28 @@ describe('run fields: sort and filter runs by params, results and metrics', () =
     expect(steps).toEqual([...steps].sort((x, y) => x - y));
     expect(await store.metricSummary(id)).toEqual([{ name: 'loss', value: 1 / n, step: n - 1, ts: n - 1, count: n }]);
     expect((await store.metricSeries(id, { name: 'loss', maxPoints: 100_000 })).points).toHaveLength(n);
+    await store.close();
+  });
+
+  it('fills the fields of runs stored before the table existed when the database is migrated', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'regatta-fields-')), 'regatta.db');
+    let store = await openSqliteStore(file);
+    const a = await seed(store, { lr: 0.1 }, 1000);
+    const b = await seed(store, { lr: 0.01 }, 2000);
+    await store.addMetrics(a, 1, [{ name: 'loss', value: 0.5, step: 1, ts: 1 }, { name: 'loss', value: 0.7, step: 2, ts: 2 }]);
+    await store.addMetrics(b, 1, [{ name: 'loss', value: 0.2, step: 1, ts: 1 }]);
+    await store.setResult(b, { acc: 0.9 }, 3000);
+    await store.close();
+    // The database as the previous release left it: no run_fields, migration 0007 not applied.
+    const raw = new Sqlite(file);
+    raw.exec("drop table run_fields; delete from kysely_migration where name = '0007_run_fields'");
+    raw.close();
+    store = await openSqliteStore(file);
+    expect(await store.runFields([a, b], ['params.lr', 'metrics.loss.last', 'metrics.loss.min', 'metrics.loss.max', 'metrics.loss.count', 'result.acc'])).toEqual(new Map([
+      [a, { 'params.lr': 0.1, 'metrics.loss.last': 0.7, 'metrics.loss.min': 0.5, 'metrics.loss.max': 0.7, 'metrics.loss.count': 2 }],
+      [b, { 'params.lr': 0.01, 'metrics.loss.last': 0.2, 'metrics.loss.min': 0.2, 'metrics.loss.max': 0.2, 'metrics.loss.count': 1, 'result.acc': 0.9 }],
+    ]));
+    expect((await store.listRuns({ sort: { key: { field: 'metrics.loss.min' }, order: 'asc' }, limit: 10 })).runs.map((r) => r.id)).toEqual([b, a]);
     await store.close();
   });
 });

@@ -1,10 +1,10 @@
 /**
- * The fields a runs table sorts and filters by: every param, every result field and the last, min and
- * max of every metric, one row per (run, field) in `run_fields`. The table is kept as runs are created,
+ * The fields a runs table sorts and filters by: every param, every result field and the last, min,
+ * max and count of every metric, one row per (run, field) in `run_fields`. The table is kept as runs are created,
  * report metrics and set results, and its index on (field, num, text) hands a sorted page over
  * 100,000s of runs without reading them all.
  */
-import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { MetricPoint } from '@regatta/core';
 import type { Database } from './db-schema.js';
 import type { FieldCondition, FieldValue } from './store.js';
@@ -47,23 +47,28 @@ export async function replaceResultFields(db: Db, runId: string, result: unknown
   await insertFields(db, fieldRows(runId, 'result', result && typeof result === 'object' && !Array.isArray(result) ? result : { value: result }));
 }
 
-/** Folds a batch of metric points into each metric's last, min and max. */
+/** Folds a batch of metric points into each metric's last, min, max and count. */
 export async function updateMetricFields(db: Db, runId: string, points: readonly MetricPoint[]): Promise<void> {
-  const agg = new Map<string, { last: number; min: number; max: number }>();
+  const agg = new Map<string, { n: number; last?: number; min?: number; max?: number }>();
   for (const p of points) {
-    if (!Number.isFinite(p.value)) continue;
-    const a = agg.get(p.name);
-    if (!a) agg.set(p.name, { last: p.value, min: p.value, max: p.value });
-    else agg.set(p.name, { last: p.value, min: Math.min(a.min, p.value), max: Math.max(a.max, p.value) });
+    const a = agg.get(p.name) ?? { n: 0 };
+    a.n++;
+    if (Number.isFinite(p.value)) {
+      a.last = p.value;
+      a.min = a.min === undefined ? p.value : Math.min(a.min, p.value);
+      a.max = a.max === undefined ? p.value : Math.max(a.max, p.value);
+    }
+    agg.set(p.name, a);
   }
+  const upsert = (field: string, value: number, onConflict: RawBuilder<number> | number) => db.insertInto('run_fields').values({ run_id: runId, field, num: value, text: null })
+    .onConflict((oc) => oc.columns(['run_id', 'field']).doUpdateSet({ num: onConflict })).execute();
   for (const [name, a] of agg) {
     const base = `metrics.${name}`;
-    await db.insertInto('run_fields').values({ run_id: runId, field: `${base}.last`, num: a.last, text: null })
-      .onConflict((oc) => oc.columns(['run_id', 'field']).doUpdateSet({ num: a.last })).execute();
-    await db.insertInto('run_fields').values({ run_id: runId, field: `${base}.min`, num: a.min, text: null })
-      .onConflict((oc) => oc.columns(['run_id', 'field']).doUpdateSet({ num: sql<number>`min(run_fields.num, ${a.min})` })).execute();
-    await db.insertInto('run_fields').values({ run_id: runId, field: `${base}.max`, num: a.max, text: null })
-      .onConflict((oc) => oc.columns(['run_id', 'field']).doUpdateSet({ num: sql<number>`max(run_fields.num, ${a.max})` })).execute();
+    await upsert(`${base}.count`, a.n, sql<number>`run_fields.num + ${a.n}`);
+    if (a.last === undefined || a.min === undefined || a.max === undefined) continue;
+    await upsert(`${base}.last`, a.last, a.last);
+    await upsert(`${base}.min`, a.min, sql<number>`min(run_fields.num, ${a.min})`);
+    await upsert(`${base}.max`, a.max, sql<number>`max(run_fields.num, ${a.max})`);
   }
 }
 
@@ -131,7 +136,7 @@ export async function backfillFields(db: Kysely<Database>): Promise<void> {
     }
     await insertFields(db, rows);
   }
-  for (const [suffix, agg] of [['min', sql`min(value)`], ['max', sql`max(value)`]] as const) {
+  for (const [suffix, agg] of [['min', sql`min(value)`], ['max', sql`max(value)`], ['count', sql`count(*)`]] as const) {
     await sql`insert into run_fields (run_id, field, num, text)
       select run_id, 'metrics.' || name || ${`.${suffix}`}, ${agg}, null from metrics group by run_id, name`.execute(db);
   }

@@ -37,7 +37,7 @@ export interface RunFilter {
   limit: number;
 }
 
-/** A sortable and filterable value of a run: `params.lr`, `result.acc`, `metrics.loss.min|max|last`. */
+/** A sortable and filterable value of a run: `params.lr`, `result.acc`, `metrics.loss.min|max|last|count`. */
 export type FieldValue = number | string | null;
 
 export interface FieldCondition {
@@ -107,7 +107,7 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string; nextOffset?: number }>;
   /** How many runs match the filter (its cursor, order and limit aside). */
   countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'sort' | 'offset'>): Promise<number>;
-  /** Values of some fields (params.*, result.*, metrics.*.last|min|max) of some runs. */
+  /** Values of some fields (params.*, result.*, metrics.*.last|min|max|count) of some runs. */
   runFields(runIds: readonly string[], fields: readonly string[]): Promise<Map<string, Record<string, FieldValue>>>;
   /** The field names runs have (those of one group's runs when given), for picking columns. */
   fieldNames(opts: { groupId?: string; limit: number }): Promise<string[]>;

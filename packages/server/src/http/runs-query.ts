@@ -9,8 +9,8 @@ import { RegattaError } from '@regatta/core';
 import type { FieldCondition, RunSort, RunSortKey } from '@regatta/store';
 
 const BUILT_IN = ['created', 'name', 'status', 'queue', 'started', 'finished', 'duration'] as const;
-/** params.* and result.* any path; metrics.<name>.last|min|max. */
-const FIELD = /^(?:(?:params|result)\.[^\s]{1,300}|metrics\.[^\s]{1,200}\.(?:last|min|max))$/;
+/** params.* and result.* any path; metrics.<name>.last|min|max|count. */
+const FIELD = /^(?:(?:params|result)\.[^\s]{1,300}|metrics\.[^\s]{1,200}\.(?:last|min|max|count))$/;
 const OPS = ['>=', '<=', '!=', '=', '<', '>', '~'] as const;
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
 
@@ -23,7 +23,7 @@ export function isField(name: string): boolean {
 
 function checkField(path: string, name: string): string {
   if (!FIELD.test(name)) {
-    throw bad(path, 'expected params.<path>, result.<path> or metrics.<name>.last|min|max', `'${name}' is not a field: use params.<path>, result.<path> or metrics.<name>.last, .min or .max`);
+    throw bad(path, 'expected params.<path>, result.<path> or metrics.<name>.last|min|max|count', `'${name}' is not a field: use params.<path>, result.<path> or metrics.<name>.last, .min, .max or .count`);
   }
   return name;
 }
@@ -35,7 +35,7 @@ export function parseSort(text: string | undefined): RunSort | undefined {
   const order = desc ? 'desc' : 'asc';
   if ((BUILT_IN as readonly string[]).includes(name)) return { key: name as Exclude<RunSortKey, { field: string }>, order };
   if (!FIELD.test(name)) {
-    throw bad('query.sort', `expected one of ${BUILT_IN.join(', ')} or a field (params.<path>, result.<path>, metrics.<name>.last|min|max), '-' first for descending`,
+    throw bad('query.sort', `expected one of ${BUILT_IN.join(', ')} or a field (params.<path>, result.<path>, metrics.<name>.last|min|max|count), '-' first for descending`,
       `cannot sort by '${name}'`);
   }
   return { key: { field: name }, order };

@@ -15,7 +15,7 @@ const listQuery = z.strictObject({
   template: z.string().min(1).max(200).optional().describe('Runs made from this template'),
   q: z.string().max(200).optional().describe('Text: part of the name or item, or the start of the id'),
   total: z.enum(['true', 'false']).optional().describe('Also count every run matching the filters'),
-  sort: z.string().max(400).optional().describe("created (default, newest first), name, status, queue, started, finished, duration or a field (params.<path>, result.<path>, metrics.<name>.last|min|max); '-' first for descending"),
+  sort: z.string().max(400).optional().describe("created (default, newest first), name, status, queue, started, finished, duration or a field (params.<path>, result.<path>, metrics.<name>.last|min|max|count); '-' first for descending"),
   filter: z.union([z.string().max(1000), z.array(z.string().max(1000)).max(20)]).optional()
     .describe('A condition on a field, e.g. params.lr>=0.01 or metrics.loss.min<0.3 (= != < <= > >= ~); repeat for several; a bare field: runs that have it'),
   fields: z.string().max(4000).optional().describe('Comma-separated fields to return with each run (in `fields`)'),
@@ -95,7 +95,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
   app.get('/api/v1/runs/fields', {
     schema: {
       querystring: z.strictObject({ group: z.string().regex(ID_PATTERN, 'not a group id').optional() }),
-      summary: 'Field names runs have (params.*, result.*, metrics.*.last|min|max): the columns the runs list can show, sort and filter by',
+      summary: 'Field names runs have (params.*, result.*, metrics.*.last|min|max|count): the columns the runs list can show, sort and filter by',
       tags: ['runs'],
     },
   }, async (req) => {
