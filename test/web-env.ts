@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { compileSpec, emptyCounts, newId, type RunRecord } from '@regatta/core';
 import { openSqliteStore } from '@regatta/store';
-import { ROOT } from './helpers.js';
+import { ROOT, TOKEN } from './helpers.js';
 
 export const SHOTS = join(ROOT, 'test-results/web');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -24,6 +24,14 @@ export async function launchChromium(): Promise<Browser> {
       ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
     ],
   });
+}
+
+/** Signs in through the form with the admin token and waits for the runs page. */
+export async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Runs' }).waitFor();
 }
 
 /** A screenshot of the page in light and in dark (prefers-color-scheme), saved as test artifacts. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOT, TOKEN, startTestServer, tempDir, waitForStatus, type TestServer } from '../helpers.js';
-import { SHOTS, launchChromium, seedFinishedRuns, shoot } from '../web-env.js';
+import { SHOTS, launchChromium, seedFinishedRuns, shoot, signIn } from '../web-env.js';
 
 const WEB_DIST = join(ROOT, 'packages/web/dist/index.html');
 
@@ -20,13 +20,6 @@ const TRAIN = [
   "fs.writeFileSync(out + '/result.json', JSON.stringify({ test_loss: 0.1, test_accuracy: 0.93 }));",
   "setTimeout(() => console.log('training done'), 1000);",
 ].join('\n');
-
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(`${url}/`);
-  await page.getByLabel('API token').fill(TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runs' }).waitFor();
-}
 
 /** Pixels of the chart's canvas in the first series' colour (#2563eb): the curve, not just axes. */
 function curvePixels(page: Page): Promise<number> {
@@ -170,9 +163,9 @@ describe('web UI', () => {
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('succeeded');
     expect(await page.getByTestId('group-counts').textContent()).toContain('6 / 6 done · 6 succeeded');
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').count()).toBe(6);
-    await page.getByRole('button', { name: 'metrics.acc' }).click();
+    await page.getByRole('button', { name: 'metrics.acc', exact: true }).click();
     await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').first().textContent()).toContain('3');
-    await page.locator('.chart canvas').first().waitFor();
+    await expect.poll(() => page.locator('[data-testid=sweep-point]').count()).toBe(6);
     await shoot(page, 'group');
     await page.close();
   }, 60_000);

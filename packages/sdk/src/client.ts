@@ -51,6 +51,10 @@ export interface RunSummary {
   updatedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The name of the run's group, in lists. */
+  groupName?: string;
+  /** The fields asked for with `fields` (params.*, result.*, metrics.*.last|min|max|count); null where the run has none. */
+  fields?: Record<string, number | string | null>;
 }
 
 export interface RunDetail extends RunSummary {
@@ -102,7 +106,15 @@ export interface ListRunsQuery {
   q?: string;
   /** Also count every matching run (`total` in the answer). */
   total?: boolean;
+  /** `created` (default, newest first), name, status, queue, started, finished, duration or a field; '-' first: descending. */
+  sort?: string;
+  /** Conditions such as `params.lr>=0.01`, `metrics.loss.min<0.3`, `result.model~resnet`. */
+  filter?: string[];
+  /** Comma-separated fields to return with each run. */
+  fields?: string;
   cursor?: string;
+  /** With sort: runs to skip (the previous page's nextOffset). */
+  offset?: number;
   limit?: number;
 }
 
@@ -292,7 +304,7 @@ export class RegattaClient {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/rerun`);
   }
 
-  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null; total?: number }> {
+  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null; nextOffset?: number | null; total?: number }> {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) {
       if (v === undefined) continue;
@@ -395,6 +407,17 @@ export class RegattaClient {
 
   metrics(id: string, name?: string): Promise<{ items: { name: string; value: number; step?: number; ts: string; attempt: number }[] }> {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics${name ? `?name=${encodeURIComponent(name)}` : ''}`);
+  }
+
+  /** One metric for a chart: past maxPoints, each bucket's lowest and highest point (`downsampled`). */
+  metricSeries(id: string, name: string, maxPoints: number): Promise<{ items: { name: string; value: number; step?: number; ts: string; attempt: number }[]; total: number; downsampled: boolean }> {
+    const p = new URLSearchParams({ name, maxPoints: String(maxPoints) });
+    return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics?${p}`);
+  }
+
+  /** Field names runs have (params.*, result.*, metrics.*.last|min|max|count), those of one group's runs when given. */
+  runFields(group?: string): Promise<{ items: string[] }> {
+    return this.json('GET', `/api/v1/runs/fields${group ? `?group=${encodeURIComponent(group)}` : ''}`);
   }
 
   setResult(id: string, result: unknown): Promise<{ ok: boolean }> {

@@ -119,6 +119,14 @@ export interface NodesTable {
   created_at: number;
 }
 
+/** One sortable value of a run (see run-fields.ts): a number in num, anything else as text. */
+export interface RunFieldsTable {
+  run_id: string;
+  field: string;
+  num: number | null;
+  text: string | null;
+}
+
 export interface DatasetsTable {
   name: string;
   path: string;
@@ -132,6 +140,7 @@ export interface Database {
   nodes: NodesTable;
   runs: RunsTable;
   run_labels: RunLabelsTable;
+  run_fields: RunFieldsTable;
   attempts: AttemptsTable;
   events: EventsTable;
   metrics: MetricsTable;

@@ -7,6 +7,9 @@ import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, Ru
 import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
 import type { GroupPatch, NewEvent, QueueRecord, RunFilter, RunPatch, Store } from './store.js';
+import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
+import { listSorted } from './run-list.js';
+import { readMetricSeries, readMetricSummary } from './metric-series.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -150,7 +153,8 @@ function attemptRow(a: AttemptRecord) {
 /** LIKE pattern for a literal substring ('\\' escapes the wildcards). */
 const likeText = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFilter, 'cursor' | 'limit'>): SelectQueryBuilder<Database, 'runs', O> {
+function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFilter, 'cursor' | 'limit' | 'sort' | 'offset'>): SelectQueryBuilder<Database, 'runs', O> {
+  for (const c of f.fields ?? []) q = whereField(q, c);
   if (f.status?.length) q = q.where('status', 'in', f.status);
   if (f.queue) q = q.where('queue', '=', f.queue);
   if (f.name) q = q.where('name', '=', f.name);
@@ -238,6 +242,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
           await trx.insertInto('run_labels').values(labels.map(([key, value]) => ({ run_id: run.id, key, value }))).execute();
         }
         await trx.insertInto('events').values(eventRow(run.id, event)).execute();
+        await insertFields(trx, fieldRows(run.id, 'params', run.resolved.params));
         return { ...run, seq: num(row.seq) };
       });
     },
@@ -284,6 +289,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
           await trx.insertInto('events').values(chunk.map((r) => eventRow(r.id, { attempt: 0, ts: r.createdAt, to: 'queued', reason: `submitted in group ${group.id}` }))).execute();
           const labels = chunk.flatMap((r) => Object.entries(r.labels).map(([key, value]) => ({ run_id: r.id, key, value })));
           for (let k = 0; k < labels.length; k += 1000) await trx.insertInto('run_labels').values(labels.slice(k, k + 1000)).execute();
+          await insertFields(trx, chunk.flatMap((r) => fieldRows(r.id, 'params', r.resolved.params, [] as FieldRow[])));
         }
         return out;
       });
@@ -335,6 +341,10 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async listRuns(f) {
+      if (f.sort) {
+        const { rows, nextOffset } = await listSorted(db, f, f.sort, filterRuns);
+        return { runs: rows.map(toRun), ...(nextOffset !== undefined ? { nextOffset } : {}) };
+      }
       let q = filterRuns(db.selectFrom('runs').selectAll(), f);
       if (f.cursor) q = q.where('id', '<', f.cursor);
       const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
@@ -347,6 +357,9 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       const r = await filterRuns(db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')), f).executeTakeFirstOrThrow();
       return num(r.n);
     },
+
+    runFields: (runIds, fields) => readFields(db, runIds, fields),
+    fieldNames: (opts) => listFieldNames(db, opts),
 
     async runsWithStatus(statuses) {
       const rows = await db.selectFrom('runs').selectAll().where('status', 'in', [...statuses]).orderBy('seq').execute();
@@ -398,7 +411,11 @@ export function createKyselyStore(db: Kysely<Database>): Store {
           })))
           .execute();
       }
+      await updateMetricFields(db, runId, points);
     },
+
+    metricSeries: (runId, opts) => readMetricSeries(db, runId, opts),
+    metricSummary: (runId) => readMetricSummary(db, runId),
 
     async listMetrics(runId, opts = {}) {
       let q = db.selectFrom('metrics').selectAll().where('run_id', '=', runId);
@@ -409,7 +426,10 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async setResult(runId, result, updatedAt) {
-      await db.updateTable('runs').set({ result: json(result), updated_at: updatedAt }).where('id', '=', runId).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('runs').set({ result: json(result), updated_at: updatedAt }).where('id', '=', runId).execute();
+        await replaceResultFields(trx, runId, result);
+      });
     },
 
     async replaceArtifacts(runId, attempt, artifacts) {

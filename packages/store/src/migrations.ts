@@ -3,6 +3,8 @@
  * later, Postgres. Append new migrations; never edit a released one.
  */
 import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './db-schema.js';
+import { backfillFields } from './run-fields.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -173,6 +175,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('runs_status_id').on('runs').columns(['status', 'id']).execute();
       await db.schema.createIndex('runs_template_id').on('runs').columns(['template', 'id']).execute();
       await db.schema.createIndex('runs_name_id').on('runs').columns(['name', 'id']).execute();
+    },
+  },
+  // Sort and filter runs by params, result fields and metric summaries (run-fields.ts): the index
+  // yields a field's runs in value order, so a sorted page reads ~50 rows.
+  '0007_run_fields': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('run_fields')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('num', 'double precision')
+        .addColumn('text', 'text')
+        .addPrimaryKeyConstraint('run_fields_pk', ['run_id', 'field'])
+        .execute();
+      await db.schema.createIndex('run_fields_sort').on('run_fields').columns(['field', 'num', 'text', 'run_id']).execute();
+      await backfillFields(db as Kysely<Database>);
     },
   },
 };

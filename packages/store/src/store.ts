@@ -27,9 +27,38 @@ export interface RunFilter {
   template?: string;
   /** Part of the name or item, or the start of the id (case-insensitive). */
   text?: string;
-  /** Return runs with an id lower (older) than this one. */
+  /** Conditions on params, result fields and metric summaries (see run-fields.ts), all of which must hold. */
+  fields?: FieldCondition[];
+  /** Return runs with an id lower (older) than this one (newest-first order only). */
   cursor?: string;
+  /** Another order than newest first; pages by `offset`. */
+  sort?: RunSort;
+  offset?: number;
   limit: number;
+}
+
+/** A sortable and filterable value of a run: `params.lr`, `result.acc`, `metrics.loss.min|max|last|count`. */
+export type FieldValue = number | string | null;
+
+export interface FieldCondition {
+  field: string;
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=' | '~' | 'has';
+  value?: number | string;
+}
+
+/** Built-in columns, or any field; runs without the field come after those with it, newest first. */
+export type RunSortKey = 'created' | 'name' | 'status' | 'queue' | 'started' | 'finished' | 'duration' | { field: string };
+
+export interface RunSort {
+  key: RunSortKey;
+  order: 'asc' | 'desc';
+}
+
+export interface MetricSeries {
+  points: (MetricPoint & { attempt: number })[];
+  /** Points stored for the metric. */
+  total: number;
+  downsampled: boolean;
 }
 
 export interface QueueRecord {
@@ -75,9 +104,13 @@ export interface Store {
   /** Last value of each metric of each run of the group. */
   groupMetrics(groupId: string): Promise<Map<string, Record<string, number>>>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
-  /** How many runs match the filter (its cursor and limit aside). */
-  countRuns(filter: Omit<RunFilter, 'cursor' | 'limit'>): Promise<number>;
+  listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; nextCursor?: string; nextOffset?: number }>;
+  /** How many runs match the filter (its cursor, order and limit aside). */
+  countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'sort' | 'offset'>): Promise<number>;
+  /** Values of some fields (params.*, result.*, metrics.*.last|min|max|count) of some runs. */
+  runFields(runIds: readonly string[], fields: readonly string[]): Promise<Map<string, Record<string, FieldValue>>>;
+  /** The field names runs have (those of one group's runs when given), for picking columns. */
+  fieldNames(opts: { groupId?: string; limit: number }): Promise<string[]>;
   runsWithStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]>;
   /** Number of queued runs of the same queue ordered before this one. */
   queuePosition(run: Pick<RunRecord, 'queue' | 'priority' | 'seq'>): Promise<number>;
@@ -90,6 +123,10 @@ export interface Store {
 
   addMetrics(runId: string, attempt: number, points: readonly MetricPoint[]): Promise<void>;
   listMetrics(runId: string, opts?: { name?: string; attempt?: number }): Promise<(MetricPoint & { attempt: number })[]>;
+  /** One metric's points, at most about maxPoints of them: past that, each bucket's lowest and highest point. */
+  metricSeries(runId: string, opts: { name: string; attempt?: number; maxPoints: number }): Promise<MetricSeries>;
+  /** Each metric's last point and how many points it has. */
+  metricSummary(runId: string): Promise<{ name: string; value: number; step?: number; ts: number; count: number }[]>;
   setResult(runId: string, result: unknown, updatedAt: number): Promise<void>;
   replaceArtifacts(runId: string, attempt: number, artifacts: readonly Artifact[]): Promise<void>;
   listArtifacts(runId: string, attempt: number): Promise<Artifact[]>;

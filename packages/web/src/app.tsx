@@ -5,6 +5,7 @@ import { NavLink, Route, Routes } from 'react-router';
 import { api, errorText, isUnauthorized } from './api.js';
 import { useLiveUpdates } from './live.js';
 import { RunsPage } from './pages/runs-page.js';
+import { useTitle } from './lib/use-title.js';
 
 // Pages past the first load on demand: charts and YAML are not needed to list runs.
 const RunPage = lazy(() => import('./pages/run-page.js').then((m) => ({ default: m.RunPage })));
@@ -18,6 +19,7 @@ const ClusterPage = lazy(() => import('./pages/cluster-page.js').then((m) => ({ 
 function SignIn() {
   const qc = useQueryClient();
   const [token, setToken] = useState('');
+  useTitle('Sign in');
   const signIn = useMutation({
     mutationFn: (t: string) => api.signIn(t),
     onSuccess: () => qc.invalidateQueries(),

@@ -17,6 +17,8 @@ const jobEventBody = z.strictObject({
 const metricsQuery = z.strictObject({
   name: z.string().optional(),
   attempt: z.coerce.number().int().min(1).optional(),
+  maxPoints: z.coerce.number().int().min(10).max(100_000).optional()
+    .describe("With name: at most about this many points; a longer series gives each bucket's lowest and highest point"),
 });
 
 export function registerReportRoutes(app: App, ctx: RouteContext): void {
@@ -61,9 +63,13 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
   }, async (req) => {
     requireRunAccess(req, req.params.id);
     if (!(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
-    const points = await ctx.store.listMetrics(req.params.id, {
-      ...(req.query.name ? { name: req.query.name } : {}), ...(req.query.attempt ? { attempt: req.query.attempt } : {}),
-    });
+    const { name, attempt, maxPoints } = req.query;
+    if (maxPoints !== undefined) {
+      if (!name) throw new RegattaError('invalid_request', 'maxPoints needs a metric name', { issues: [{ path: 'query.name', message: 'required with maxPoints' }] });
+      const series = await ctx.store.metricSeries(req.params.id, { name, maxPoints, ...(attempt ? { attempt } : {}) });
+      return { items: series.points.map((p) => ({ ...p, ts: iso(p.ts) })), total: series.total, downsampled: series.downsampled };
+    }
+    const points = await ctx.store.listMetrics(req.params.id, { ...(name ? { name } : {}), ...(attempt ? { attempt } : {}) });
     return { items: points.map((p) => ({ ...p, ts: iso(p.ts) })) };
   });
 

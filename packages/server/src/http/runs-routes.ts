@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, isFanout, jobSpecSchema, type RunStatus } from '@regatta/core';
 import { iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
+import { parseFields, parseFilters, parseSort } from './runs-query.js';
 
 export const runIdParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a run id (20 lower-case letters and digits)') });
 
@@ -14,7 +15,12 @@ const listQuery = z.strictObject({
   template: z.string().min(1).max(200).optional().describe('Runs made from this template'),
   q: z.string().max(200).optional().describe('Text: part of the name or item, or the start of the id'),
   total: z.enum(['true', 'false']).optional().describe('Also count every run matching the filters'),
+  sort: z.string().max(400).optional().describe("created (default, newest first), name, status, queue, started, finished, duration or a field (params.<path>, result.<path>, metrics.<name>.last|min|max|count); '-' first for descending"),
+  filter: z.union([z.string().max(1000), z.array(z.string().max(1000)).max(20)]).optional()
+    .describe('A condition on a field, e.g. params.lr>=0.01 or metrics.loss.min<0.3 (= != < <= > >= ~); repeat for several; a bare field: runs that have it'),
+  fields: z.string().max(4000).optional().describe('Comma-separated fields to return with each run (in `fields`)'),
   cursor: z.string().regex(ID_PATTERN, 'not a cursor returned by this API').optional(),
+  offset: z.coerce.number().int().min(0).max(10_000_000).optional().describe('With sort: runs to skip (nextOffset of the previous page)'),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
@@ -59,15 +65,42 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       }
       labels[l.slice(0, i)] = l.slice(i + 1);
     }
+    const sort = parseSort(q.sort);
+    const fields = parseFields(q.fields);
+    if (sort && q.cursor) throw new RegattaError('invalid_request', 'a sorted list pages by offset', { issues: [{ path: 'query.cursor', message: 'use offset (nextOffset) with sort' }] });
     const filter = {
       ...(status ? { status } : {}), ...(q.queue ? { queue: q.queue } : {}), ...(q.name ? { name: q.name } : {}),
       labels, ...(q.group ? { groupId: q.group } : {}), ...(q.template ? { template: q.template } : {}), ...(q.q?.trim() ? { text: q.q.trim() } : {}),
+      fields: parseFilters(q.filter),
     };
-    const [{ runs, nextCursor }, total] = await Promise.all([
-      ctx.store.listRuns({ ...filter, ...(q.cursor ? { cursor: q.cursor } : {}), limit: q.limit ?? 50 }),
+    const [{ runs, nextCursor, nextOffset }, total] = await Promise.all([
+      ctx.store.listRuns({ ...filter, ...(q.cursor ? { cursor: q.cursor } : {}), ...(sort ? { sort, offset: q.offset ?? 0 } : {}), limit: q.limit ?? 50 }),
       q.total === 'true' ? ctx.store.countRuns(filter) : Promise.resolve(undefined),
     ]);
-    return { items: runs.map(runSummary), nextCursor: nextCursor ?? null, ...(total !== undefined ? { total } : {}) };
+    const values = await ctx.store.runFields(runs.map((r) => r.id), fields);
+    const groupIds = [...new Set(runs.flatMap((r) => (r.groupId ? [r.groupId] : [])))];
+    const groupNames = new Map((await Promise.all(groupIds.map((id) => ctx.store.getGroup(id)))).flatMap((g) => (g ? [[g.id, g.name] as const] : [])));
+    return {
+      items: runs.map((r) => ({
+        ...runSummary(r),
+        ...(r.groupId ? { groupName: groupNames.get(r.groupId) } : {}),
+        ...(fields.length ? { fields: Object.fromEntries(fields.map((f) => [f, values.get(r.id)?.[f] ?? null])) } : {}),
+      })),
+      nextCursor: nextCursor ?? null,
+      ...(sort ? { nextOffset: nextOffset ?? null } : {}),
+      ...(total !== undefined ? { total } : {}),
+    };
+  });
+
+  app.get('/api/v1/runs/fields', {
+    schema: {
+      querystring: z.strictObject({ group: z.string().regex(ID_PATTERN, 'not a group id').optional() }),
+      summary: 'Field names runs have (params.*, result.*, metrics.*.last|min|max|count): the columns the runs list can show, sort and filter by',
+      tags: ['runs'],
+    },
+  }, async (req) => {
+    requireAdmin(req);
+    return { items: await ctx.store.fieldNames({ ...(req.query.group ? { groupId: req.query.group } : {}), limit: 1000 }) };
   });
 
   app.post('/api/v1/runs/cancel', {
@@ -92,15 +125,12 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     if (!run) throw new NotFoundError('run', req.params.id);
     const [attempts, metrics, artifacts, queuePosition] = await Promise.all([
       ctx.store.listAttempts(run.id),
-      ctx.store.listMetrics(run.id),
+      ctx.store.metricSummary(run.id),
       run.attempt > 0 ? ctx.store.listArtifacts(run.id, run.attempt) : Promise.resolve([]),
       run.status === 'queued' ? ctx.store.queuePosition(run) : Promise.resolve(undefined),
     ]);
     const last: Record<string, { value: number; step?: number; ts: string; count: number }> = {};
-    for (const m of metrics) {
-      const prev = last[m.name];
-      last[m.name] = { value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ts: iso(m.ts) ?? '', count: (prev?.count ?? 0) + 1 };
-    }
+    for (const m of metrics) last[m.name] = { value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ts: iso(m.ts) ?? '', count: m.count };
     const live = ctx.engine.live(run.id);
     return {
       ...runSummary(run),

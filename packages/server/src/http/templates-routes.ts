@@ -3,7 +3,7 @@
  * template deep-merges the caller's overrides into it, is validated after merging, and records the
  * exact version it used.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import {
   NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, parseSpecText, type TemplateVersion,
 } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
+import { resolveInside } from './artifacts-routes.js';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -121,6 +122,22 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
     return { version: t.version, items: t.files ? await listFiles(join(uploadsDir, t.files.slice('upload:'.length))) : [] };
+  });
+
+  app.get('/api/v1/templates/:name/files/*', {
+    schema: {
+      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      summary: 'One file attached to a template version', tags: ['templates'],
+    },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const t = await ctx.store.getTemplate(req.params.name, req.query.version);
+    if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
+    if (!t.files) throw new NotFoundError('template file', req.params['*']);
+    const file = await resolveInside(join(uploadsDir, t.files.slice('upload:'.length)), req.params['*']);
+    const st = await stat(file);
+    if (!st.isFile()) throw new NotFoundError('template file', req.params['*']);
+    return reply.type('application/octet-stream').header('content-length', st.size).send(createReadStream(file));
   });
 
   app.post('/api/v1/templates/:name/runs', {

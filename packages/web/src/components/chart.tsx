@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatNumber } from '../lib/format.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#9333ea', '#0891b2', '#db2777', '#65a30d', '#7c3aed', '#ea580c'];
 export const seriesColor = (i: number): string => PALETTE[i % PALETTE.length] ?? '#2563eb';
@@ -25,13 +26,15 @@ export interface ChartProps {
   points?: boolean;
   height?: number;
   title: string;
+  /** Log scale on y (values ≤ 0 are not drawn). */
+  logY?: boolean;
 }
 
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-export function Chart({ x, series, xKind, xLabel, points = false, height = 320, title }: ChartProps) {
+export function Chart({ x, series, xKind, xLabel, points = false, height = 320, title, logY = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   // Axis colours are read from CSS when drawing: draw again when the system switches light/dark.
   const [scheme, setScheme] = useState(0);
@@ -51,13 +54,14 @@ export function Chart({ x, series, xKind, xLabel, points = false, height = 320, 
       width: Math.max(300, el.clientWidth),
       height,
       title,
-      scales: { x: { time: xKind === 'time' } },
+      scales: { x: { time: xKind === 'time' }, ...(logY ? { y: { distr: 3 } } : {}) },
       cursor: { drag: { x: true, y: false } },
       axes: [{ ...axis, label: xLabel }, { ...axis }],
       series: [
         { label: xLabel },
         ...series.map((s, i) => ({
           label: s.label,
+          value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : formatNumber(v)),
           stroke: seriesColor(i),
           width: 2,
           spanGaps: true,
@@ -65,7 +69,7 @@ export function Chart({ x, series, xKind, xLabel, points = false, height = 320, 
         })),
       ],
     };
-    const data = [x, ...series.map((s) => s.values)] as AlignedData;
+    const data = [x, ...series.map((s) => (logY ? s.values.map((v) => (v !== null && v > 0 ? v : null)) : s.values))] as AlignedData;
     const plot = new uPlot(opts, data, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(300, el.clientWidth), height }));
     resize.observe(el);
@@ -73,7 +77,7 @@ export function Chart({ x, series, xKind, xLabel, points = false, height = 320, 
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, xKind, xLabel, points, height, title, scheme]);
+  }, [x, series, xKind, xLabel, points, height, title, scheme, logY]);
   return <div className="chart" ref={box} role="img" aria-label={`${title}: ${series.map((s) => s.label).join(', ')} against ${xLabel}`} />;
 }
 

@@ -25,6 +25,7 @@ export function LogViewer({ runId, attempt, active, service }: LogViewerProps) {
   const [size, setSize] = useState(0);
   const [error, setError] = useState<string>();
   const [loaded, setLoaded] = useState(false);
+  // Starts at the end; the box to stop following shows only while the run can still write.
   const [follow, setFollow] = useState(true);
   const [query, setQuery] = useState('');
   const [hit, setHit] = useState(0);
@@ -148,7 +149,7 @@ export function LogViewer({ runId, attempt, active, service }: LogViewerProps) {
           <span className="muted" aria-live="polite">{query ? `${matches.length ? hit + 1 : 0} / ${matches.length} matches` : ''}</span>
         </div>
         <div className="row">
-          <label className="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow</label>
+          {active && <label className="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow</label>}
           <span className="muted">{win.start > 0 ? `${formatBytes(win.end - win.start)} of ${formatBytes(size)} loaded` : formatBytes(size)}</span>
           <a className="button" href={`/api/v1/runs/${runId}/logs${params.size ? `?${params}` : ''}`} download={`${runId}.log`}>Download</a>
         </div>

@@ -18,11 +18,34 @@ export function runDuration(r: { startedAt?: string; finishedAt?: string }, now 
   return formatDuration(end - Date.parse(r.startedAt));
 }
 
-export function formatTime(iso: string | undefined): string {
+const TIME = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const TIME_YEAR = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** A point in time, always with its date ("Dec 1, 14:57:03"; the year when it is not this one). */
+export function formatTime(iso: string | undefined, now = new Date()): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString() : d.toLocaleString();
+  if (Number.isNaN(d.getTime())) return '—';
+  return (d.getFullYear() === now.getFullYear() ? TIME : TIME_YEAR).format(d);
+}
+
+const NUM = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
+const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** One format for every number the UI shows: integers whole, others to 4 significant digits, tiny and huge ones in exponent form. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return INT.format(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e15)) return v.toExponential(3).replace(/\.?0+e/, 'e');
+  return NUM.format(v);
+}
+
+/** A table cell's text: numbers formatted, objects as JSON, nothing for null. */
+export function formatValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return formatNumber(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 export function formatBytes(n: number): string {

@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import type { NodeView, QueueView } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { formatBytes } from '../lib/format.js';
+import { useTitle } from '../lib/use-title.js';
 
 function Meter({ label, used, total, text }: { label: string; used: number; total: number; text: string }) {
   const pct = total > 0 ? Math.min(100, (100 * used) / total) : 0;
@@ -61,6 +62,7 @@ function NodeCard({ n }: { n: NodeView }) {
 export function ClusterPage() {
   const queues = useQuery({ queryKey: ['cluster', 'queues'], queryFn: () => api.queues(), refetchInterval: 10_000 });
   const nodes = useQuery({ queryKey: ['cluster', 'nodes'], queryFn: () => api.nodes(), refetchInterval: 10_000 });
+  useTitle('Queues & nodes');
   return (
     <>
       <h1>Queues & nodes</h1>

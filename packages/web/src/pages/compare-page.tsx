@@ -6,7 +6,11 @@ import type { RunDetail } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { MetricsPanel } from '../components/metrics-panel.js';
-import { compareFlat } from '../lib/format.js';
+import { compareFlat, formatNumber } from '../lib/format.js';
+
+/** A flattened value that is a JSON number (shown in the UI's number format, the full value on hover). */
+const NUMERIC = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i;
+import { useTitle } from '../lib/use-title.js';
 
 function Table({ label, runs, rows }: { label: string; runs: RunDetail[]; rows: ReturnType<typeof compareFlat> }) {
   return (
@@ -19,7 +23,7 @@ function Table({ label, runs, rows }: { label: string; runs: RunDetail[]; rows: 
           {rows.map((row) => (
             <tr key={row.path} className={row.differs ? 'diff' : ''}>
               <th scope="row" className="mono">{row.path}{row.differs ? <span className="sr-only"> (differs)</span> : null}</th>
-              {row.values.map((v, i) => <td key={runs[i]?.id ?? i} className="mono">{v ?? '—'}</td>)}
+              {row.values.map((v, i) => <td key={runs[i]?.id ?? i} className="mono" title={v}>{v === undefined ? '—' : NUMERIC.test(v) ? formatNumber(Number(v)) : v}</td>)}
             </tr>
           ))}
         </tbody>
@@ -33,6 +37,7 @@ export function ComparePage() {
   const ids = (params.get('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean).slice(0, 10);
   const [draft, setDraft] = useState(ids.join(', '));
   const [onlyDiff, setOnlyDiff] = useState(true);
+  useTitle(ids.length ? `Compare ${ids.length} runs` : 'Compare');
   const queries = useQueries({ queries: ids.map((id) => ({ queryKey: ['run', id], queryFn: () => api.getRun(id) })) });
   const runs = queries.flatMap((q) => (q.data ? [q.data] : []));
   const error = queries.find((q) => q.error)?.error;

@@ -1,13 +1,15 @@
 /** Groups: progress, counts, ETA, the results table (params × metrics) and a metric-against-param chart. */
-import { useMemo, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import type { GroupView } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
-import { Chart } from '../components/chart.js';
+import { SweepPanel } from '../components/sweep-panel.js';
 import { VirtualRows } from '../components/virtual-rows.js';
-import { formatCount, formatDuration, formatTime } from '../lib/format.js';
+import { formatCount, formatDuration, formatTime, formatValue } from '../lib/format.js';
+import { useObservedEta } from '../lib/eta.js';
+import { useTitle } from '../lib/use-title.js';
 
 export function ProgressBar({ g }: { g: GroupView }) {
   const c = g.counts;
@@ -32,6 +34,7 @@ export function ProgressBar({ g }: { g: GroupView }) {
 
 export function GroupsPage() {
   const groups = useQuery({ queryKey: ['groups'], queryFn: () => api.listGroups() });
+  useTitle('Groups');
   return (
     <>
       <h1>Groups</h1>
@@ -55,32 +58,6 @@ export function GroupsPage() {
   );
 }
 
-function ResultsChart({ columns, rows }: { columns: string[]; rows: Record<string, unknown>[] }) {
-  const numeric = (c: string) => rows.some((r) => typeof r[c] === 'number');
-  const params = columns.filter((c) => c.startsWith('params.') && numeric(c));
-  const metrics = columns.filter((c) => (c.startsWith('metrics.') || c.startsWith('result.')) && numeric(c));
-  const [x, setX] = useState<string>();
-  const [y, setY] = useState<string>();
-  const xc = x ?? params[0];
-  const yc = y ?? metrics[0];
-  const data = useMemo(() => {
-    if (!xc || !yc) return undefined;
-    const pts = rows.flatMap((r) => (typeof r[xc] === 'number' && typeof r[yc] === 'number' ? [{ x: r[xc], y: r[yc] }] : [])).sort((a, b) => a.x - b.x);
-    return { x: pts.map((p) => p.x), series: [{ label: yc, values: pts.map((p) => p.y) }] };
-  }, [rows, xc, yc]);
-  if (!params.length || !metrics.length) return null;
-  return (
-    <section aria-labelledby="chart-h">
-      <h2 id="chart-h">Metric against param</h2>
-      <div className="row">
-        <label>Metric (y)<select value={yc} onChange={(e) => setY(e.target.value)}>{metrics.map((m) => <option key={m}>{m}</option>)}</select></label>
-        <label>Param (x)<select value={xc} onChange={(e) => setX(e.target.value)}>{params.map((m) => <option key={m}>{m}</option>)}</select></label>
-      </div>
-      {data && <Chart x={data.x} series={data.series} xKind="number" xLabel={xc ?? ''} points title={`${yc} against ${xc}`} height={280} />}
-    </section>
-  );
-}
-
 export function GroupPage() {
   const { id = '' } = useParams();
   const scroller = useRef<HTMLDivElement>(null);
@@ -94,6 +71,8 @@ export function GroupPage() {
   });
   const cancel = useMutation({ mutationFn: () => api.cancelGroup(id), onSuccess: () => void group.refetch() });
   const rerun = useMutation({ mutationFn: () => api.rerunGroup(id), onSuccess: () => void group.refetch() });
+  useTitle(group.data ? `${group.data.name} (group)` : 'Group');
+  const eta = useObservedEta(group.data?.done, group.data?.total, group.data?.status === 'running');
   if (group.error) return <p className="error" role="alert">{errorText(group.error)}</p>;
   if (!group.data) return <p className="muted">Loading…</p>;
   const g = group.data;
@@ -110,7 +89,7 @@ export function GroupPage() {
         </div>
         <div className="row">
           <Link className="button" to={`/?group=${g.id}`}>Runs</Link>
-          <button type="button" onClick={() => rerun.mutate()} disabled={!failed || rerun.isPending}>Rerun failed ({failed})</button>
+          <button type="button" onClick={() => { if (window.confirm(`Run the ${failed} failed item(s) again?`)) rerun.mutate(); }} disabled={!failed || rerun.isPending}>Rerun failed ({failed})</button>
           <button type="button" className="danger" onClick={() => { if (window.confirm('Cancel every item not yet ended?')) cancel.mutate(); }} disabled={g.status !== 'running' || cancel.isPending}>Cancel all</button>
         </div>
       </div>
@@ -119,7 +98,7 @@ export function GroupPage() {
         <ProgressBar g={g} />
         <p data-testid="group-counts">
           <strong>{formatCount(g.done)} / {formatCount(g.total)}</strong> done · {g.counts.succeeded} succeeded · {g.counts.failed} failed · {g.counts.canceled} canceled · {g.counts.running} running · {g.counts.queued} queued
-          {g.status === 'running' && <> · ETA {g.etaSeconds === null ? '—' : formatDuration(g.etaSeconds * 1000)}</>}
+          {g.status === 'running' && <> · <span data-testid="group-eta">ETA {eta === undefined ? 'estimating…' : formatDuration(eta * 1000)}</span></>}
           {g.maxParallel ? <span className="muted"> · at most {g.maxParallel} at once</span> : null}
         </p>
       </section>
@@ -144,7 +123,7 @@ export function GroupPage() {
                   const v = row[c];
                   if (c === 'id' && typeof v === 'string') return <td key={c}><Link to={`/runs/${v}`}>{v}</Link></td>;
                   if (c === 'status' && typeof v === 'string') return <td key={c}><StatusBadge status={v} /></td>;
-                  return <td key={c}>{v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)}</td>;
+                  return <td key={c} className={typeof v === 'number' ? 'num' : undefined} title={typeof v === 'number' ? String(v) : undefined}>{formatValue(v)}</td>;
                 })}
               </tr>
             );
@@ -152,7 +131,7 @@ export function GroupPage() {
         </table>
       </div>
       <p className="muted">{formatCount(rows.length)} rows · <a href={`/api/v1/groups/${g.id}/results?format=csv${sort ? `&sort=${encodeURIComponent(sort.col)}&order=${sort.order}` : ''}`}>download as CSV</a></p>
-      {results.data && <ResultsChart columns={columns} rows={results.data.rows} />}
+      {results.data && <SweepPanel columns={columns} rows={results.data.rows} />}
     </>
   );
 }

@@ -1,15 +1,18 @@
 /** One run: timeline, spec, live logs, metric charts, result, artifacts, attempts and actions. */
 import { useMemo, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { stringify as toYaml } from 'yaml';
 import { TERMINAL, type RunDetail } from '@regatta/sdk/client';
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { FilePreview } from '../components/file-preview.js';
+import { RunOverview } from '../components/run-overview.js';
+import { useTitle } from '../lib/use-title.js';
 import { TabPanel, Tabs, useTab } from '../components/tabs.js';
 import { LogViewer } from '../components/log-viewer.js';
 import { MetricsPanel } from '../components/metrics-panel.js';
-import { cliCommand, formatBytes, formatTime, runDuration } from '../lib/format.js';
+import { cliCommand, formatBytes } from '../lib/format.js';
 
 const TABS = [
   { id: 'overview', label: 'Overview' },
@@ -20,62 +23,10 @@ const TABS = [
   { id: 'spec', label: 'Spec' },
 ];
 
-function Overview({ run }: { run: RunDetail }) {
-  const events = useQuery({ queryKey: ['run', run.id, 'events', run.status, run.attempt], queryFn: () => api.events(run.id) });
-  return (
-    <div className="grid">
-      <section className="card" aria-labelledby="facts-h">
-        <h2 id="facts-h">Run</h2>
-        <dl className="facts">
-          <dt>Status</dt><dd><StatusBadge status={run.status} />{run.reason ? <span className="muted"> {run.reason}</span> : null}</dd>
-          {run.health && <><dt>Health</dt><dd className={run.health === 'healthy' ? '' : 'error'}>{run.health}</dd></>}
-          {(run.services ?? []).length > 0 && <><dt>Services</dt><dd>{run.services.join(', ')}</dd></>}
-          {run.queuePosition !== undefined && <><dt>Queue position</dt><dd>{run.queuePosition + 1}</dd></>}
-          <dt>Queue</dt><dd>{run.queue} (priority {run.priority})</dd>
-          <dt>Node</dt><dd>{run.node ?? '—'}</dd>
-          <dt>GPUs</dt><dd>{run.gpus?.length ? run.gpus.join(', ') : 'none'}</dd>
-          <dt>Exit code</dt><dd>{run.exitCode ?? '—'}</dd>
-          <dt>Created</dt><dd>{formatTime(run.createdAt)}</dd>
-          <dt>Duration</dt><dd>{runDuration(run)}</dd>
-          {run.groupId && <><dt>Group</dt><dd><Link to={`/groups/${run.groupId}`}>{run.groupId}</Link> item {run.item}</dd></>}
-          {run.template && <><dt>Template</dt><dd><Link to={`/templates/${encodeURIComponent(run.template.name)}`}>{run.template.name}</Link> v{run.template.version}</dd></>}
-          {Object.keys(run.labels).length > 0 && <><dt>Labels</dt><dd>{Object.entries(run.labels).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></>}
-        </dl>
-      </section>
-      <section className="card" aria-labelledby="timeline-h">
-        <h2 id="timeline-h">Timeline</h2>
-        <ol className="timeline" data-testid="timeline">
-          {events.data?.items.map((e) => (
-            <li key={e.id}>
-              <StatusBadge status={e.to} /> <span className="muted">{formatTime(e.ts)}{e.attempt ? ` · attempt ${e.attempt}` : ''}</span>
-              {e.reason && <div className="muted">{e.reason}</div>}
-            </li>
-          ))}
-        </ol>
-      </section>
-      <section className="card" aria-labelledby="attempts-h">
-        <h2 id="attempts-h">Attempts</h2>
-        {run.attempts.length ? (
-          <table className="data">
-            <thead><tr><th scope="col">#</th><th scope="col">Status</th><th scope="col">Node</th><th scope="col">GPUs</th><th scope="col">Exit</th><th scope="col">Duration</th></tr></thead>
-            <tbody>
-              {run.attempts.map((a) => (
-                <tr key={a.attempt}>
-                  <td>{a.attempt}</td><td><StatusBadge status={a.status} /></td><td>{a.node ?? '—'}</td>
-                  <td>{a.gpus?.join(', ') || '—'}</td><td>{a.exitCode ?? '—'}</td><td>{runDuration(a)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : <p className="muted">Not started yet.</p>}
-      </section>
-    </div>
-  );
-}
-
 function Artifacts({ run }: { run: RunDetail }) {
   const [attempt, setAttempt] = useState(run.attempt);
   const [filter, setFilter] = useState('');
+  const [picked, setPicked] = useState<string>();
   const list = useQuery({ queryKey: ['run', run.id, 'artifacts', attempt, run.status], queryFn: () => api.artifacts(run.id, attempt || undefined), enabled: run.attempt > 0 });
   const items = (list.data?.items ?? []).filter((a) => a.path.toLowerCase().includes(filter.toLowerCase()));
   const href = (path: string) => `/api/v1/runs/${run.id}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}?attempt=${attempt}`;
@@ -93,10 +44,22 @@ function Artifacts({ run }: { run: RunDetail }) {
       {list.error && <p className="error">{errorText(list.error)}</p>}
       {items.length ? (
         <table className="data" aria-label="Artifacts">
-          <thead><tr><th scope="col">Path</th><th scope="col">Size</th></tr></thead>
-          <tbody>{items.map((a) => <tr key={a.path}><td><a href={href(a.path)} download>{a.path}</a></td><td>{formatBytes(a.size)}</td></tr>)}</tbody>
+          <thead><tr><th scope="col">Path</th><th scope="col">Size</th><th scope="col"><span className="sr-only">Download</span></th></tr></thead>
+          <tbody>
+            {items.map((a) => (
+              <tr key={a.path} className={picked === a.path ? 'picked' : undefined}>
+                <td><button type="button" className="link" aria-pressed={picked === a.path} onClick={() => setPicked(a.path)}>{a.path}</button></td>
+                <td>{formatBytes(a.size)}</td>
+                <td><a href={href(a.path)} download aria-label={`Download ${a.path}`}>Download</a></td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       ) : <p className="muted">{list.isPending ? 'Loading…' : 'No artifacts.'}</p>}
+      {(() => {
+        const a = items.find((x) => x.path === picked);
+        return a ? <FilePreview key={`${attempt}/${a.path}`} url={href(a.path)} path={a.path} size={a.size} /> : <p className="muted">Pick a file to preview it.</p>;
+      })()}
     </>
   );
 }
@@ -113,6 +76,7 @@ export function RunPage() {
     mutationFn: async (r: RunDetail) => (r.template ? api.runTemplate(r.template.name, r.spec, r.template.version) : api.submitAny(r.spec)),
     onSuccess: (s) => void navigate('id' in s ? `/runs/${s.id}` : `/groups/${s.groupId}`),
   });
+  useTitle(run.data ? `${run.data.name} ${run.data.id.slice(-6)} (${run.data.status})` : 'Run');
   const specYaml = useMemo(() => (run.data ? toYaml(run.data.spec) : ''), [run.data]);
   if (run.error) return <p className="error" role="alert">{errorText(run.error)}</p>;
   if (!run.data) return <p className="muted">Loading…</p>;
@@ -142,15 +106,15 @@ export function RunPage() {
             ? <a key={p.port} className="button" href={p.path} target="_blank" rel="noopener">Open service :{p.port}</a>
             : <button key={p.port} type="button" disabled title="reachable while the run is active">Open service :{p.port}</button>))}
           <button type="button" onClick={() => void copy(cliCommand(r, specYaml), 'CLI command')}>Copy CLI command</button>
-          <button type="button" onClick={() => rerun.mutate(r)} disabled={rerun.isPending}>Rerun</button>
-          <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={!active || cancel.isPending}>Cancel</button>
+          <button type="button" onClick={() => { if (window.confirm(`Submit ${r.name} again as a new run?`)) rerun.mutate(r); }} disabled={rerun.isPending}>Rerun</button>
+          <button type="button" className="danger" onClick={() => { if (window.confirm(`Cancel ${r.name} (${r.id})?`)) cancel.mutate(); }} disabled={!active || cancel.isPending}>Cancel</button>
         </div>
       </div>
       <p role="status" className="muted">{copied}</p>
       {(cancel.error ?? rerun.error) && <p className="error" role="alert">{errorText(cancel.error ?? rerun.error)}</p>}
       <Tabs tabs={TABS} current={tab} onChange={setTab} label="Run details" />
       <TabPanel id={tab}>
-        {tab === 'overview' && <Overview run={r} />}
+        {tab === 'overview' && <RunOverview run={r} />}
         {tab === 'logs' && (
           <>
             {services.length > 0 && (

@@ -1,6 +1,8 @@
 /**
- * Runs: a live table over any number of runs. Filters live in the URL; pages come from the server
- * by cursor (newest first), so the 100,000th run costs what the first does; rows are virtualised.
+ * Runs: a live table over any number of runs, with columns for any param, result field or metric
+ * summary. The whole view (filters, field conditions, columns, sort, page) lives in the URL, so it can
+ * be shared; sorting and filtering happen on the server. Newest-first pages come by cursor (the
+ * 100,000th run costs what the first does), sorted ones by offset; rows are virtualised.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -9,11 +11,24 @@ import { TERMINAL, type ListRunsQuery, type RunStatus } from '@regatta/sdk/clien
 import { api, errorText } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { VirtualRows } from '../components/virtual-rows.js';
-import { formatCount, formatTime, runDuration } from '../lib/format.js';
+import { ColumnPicker, FieldFilters } from '../components/column-picker.js';
+import { formatCount, formatTime, formatValue, runDuration } from '../lib/format.js';
+import { useTitle } from '../lib/use-title.js';
 
 const STATUSES: RunStatus[] = ['queued', 'starting', 'building', 'running', 'cleanup', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'];
 const FILTERS = ['status', 'queue', 'label', 'group', 'template', 'q'] as const;
 const ROW = 37;
+
+/** A header that sorts by `key` on the server: ascending, then descending. */
+function SortHeader({ label, sortKey, sort, onSort }: { label: string; sortKey: string; sort: string; onSort: (s: string | undefined) => void }) {
+  const state = sort === sortKey ? 'ascending' : sort === `-${sortKey}` ? 'descending' : 'none';
+  const next = state === 'ascending' ? `-${sortKey}` : state === 'descending' ? undefined : sortKey;
+  return (
+    <th scope="col" aria-sort={state}>
+      <button type="button" className="sort" onClick={() => onSort(next)} title={`Sort by ${label}`}>{label}{state === 'ascending' ? ' ▲' : state === 'descending' ? ' ▼' : ''}</button>
+    </th>
+  );
+}
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -33,12 +48,18 @@ export function RunsPage() {
   const limit = Number(params.get('limit') ?? 50);
   const cursors = (params.get('page') ?? '').split(',').filter(Boolean); // cursors of the pages before this one
   const cursor = cursors[cursors.length - 1];
+  const sort = params.get('sort') ?? '';
+  const offset = Number(params.get('offset') ?? 0) || 0;
+  const fieldFilters = params.getAll('filter');
+  const cols = (params.get('cols') ?? '').split(',').filter(Boolean);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  useTitle('Runs');
 
-  const setParam = (k: string, v: string | undefined) => setParams((p) => {
-    if (v) p.set(k, v);
-    else p.delete(k);
+  const setParam = (k: string, v: string | string[] | undefined) => setParams((p) => {
+    p.delete(k);
+    for (const x of [v ?? []].flat()) if (x) p.append(k, x);
     p.delete('page');
+    p.delete('offset');
     return p;
   }, { replace: true });
 
@@ -51,9 +72,15 @@ export function RunsPage() {
     ...Object.fromEntries(FILTERS.filter((k) => k !== 'label' && params.get(k)).map((k) => [k, params.get(k) ?? ''])),
     ...(params.get('label') ? { label: [params.get('label') ?? ''] } : {}),
   };
+  const view: ListRunsQuery = {
+    ...filter,
+    ...(fieldFilters.length ? { filter: fieldFilters } : {}),
+    ...(cols.length ? { fields: cols.join(',') } : {}),
+    ...(sort ? { sort, offset } : cursor ? { cursor } : {}),
+  };
   const runs = useQuery({
-    queryKey: ['runs', filter, cursor ?? null, limit],
-    queryFn: () => api.listRuns({ ...filter, ...(cursor ? { cursor } : {}), limit, total: true }),
+    queryKey: ['runs', view, limit],
+    queryFn: () => api.listRuns({ ...view, limit, total: true }),
     placeholderData: keepPreviousData,
   });
   const templates = useQuery({ queryKey: ['templates'], queryFn: () => api.listTemplates(), staleTime: 30_000 });
@@ -75,7 +102,16 @@ export function RunsPage() {
     return n;
   });
   const cancellable = items.filter((r) => selected.has(r.id) && !TERMINAL.has(r.status)).map((r) => r.id);
-  const first = cursors.length * limit;
+  const first = sort ? offset : cursors.length * limit;
+  const hasOlder = sort ? Boolean(runs.data?.nextOffset) : Boolean(runs.data?.nextCursor);
+  const hasNewer = sort ? offset > 0 : cursors.length > 0;
+  const pageTo = (dir: 1 | -1) => setParams((p) => {
+    if (sort) p.set('offset', String(Math.max(0, offset + dir * limit)));
+    else p.set('page', (dir > 0 ? [...cursors, runs.data?.nextCursor ?? ''] : cursors.slice(0, -1)).join(','));
+    return p;
+  });
+  const onSort = (s: string | undefined) => setParam('sort', s);
+  const columnCount = 9 + cols.length;
 
   return (
     <>
@@ -133,7 +169,9 @@ export function RunsPage() {
             {[50, 100, 500].map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
+        <ColumnPicker {...(params.get('group') ? { group: params.get('group') ?? '' } : {})} chosen={cols} onChange={(c) => setParam('cols', c.length ? c.join(',') : undefined)} />
       </form>
+      <FieldFilters filters={fieldFilters} onChange={(f) => setParam('filter', f)} />
       {runs.error && <p className="error" role="alert">{errorText(runs.error)}</p>}
       {cancel.data && (
         <p role="status">
@@ -145,17 +183,18 @@ export function RunsPage() {
           <thead>
             <tr>
               <th scope="col"><span className="sr-only">Select</span></th>
-              <th scope="col">Status</th>
-              <th scope="col">Name</th>
+              <SortHeader label="Status" sortKey="status" sort={sort} onSort={onSort} />
+              <SortHeader label="Name" sortKey="name" sort={sort} onSort={onSort} />
               <th scope="col">Id</th>
-              <th scope="col">Queue</th>
+              <SortHeader label="Queue" sortKey="queue" sort={sort} onSort={onSort} />
               <th scope="col">Node</th>
               <th scope="col">From</th>
-              <th scope="col">Created</th>
-              <th scope="col">Duration</th>
+              <SortHeader label="Created" sortKey="created" sort={sort} onSort={onSort} />
+              <SortHeader label="Duration" sortKey="duration" sort={sort} onSort={onSort} />
+              {cols.map((c) => <SortHeader key={c} label={c} sortKey={c} sort={sort} onSort={onSort} />)}
             </tr>
           </thead>
-          <VirtualRows count={items.length} scroller={scroller} rowHeight={ROW} columns={9} row={(i) => {
+          <VirtualRows count={items.length} scroller={scroller} rowHeight={ROW} columns={columnCount} row={(i) => {
             const r = items[i];
             if (!r) return null;
             return (
@@ -167,12 +206,16 @@ export function RunsPage() {
                 <td>{r.queue}</td>
                 <td>{r.node ?? '—'}</td>
                 <td>
-                  {r.groupId ? <Link to={`/groups/${r.groupId}`}>group</Link> : null}
+                  {r.groupId ? <Link to={`/groups/${r.groupId}`} title={`group ${r.groupId}`}>{r.groupName ?? 'group'}</Link> : null}
                   {r.template ? <Link to={`/templates/${encodeURIComponent(r.template.name)}`}> {r.template.name}@{r.template.version}</Link> : null}
                   {!r.groupId && !r.template ? '—' : null}
                 </td>
                 <td>{formatTime(r.createdAt)}</td>
                 <td>{runDuration(r)}</td>
+                {cols.map((c) => {
+                  const v = r.fields?.[c];
+                  return <td key={c} className={typeof v === 'number' ? 'num' : undefined} data-field={c} title={v === null || v === undefined ? undefined : String(v)}>{formatValue(v)}</td>;
+                })}
               </tr>
             );
           }} />
@@ -184,8 +227,8 @@ export function RunsPage() {
           {runs.data ? `${items.length ? `${formatCount(first + 1)}–${formatCount(first + items.length)}` : '0'} of ${formatCount(runs.data.total ?? items.length)}` : 'Loading…'}
         </span>
         <div className="row">
-          <button type="button" disabled={!cursors.length} onClick={() => setParams((p) => { p.set('page', cursors.slice(0, -1).join(',')); return p; })}>← Newer</button>
-          <button type="button" disabled={!runs.data?.nextCursor} onClick={() => setParams((p) => { p.set('page', [...cursors, runs.data?.nextCursor ?? ''].join(',')); return p; })}>Older →</button>
+          <button type="button" disabled={!hasNewer} onClick={() => pageTo(-1)}>{sort ? '← Previous' : '← Newer'}</button>
+          <button type="button" disabled={!hasOlder} onClick={() => pageTo(1)}>{sort ? 'Next →' : 'Older →'}</button>
         </div>
       </nav>
     </>

@@ -7,9 +7,12 @@ import type { TemplateView } from '@regatta/sdk/client';
 import { ApiError, api, errorText } from '../api.js';
 import { formatBytes, formatTime } from '../lib/format.js';
 import { checkValue, readInput, schemaAt, setPath, type SchemaNode } from '../lib/schema-check.js';
+import { useTitle } from '../lib/use-title.js';
+import { FilePreview } from '../components/file-preview.js';
 
 export function TemplatesPage() {
   const list = useQuery({ queryKey: ['templates'], queryFn: () => api.listTemplates() });
+  useTitle('Templates');
   return (
     <>
       <h1>Templates</h1>
@@ -152,8 +155,10 @@ function RunForm({ template }: { template: TemplateView }) {
 export function TemplatePage() {
   const { name = '' } = useParams();
   const [version, setVersion] = useState<number>();
+  const [file, setFile] = useState<string>();
   const t = useQuery({ queryKey: ['template', name, version ?? null], queryFn: () => api.getTemplate(name, version) });
   const files = useQuery({ queryKey: ['template', name, version ?? null, 'files'], queryFn: () => api.templateFiles(name, version) });
+  useTitle(`${name} (template)`);
   if (t.error) return <p className="error" role="alert">{errorText(t.error)}</p>;
   if (!t.data) return <p className="muted">Loading…</p>;
   return (
@@ -176,8 +181,22 @@ export function TemplatePage() {
           <pre>{toYaml(t.data.spec)}</pre>
           <h2>Files</h2>
           {files.data?.items.length ? (
-            <table className="data" aria-label="Files"><tbody>{files.data.items.map((f) => <tr key={f.path}><td className="mono">{f.path}</td><td>{formatBytes(f.size)}</td></tr>)}</tbody></table>
+            <table className="data" aria-label="Files">
+              <tbody>
+                {files.data.items.map((f) => (
+                  <tr key={f.path} className={file === f.path ? 'picked' : undefined}>
+                    <td><button type="button" className="link mono" aria-pressed={file === f.path} onClick={() => setFile(f.path)}>{f.path}</button></td>
+                    <td>{formatBytes(f.size)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           ) : <p className="muted">{files.isPending ? 'Loading…' : 'No files.'}</p>}
+          {(() => {
+            const f = files.data?.items.find((x) => x.path === file);
+            const url = f && `/api/v1/templates/${encodeURIComponent(t.data.name)}/files/${f.path.split('/').map(encodeURIComponent).join('/')}?version=${t.data.version}`;
+            return f && url ? <FilePreview key={url} url={url} path={f.path} size={f.size} /> : null;
+          })()}
         </section>
       </div>
     </>
