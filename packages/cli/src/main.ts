@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { RegattaError, VERSION } from '@regatta/core';
 import { ApiError } from '@regatta/sdk';
 import { adminCommands } from './commands/admin.js';
+import { completionCommand } from './commands/completion.js';
+import { metricsCommand } from './commands/metrics.js';
+import { rerunCommand } from './commands/rerun.js';
 import { groupCommands } from './commands/group.js';
 import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
@@ -25,6 +28,9 @@ inspectCommands(program, globals);
 adminCommands(program, globals);
 groupCommands(program, globals);
 templateCommands(program, globals);
+rerunCommand(program, globals);
+metricsCommand(program, globals);
+completionCommand(program);
 
 function printIssues(issues: readonly { path: string; message: string }[]): void {
   for (const i of issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);

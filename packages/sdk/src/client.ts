@@ -147,6 +147,8 @@ export interface QueueView {
   concurrency: number | null;
   queued: number;
   active: number;
+  /** The backend the queue is mapped to (e.g. slurm); null or absent: this server's nodes. */
+  backend?: string | null;
 }
 
 export interface NodeView {
