@@ -22,6 +22,11 @@ const program = new Command('regatta')
   .exitOverride();
 
 const globals = () => program.opts<GlobalOptions>();
+// `regatta ls | head`: the reader went away; that is the end of the output, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 serverCommand(program);
 runCommand(program, globals);
 inspectCommands(program, globals);

@@ -4,20 +4,13 @@ import { clientFrom, type GlobalOptions } from '../context.js';
 import { resolveRunId } from '../ids.js';
 import { addRunFlags, applyRunFlags, type RunFlags } from '../run-options.js';
 import { applySet } from '../spec-file.js';
-import { REQUIRE_HELP, afterSubmit } from './run.js';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { addSubmitOptions, afterSubmit } from './run.js';
 
 export function rerunCommand(program: Command, globals: () => GlobalOptions): void {
-  addRunFlags(program
+  addSubmitOptions(addRunFlags(program
     .command('rerun')
     .description("Submit a run's spec again as a new run (its own id), optionally with overrides")
-    .argument('<id>', 'run id (or a unique start of one)')
-    .option('--set <path=value>', 'override a spec field (repeatable; applied after the flags below)', collect, [])
-    .option('--follow', 'stream logs until the run ends, then exit with its exit code (Ctrl-C detaches)')
-    .option('--wait', 'wait for the run to end, then exit with its exit code (Ctrl-C detaches)')
-    .option('--detach', 'print only the run id')
-    .option('--require <condition>', REQUIRE_HELP, collect, []))
+    .argument('<id>', 'run id (or a unique start of one)')))
     .action(async (typed: string, o: RunFlags & { set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
       const id = await resolveRunId(api, typed);

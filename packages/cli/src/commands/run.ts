@@ -37,6 +37,16 @@ async function checkResult(api: RegattaClient, id: string, status: string, check
   if (failures.length) process.exitCode = 3;
 }
 
+/** --set, --follow, --wait, --detach and --require, as `run`, `template run` and `rerun` take them. */
+export function addSubmitOptions(cmd: Command): Command {
+  return cmd
+    .option('--set <path=value>', 'override a spec field, e.g. params.lr=0.01 (repeatable; applied after the flags above)', collect, [])
+    .option('--follow', 'stream logs until the run ends, then exit with its exit code (Ctrl-C detaches; the run keeps going)')
+    .option('--wait', 'wait for the run to end without streaming logs, then exit with its exit code (Ctrl-C detaches)')
+    .option('--detach', 'print only the run id')
+    .option('--require <condition>', REQUIRE_HELP, collect, []);
+}
+
 /** What `run` (and `template run`) do once the server answered: print, follow, wait, exit code. */
 export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: WaitOptions): Promise<void> {
   if ('groupId' in submitted) {
@@ -69,16 +79,11 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
 
 export function runCommand(program: Command, globals: () => GlobalOptions): void {
   finishCommand(program, globals);
-  addRunFlags(program
+  addSubmitOptions(addRunFlags(program
     .command('run')
     .description('Submit a run (or a fan-out group: matrix/foreach, shown with a progress bar) from a job spec, or a command after --')
     .argument('[command...]', 'with no -f: the command to run; with -f: only after --, a command replacing the spec\'s')
-    .option('-f, --file <spec>', 'job spec file (- for stdin)')
-    .option('--set <path=value>', 'override a spec field, e.g. params.lr=0.01 (repeatable; applied after the flags below)', collect, [])
-    .option('--follow', 'stream logs until the run ends, then exit with its exit code (Ctrl-C detaches; the run keeps going)')
-    .option('--wait', 'wait for the run to end without streaming logs, then exit with its exit code (Ctrl-C detaches)')
-    .option('--detach', 'print only the run id')
-    .option('--require <condition>', REQUIRE_HELP, collect, []))
+    .option('-f, --file <spec>', 'job spec file (- for stdin)')))
     .addHelpText('after', `
 Inline runs: \`regatta run -- python3 train.py\` runs in the current directory (as srun does): nothing
 is uploaded, so the server must see the same path (the same machine or a shared file system).

@@ -8,7 +8,7 @@ import type { RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { printJson, table } from '../format.js';
 import { loadSpec } from '../spec-file.js';
-import { REQUIRE_HELP, afterSubmit } from './run.js';
+import { addSubmitOptions, afterSubmit } from './run.js';
 import { addRunFlags, applyRunFlags, type RunFlags } from '../run-options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -49,17 +49,12 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
       const t = await api.pushTemplate(name, { spec, ...(files ? { files } : {}) });
       process.stdout.write(`${t.name} v${t.version}${t.files ? ` (files ${t.files.slice(7, 19)})` : ''}\n`);
     });
-  addRunFlags(template
+  addSubmitOptions(addRunFlags(template
     .command('run')
     .argument('<name>')
     .option('--at <version>', 'a version (default: the latest)', (v) => Number(v))
     .option('-f, --file <overrides>', 'overrides (YAML or JSON), deep-merged into the template; null deletes')
-    .option('--set <path=value>', 'override one field (repeatable; applied after the flags below)', collect, [])
-    .option('--follow', 'stream logs until the run ends, then exit with its exit code (Ctrl-C detaches)')
-    .option('--wait', 'wait for the run to end, then exit with its exit code (Ctrl-C detaches)')
-    .option('--detach', 'print only the id')
-    .description('Run a template with overrides')
-    .option('--require <condition>', REQUIRE_HELP, collect, []))
+    .description('Run a template with overrides')))
     .action(async (name: string, o: RunFlags & { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
       const { spec: overrides } = loadSpec(o.file, o.set, [], (s) => applyRunFlags(s, o));
