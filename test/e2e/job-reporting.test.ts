@@ -179,3 +179,34 @@ describe.each(Object.entries(JOBS))('the %s job SDK', (_lang, job) => {
     }
   });
 });
+
+describe('reports at the very end of a job', () => {
+  it('keeps what a TypeScript job reported just before process.exit(), and what a forked Python child reported', async () => {
+    const ts = await runJob(['node', '--input-type=module', '-e', `
+const { reportMetric, reportEvent } = await import('@regatta/sdk');
+for (let i = 0; i < 50; i++) reportMetric('loss', i, i);
+reportEvent('ALERT right before exit');
+process.exit(0);`]);
+    expect(ts.run.status, ts.log).toBe('succeeded');
+    expect((await t.api.metrics(ts.run.id, 'loss')).items).toHaveLength(50);
+    expect((await t.api.events(ts.run.id)).items.filter((e) => e.reason === 'ALERT right before exit')).toHaveLength(1);
+
+    // A DataLoader-style worker made with fork() reports through its own background thread.
+    const py = await runJob(['python3', '-c', `
+import os, sys
+sys.path.insert(0, "${PY}")
+import regatta_job as r
+r.metric("parent", 1.0, step=0)
+pid = os.fork()
+if pid == 0:
+    r.metric("child", 2.0, step=0)
+    r.flush()
+    os._exit(0)
+os.waitpid(pid, 0)
+r.metric("parent", 3.0, step=1)
+`]);
+    expect(py.run.status, py.log).toBe('succeeded');
+    expect((await t.api.metrics(py.run.id, 'parent')).items.map((p) => p.value)).toEqual([1, 3]);
+    expect((await t.api.metrics(py.run.id, 'child')).items.map((p) => p.value)).toEqual([2]);
+  });
+});
