@@ -179,7 +179,7 @@ describe('listings and helpers for scripts', () => {
   });
 
   it('prints JSON for every listing, CPUs as people write them, and a queued run says what it waits for', async () => {
-    for (const args of [['nodes', '--json'], ['queues', '--json'], ['datasets', '--json'], ['template', 'ls', '--json'], ['ls', '--json']]) {
+    for (const args of [['nodes', '--json'], ['queues', '--json'], ['datasets', '--json'], ['template', 'ls', '--json'], ['group', 'ls', '--json'], ['ls', '--json']]) {
       const out = await cli(args);
       expect(out.code, args.join(' ')).toBe(0);
       expect(JSON.parse(out.stdout), args.join(' ')).toHaveProperty('items');
