@@ -57,8 +57,10 @@ class _Reporter:
         self.url, self.token, self.run_id = env.get("REGATTA_API_URL"), env.get("REGATTA_RUN_TOKEN"), env.get("REGATTA_RUN_ID")
         self.prefix = "a%s-%s-" % (env.get("REGATTA_ATTEMPT", "0"), os.urandom(5).hex())
         self.seq = itertools.count()
-        self.incoming = collections.deque()  # (kind, report): appended by the job's threads
-        self.backlog = []  # [kind, report, spooled]: taken from incoming, not yet confirmed
+        self.incoming = collections.deque()  # (kind, report, set): appended by the job's threads
+        # [kind, report, spooled, set]: taken from incoming, not yet confirmed. The reports of one call
+        # share a set and are sent in the same request, so a reader sees all of them or none.
+        self.backlog = []
         self.lock = threading.Lock()  # guards backlog and the spool files
         self.wake = threading.Event()
         self.idle = threading.Event()
@@ -69,9 +71,10 @@ class _Reporter:
         self.thread = threading.Thread(target=self._loop, name="regatta-reporter", daemon=True)
         self.thread.start()
 
-    def add(self, kind, report):
-        report["id"] = self.prefix + str(next(self.seq))
-        self.incoming.append((kind, report))
+    def add(self, kind, report, set_id=None):
+        n = next(self.seq)
+        report["id"] = self.prefix + str(n)
+        self.incoming.append((kind, report, n if set_id is None else set_id))
         if len(self.incoming) >= BATCH_SIZE:
             self.wake.set()
 
@@ -87,8 +90,8 @@ class _Reporter:
     def _drain(self):
         with self.lock:
             while self.incoming:
-                kind, report = self.incoming.popleft()
-                self.backlog.append([kind, report, False])
+                kind, report, set_id = self.incoming.popleft()
+                self.backlog.append([kind, report, False, set_id])
             if len(self.backlog) > MAX_BACKLOG:
                 self._spool(self.backlog)
                 del self.backlog[: len(self.backlog) - MAX_BACKLOG]
@@ -105,7 +108,10 @@ class _Reporter:
             return
         while True:
             with self.lock:
-                chunk = self.backlog[:BATCH_SIZE]
+                end = min(BATCH_SIZE, len(self.backlog))
+                while end < len(self.backlog) and self.backlog[end][3] == self.backlog[end - 1][3]:
+                    end += 1
+                chunk = self.backlog[:end]
             if not chunk:
                 self.idle.set()
                 return
@@ -129,7 +135,7 @@ class _Reporter:
         if not (self.url and self.token and self.run_id):
             raise _Permanent("not inside a Regatta job")
         for kind, path in (("m", "/metrics"), ("e", "/events")):
-            items = [report for k, report, _ in chunk if k == kind]
+            items = [entry[1] for entry in chunk if entry[0] == kind]
             if items:
                 self._post(path, {"metrics": items} if kind == "m" else {"events": items})
 
@@ -244,9 +250,11 @@ def metric(name, value, step=None):
 
 
 def metrics(values, step=None):
-    """Records several metrics with the same step and time, e.g. metrics({"loss": 0.4, "acc": 0.9}, step=3)."""
+    """Records several metrics with the same step and time, sent in one request (a reader sees the
+    whole set or none of it), e.g. metrics({"loss": 0.4, "acc": 0.9}, step=3)."""
     ts = int(time.time() * 1000)
     reporter = _get()
+    set_id = "s%d" % next(reporter.seq)
     for name, value in values.items():
         value = _finite(name, value)
         if value is None:
@@ -254,7 +262,7 @@ def metrics(values, step=None):
         point = {"name": name, "value": value, "ts": ts}
         if step is not None:
             point["step"] = int(step)
-        reporter.add("m", point)
+        reporter.add("m", point, set_id)
 
 
 def event(message):
@@ -263,8 +271,9 @@ def event(message):
 
 
 def flush(timeout=EXIT_FLUSH_S):
-    """Sends what is buffered now; returns True once the server confirmed all of it, False if some
-    of it is only in the spool files after `timeout` seconds (it is still retried in the background)."""
+    """Sends what is buffered now; returns True once nothing waits (the server confirmed it, or refused
+    it for good and it is in the spool files), False if some of it is only in the spool files after
+    `timeout` seconds (it is still retried in the background)."""
     return _get().flush(timeout)
 
 

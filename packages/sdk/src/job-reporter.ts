@@ -41,7 +41,9 @@ export interface EventReport {
   id?: string;
 }
 
-type Entry = { kind: 'metrics'; report: MetricReport; spooled: boolean } | { kind: 'events'; report: EventReport; spooled: boolean };
+export type NewReport = { kind: 'metrics'; report: MetricReport } | { kind: 'events'; report: EventReport };
+/** `set`: the reports of one call, sent in the same request so a reader sees all of them or none. */
+type Entry = NewReport & { spooled: boolean; set: number };
 
 export interface ReporterOptions {
   flushIntervalMs: number;
@@ -69,6 +71,7 @@ export class JobReporter {
   private failures = 0;
   private nextTry = 0;
   private seq = 0;
+  private sets = 0;
   private readonly prefix: string;
   private readonly agent: HttpAgent;
   private readonly target: URL | undefined;
@@ -79,9 +82,13 @@ export class JobReporter {
     this.agent = this.target?.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 
-  add(entry: { kind: 'metrics'; report: MetricReport } | { kind: 'events'; report: EventReport }): void {
-    entry.report.id = this.prefix + String(this.seq++);
-    this.incoming.push({ ...entry, spooled: false } as Entry);
+  /** Buffers the reports of one call (sent together); returns at once. */
+  add(reports: readonly NewReport[]): void {
+    const set = this.sets++;
+    for (const r of reports) {
+      r.report.id = this.prefix + String(this.seq++);
+      this.incoming.push({ ...r, spooled: false, set });
+    }
     if (this.incoming.length >= this.o.batchSize) this.kick();
     else if (!this.timer) {
       this.timer = setTimeout(() => this.kick(), this.o.flushIntervalMs);
@@ -129,7 +136,9 @@ export class JobReporter {
       return;
     }
     while (this.backlog.length) {
-      const chunk = this.backlog.slice(0, this.o.batchSize);
+      let end = Math.min(this.o.batchSize, this.backlog.length);
+      while (end < this.backlog.length && this.backlog[end]?.set === this.backlog[end - 1]?.set) end++;
+      const chunk = this.backlog.slice(0, end);
       try {
         await this.send(chunk);
         this.failures = 0;

@@ -42,41 +42,42 @@ function getReporter(): JobReporter {
  * reportMetric('loss', 0.42, 10);
  */
 export function reportMetric(name: string, value: number, step?: number): Promise<void> {
-  if (Number.isFinite(value)) getReporter().add({ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts: Date.now() } });
+  if (Number.isFinite(value)) getReporter().add([{ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts: Date.now() } }]);
   return Promise.resolve();
 }
 
 /**
  * Records several metrics with one step and time. Returns at once; they are sent in the background
- * in the same request.
+ * in the same request, so a reader sees the whole set or none of it.
  *
  * @example
  * reportMetrics({ messages: 1200, alerts: 3, latency_ms_p50: 28 }, 7);
  */
 export function reportMetrics(values: Record<string, number>, step?: number): Promise<void> {
   const ts = Date.now();
-  for (const [name, value] of Object.entries(values)) {
-    if (Number.isFinite(value)) getReporter().add({ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts } });
-  }
+  getReporter().add(Object.entries(values).filter(([, value]) => Number.isFinite(value))
+    .map(([name, value]) => ({ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts } })));
   return Promise.resolve();
 }
 
 /**
  * Adds a line to the run's timeline (`regatta show`, GET /api/v1/runs/{id}/events), for what a person
- * should notice: an alert, a milestone. Returns at once; an event raised while the server is away
- * reaches the timeline once it is back, or when the attempt ends (from events.jsonl).
+ * should notice: an alert, a milestone. Resolves true at once (the event is buffered); an event raised
+ * while the server is away reaches the timeline once it is back, or when the attempt ends (from
+ * events.jsonl).
  *
  * @example
  * reportEvent('ALERT vessel 228946000: abnormal track');
  */
 export function reportEvent(message: string): Promise<boolean> {
-  getReporter().add({ kind: 'events', report: { message: message.slice(0, 2000) || '(empty)', ts: Date.now() } });
+  getReporter().add([{ kind: 'events', report: { message: message.slice(0, 2000) || '(empty)', ts: Date.now() } }]);
   return Promise.resolve(true);
 }
 
 /**
- * Sends what is buffered now. Resolves true once the server confirmed everything, false where some
- * of it is only in the spool files after `timeoutMs` (still retried in the background).
+ * Sends what is buffered now. Resolves true once nothing waits (the server confirmed it, or refused
+ * it for good and it is in the spool files), false where some of it is only in the spool files after
+ * `timeoutMs` (still retried in the background).
  *
  * @example
  * if (!(await flushReports(2000))) console.warn('reports spooled to $REGATTA_OUTPUTS');
