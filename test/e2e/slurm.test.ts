@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendContract } from '../backend-contract.js';
-import { readAll, sleep, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { readAll, runCli, sleep, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 import { SLURM_ENV_TIMEOUT_MS, startSlurmEnv, type SlurmEnv } from '../slurm-env.js';
 
 let env: SlurmEnv;
@@ -113,9 +113,11 @@ describe('slurm backend', () => {
     expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
     const port = 20000 + (Number(await jobOf(id)) % 20000);
     const [first, second] = env.nodes;
+    // Each line carries its rank (srun --label), and `regatta logs --rank` picks one node's lines.
     expect((await readAll(await t.api.logs(id))).trim().split('\n').sort()).toEqual([
-      `0/2 0 ${first} ${port} ${first} 0`, `1/2 0 ${first} ${port} ${second} 1`,
+      `0: 0/2 0 ${first} ${port} ${first} 0`, `1: 1/2 0 ${first} ${port} ${second} 1`,
     ]);
+    expect((await runCli(['logs', id, '--rank', '1'], { url: t.url })).stdout).toBe(`1/2 0 ${first} ${port} ${second} 1\n`);
   });
 
   it('shows why Slurm holds a job that asks for more nodes than the partition has', async () => {

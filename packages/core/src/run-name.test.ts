@@ -14,6 +14,8 @@ describe('deriveRunName', () => {
     ['FOO=1 uv run bench.py', 'bench'],
     [['sleep', '5'], 'sleep'],
     ['$CMD', 'run'],
+    ['true', 'true'],
+    [['bash'], 'bash'],
   ])('%j → %s', (command, name) => {
     expect(deriveRunName(command)).toBe(name);
   });

@@ -41,7 +41,8 @@ export function deriveRunName(command: string | readonly string[]): string {
     const name = clean(w);
     if (name) return name;
   }
-  return 'run';
+  // Only wrappers and shell words (`true`, `bash`): the first of them still says more than "run".
+  return words.filter((w) => !w.startsWith('$')).map(clean).find(Boolean) ?? 'run';
 }
 
 function clean(word: string): string {

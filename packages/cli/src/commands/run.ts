@@ -8,6 +8,7 @@ import { loadSpec, uploadBuildContext } from '../spec-file.js';
 import { groupExitCode, watchGroup } from './group.js';
 import { failedCheck, parseCheck } from '../result-check.js';
 import { resolveRunId, resolveRunIds } from '../ids.js';
+import { lastLines, rankFilter, rankLines } from '../log-lines.js';
 import { addRunFlags, applyRunFlags, commandOverride, detachOnInterrupt, type RunFlags } from '../run-options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -113,20 +114,27 @@ Ctrl-C on --follow/--wait detaches: the run keeps running (regatta cancel ID sto
     .option('-n, --tail <lines>', 'only the last N lines (then follow, with --follow)', (v) => Number(v))
     .option('--attempt <n>', 'attempt number (default: latest)', (v) => Number(v))
     .option('--service <name>', "a service's log instead of the main task's")
-    .action(async (typed: string, o: { follow?: boolean; tail?: number; attempt?: number; service?: string }) => {
+    .option('--rank <n>', 'a run over several nodes: only this rank\'s lines (each line starts with its rank, `0: `)', (v) => Number(v))
+    .action(async (typed: string, o: { follow?: boolean; tail?: number; attempt?: number; service?: string; rank?: number }) => {
       const api = clientFrom(globals());
       const id = await resolveRunId(api, typed);
       const which = { ...(o.attempt ? { attempt: o.attempt } : {}), ...(o.service ? { service: o.service } : {}) };
+      if (o.rank !== undefined && !(Number.isInteger(o.rank) && o.rank >= 0)) throw new RegattaError('invalid_request', `--rank '${o.rank}' must be a rank: 0, 1, ...`);
+      const view = (text: string) => (o.rank === undefined ? text : rankLines(text, o.rank));
       let offset = 0;
       if (o.tail !== undefined) {
         if (!Number.isInteger(o.tail) || o.tail < 0) throw new RegattaError('invalid_request', `--tail '${o.tail}' must be a whole number of lines`);
         const bytes = new Uint8Array(await new Response(await api.logs(id, which)).arrayBuffer());
-        offset = bytes.length;
-        process.stdout.write(lastLines(Buffer.from(bytes).toString('utf8'), o.tail));
+        const text = Buffer.from(bytes).toString('utf8');
+        // When following, a line still being written comes with the stream, whole.
+        const shown = o.follow ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
+        offset = Buffer.byteLength(shown);
+        process.stdout.write(lastLines(view(shown), o.tail));
         if (!o.follow) return;
       }
       if (o.follow) detachOnInterrupt(`run ${id} keeps running (regatta cancel ${id})`);
-      const stream = await api.logs(id, { ...(o.follow ? { follow: true } : {}), ...which, ...(offset ? { offset } : {}) });
+      const raw = await api.logs(id, { ...(o.follow ? { follow: true } : {}), ...which, ...(offset ? { offset } : {}) });
+      const stream = o.rank === undefined ? raw : raw.pipeThrough(rankFilter(o.rank));
       await stream.pipeTo(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, { preventClose: true });
     });
 
@@ -181,12 +189,6 @@ async function matchingRuns(api: RegattaClient, o: { label: string[]; name?: str
   }
 }
 
-function lastLines(text: string, n: number): string {
-  if (n === 0) return '';
-  const lines = text.split('\n');
-  const trailing = lines.at(-1) === '' ? lines.pop() : undefined;
-  return lines.slice(-n).join('\n') + (trailing !== undefined ? '\n' : '');
-}
 
 function finishCommand(program: Command, globals: () => GlobalOptions): void {
   program
