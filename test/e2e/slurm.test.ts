@@ -105,6 +105,19 @@ describe('slurm backend', () => {
     expect(run.reason).toMatch(/^oom: Slurm job \d+ exceeded its memory limit/);
   });
 
+  it('shows the running step and the node of a job that ends between two polls', async () => {
+    // Polling every 4 s, a job of `true` starts and ends unseen; its timeline still says it ran, where.
+    const slow = await startTestServer({ node: { cpus: 1 }, slurm: { sharedDir: tempDir('regatta-shared-'), conf: env.conf, pollInterval: '4s' } });
+    try {
+      const { id } = await slow.api.submit(slurm({ command: 'true' }));
+      expect((await slow.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })).status).toBe('succeeded');
+      const running = (await slow.api.events(id)).items.find((e) => e.to === 'running');
+      expect(running?.reason).toMatch(new RegExp(`Slurm job \\d+ on (${env.nodes.join('|')})`));
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('runs a job over several nodes: one task per node, with the rendezvous variables', async () => {
     const { id } = await t.api.submit(slurm({
       command: 'echo "$RANK/$WORLD_SIZE $LOCAL_RANK $MASTER_ADDR $MASTER_PORT $SLURMD_NODENAME $REGATTA_RANK"', resources: { nodes: 2 },
