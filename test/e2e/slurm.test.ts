@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendContract } from '../backend-contract.js';
-import { readAll, sleep, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { readAll, runCli, sleep, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 import { SLURM_ENV_TIMEOUT_MS, startSlurmEnv, type SlurmEnv } from '../slurm-env.js';
 
 let env: SlurmEnv;
@@ -105,6 +105,19 @@ describe('slurm backend', () => {
     expect(run.reason).toMatch(/^oom: Slurm job \d+ exceeded its memory limit/);
   });
 
+  it('shows the running step and the node of a job that ends between two polls', async () => {
+    // Polling every 4 s, a job of `true` starts and ends unseen; its timeline still says it ran, where.
+    const slow = await startTestServer({ node: { cpus: 1 }, slurm: { sharedDir: tempDir('regatta-shared-'), conf: env.conf, pollInterval: '4s' } });
+    try {
+      const { id } = await slow.api.submit(slurm({ command: 'true' }));
+      expect((await slow.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })).status).toBe('succeeded');
+      const running = (await slow.api.events(id)).items.find((e) => e.to === 'running');
+      expect(running?.reason).toMatch(new RegExp(`Slurm job \\d+ on (${env.nodes.join('|')})`));
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('runs a job over several nodes: one task per node, with the rendezvous variables', async () => {
     const { id } = await t.api.submit(slurm({
       command: 'echo "$RANK/$WORLD_SIZE $LOCAL_RANK $MASTER_ADDR $MASTER_PORT $SLURMD_NODENAME $REGATTA_RANK"', resources: { nodes: 2 },
@@ -113,9 +126,11 @@ describe('slurm backend', () => {
     expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
     const port = 20000 + (Number(await jobOf(id)) % 20000);
     const [first, second] = env.nodes;
+    // Each line carries its rank (srun --label), and `regatta logs --rank` picks one node's lines.
     expect((await readAll(await t.api.logs(id))).trim().split('\n').sort()).toEqual([
-      `0/2 0 ${first} ${port} ${first} 0`, `1/2 0 ${first} ${port} ${second} 1`,
+      `0: 0/2 0 ${first} ${port} ${first} 0`, `1: 1/2 0 ${first} ${port} ${second} 1`,
     ]);
+    expect((await runCli(['logs', id, '--rank', '1'], { url: t.url })).stdout).toBe(`1/2 0 ${first} ${port} ${second} 1\n`);
   });
 
   it('shows why Slurm holds a job that asks for more nodes than the partition has', async () => {

@@ -18,3 +18,14 @@ export function span(start: string | undefined, end: string | undefined, now = D
 }
 
 export { formatBytes };
+
+/** CPU counts summed from fractions (0.1 + 0.2) print as people write them: 1.2, not 1.2000000000000002. */
+export function formatCpus(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+/** `--json` on a listing: the API's answer as is, for scripts. Returns whether it printed. */
+export function printJson(value: unknown, o: { json?: boolean }): boolean {
+  if (o.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  return o.json === true;
+}

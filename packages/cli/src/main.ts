@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { RegattaError, VERSION } from '@regatta/core';
 import { ApiError } from '@regatta/sdk';
 import { adminCommands } from './commands/admin.js';
+import { completionCommand } from './commands/completion.js';
+import { metricsCommand } from './commands/metrics.js';
+import { rerunCommand } from './commands/rerun.js';
 import { groupCommands } from './commands/group.js';
 import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
@@ -19,12 +22,20 @@ const program = new Command('regatta')
   .exitOverride();
 
 const globals = () => program.opts<GlobalOptions>();
+// `regatta ls | head`: the reader went away; that is the end of the output, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 serverCommand(program);
 runCommand(program, globals);
 inspectCommands(program, globals);
 adminCommands(program, globals);
 groupCommands(program, globals);
 templateCommands(program, globals);
+rerunCommand(program, globals);
+metricsCommand(program, globals);
+completionCommand(program);
 
 function printIssues(issues: readonly { path: string; message: string }[]): void {
   for (const i of issues) process.stderr.write(`  ${i.path || '(root)'}: ${i.message}\n`);

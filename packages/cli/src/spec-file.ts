@@ -33,7 +33,13 @@ export function applySet(spec: Record<string, unknown>, assignment: string): voi
   obj[path[path.length - 1] as string] = value;
 }
 
-export function loadSpec(file: string | undefined, sets: readonly string[], inlineCommand: readonly string[]): { spec: Record<string, unknown>; baseDir: string } {
+/**
+ * The spec from a file (or stdin), with an inline command, then `flags` (the run flags), then each
+ * `--set`.
+ */
+export function loadSpec(
+  file: string | undefined, sets: readonly string[], inlineCommand: readonly string[], flags?: (spec: Record<string, unknown>) => void,
+): { spec: Record<string, unknown>; baseDir: string } {
   let spec: Record<string, unknown> = {};
   let baseDir = process.cwd();
   if (file) {
@@ -46,6 +52,7 @@ export function loadSpec(file: string | undefined, sets: readonly string[], inli
     if (file !== '-') baseDir = dirname(resolve(file));
   }
   if (inlineCommand.length) spec.command = inlineCommand.length === 1 ? inlineCommand[0] : [...inlineCommand];
+  flags?.(spec);
   for (const s of sets) applySet(spec, s);
   // A relative workdir means "relative to the spec file" (or the current directory for inline runs);
   // a container's workdir is a path inside the image and is left as written.

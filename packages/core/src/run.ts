@@ -102,6 +102,8 @@ export interface MetricPoint {
   value: number;
   step?: number;
   ts: number;
+  /** The reporter's own id for this point: a point sent twice (a retry, a spooled copy) is stored once. */
+  key?: string;
 }
 
 export interface Artifact {

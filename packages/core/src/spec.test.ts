@@ -18,7 +18,7 @@ describe('compileSpec', () => {
       command: 'python train.py', resources: { memory: '4Gi', gpus: 1 }, timeout: '2h', retries: 2,
     });
     expect(resolved).toMatchObject({
-      name: 'python', runtime: 'process', queue: 'default', priority: 0, timeoutMs: 7_200_000,
+      name: 'train', runtime: 'process', queue: 'default', priority: 0, timeoutMs: 7_200_000,
       resources: { cpus: 1, memory: 4 * 1024 ** 3, gpus: 1 },
       retry: { limit: 2, on: ['failed', 'lost', 'timed_out'], delayMs: 0 },
       outputs: [], labels: {},

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SpecError, type FieldIssue } from './errors.js';
 import { parseDuration, parseMemory } from './quantity.js';
+import { deriveRunName } from './run-name.js';
 import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
 import {
   healthSchema, portsSchema, resolveHealth, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
@@ -351,7 +352,11 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     : s.command.map((a, i) => substitute(a, params, `command[${i}]`, issues));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(params)) env[paramEnvName(k)] = paramText(v);
-  for (const [k, v] of Object.entries(s.env ?? {})) env[k] = substitute(String(v), params, `env.${k}`, issues);
+  for (const [k, v] of Object.entries(s.env ?? {})) {
+    // Regatta sets these for every run (its id, token, API URL, outputs...): a spec's value would be lost.
+    if (k.startsWith('REGATTA_')) issues.push({ path: `env.${k}`, message: 'REGATTA_* names are set by Regatta for every run; choose another name' });
+    env[k] = substitute(String(v), params, `env.${k}`, issues);
+  }
   const runtime = s.runtime ?? 'process';
   if (runtime === 'docker' && (s.image === undefined) === (s.build === undefined)) {
     issues.push({ path: 'image', message: 'runtime: docker needs exactly one of image or build' });
@@ -404,10 +409,8 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
   const retry: RetryPolicy = typeof retries === 'object'
     ? { limit: retries.limit, on: retries.on ?? RETRY_ON, delayMs: retries.delay !== undefined ? parseDuration(retries.delay) ?? 0 : 0 }
     : { limit: retries ?? 0, on: RETRY_ON, delayMs: 0 };
-  const firstWord = (typeof s.command === 'string' ? s.command.trim().split(/\s+/)[0] : s.command[0]) ?? 'run';
-  const derivedName = (firstWord.split('/').pop() ?? 'run').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 63);
   const resolved: ResolvedSpec = {
-    name: s.name ?? (NAME_RE.test(derivedName) ? derivedName : 'run'),
+    name: s.name ?? deriveRunName(s.command),
     command,
     runtime,
     ...(s.image !== undefined ? { image: s.image } : {}),

@@ -244,7 +244,7 @@ export class Engine {
   }
 
   queueStats(): Map<string, QueueStats> {
-    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency);
+    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency, this.o.queueBackends);
   }
 
   nodes(): NodeUsage[] {

@@ -2,4 +2,4 @@ export { Engine, createEngine, type EngineOptions, type RunChange } from './engi
 export type { NodeUsage } from './node-usage.js';
 export { attemptPaths, attemptEnv, proxyPath } from './attempt-env.js';
 export { createRunToken, verifyRunToken } from './run-tokens.js';
-export { metricInputSchema, toPoint, type MetricInput } from './reports.js';
+export { jobEventInputSchema, metricInputSchema, toPoint, type JobEventInput, type MetricInput } from './reports.js';

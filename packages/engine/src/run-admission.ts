@@ -61,22 +61,29 @@ export function limitsInUse(
   return { queues, groups };
 }
 
-export interface QueueStats { concurrency?: number; queued: number; active: number }
+export interface QueueStats { concurrency?: number; queued: number; active: number; backend?: string }
 
-/** Length, activity and limit of every queue (the default one and configured ones always appear). */
-export function queueStats(queued: Iterable<RunRecord>, active: Iterable<RunRecord>, concurrency: ReadonlyMap<string, number>): Map<string, QueueStats> {
+/**
+ * Length, activity and limit of every queue (the default one, those with a limit and those mapped
+ * to a backend, e.g. a Slurm partition queue, always appear).
+ */
+export function queueStats(
+  queued: Iterable<RunRecord>, active: Iterable<RunRecord>, concurrency: ReadonlyMap<string, number>, backends: Readonly<Record<string, string>> = {},
+): Map<string, QueueStats> {
   const stats = new Map<string, QueueStats>();
   const get = (name: string) => {
     let s = stats.get(name);
     if (!s) {
       const c = concurrency.get(name);
-      s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0 };
+      const b = backends[name];
+      s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0, ...(b !== undefined ? { backend: b } : {}) };
       stats.set(name, s);
     }
     return s;
   };
   get('default');
   for (const name of concurrency.keys()) get(name);
+  for (const name of Object.keys(backends)) get(name);
   for (const r of queued) get(r.queue).queued++;
   for (const r of active) get(r.queue).active++;
   return stats;

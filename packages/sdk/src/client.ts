@@ -159,6 +159,8 @@ export interface QueueView {
   concurrency: number | null;
   queued: number;
   active: number;
+  /** The backend the queue is mapped to (e.g. slurm); null or absent: this server's nodes. */
+  backend?: string | null;
 }
 
 export interface NodeView {

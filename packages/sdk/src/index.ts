@@ -1,2 +1,2 @@
 export * from './client.js';
-export { reportEvent, reportMetric, reportMetrics, reportResult } from './job.js';
+export { flushReports, reportEvent, reportMetric, reportMetrics, reportResult } from './job.js';

@@ -1,37 +1,99 @@
 /**
- * Helpers for code running inside a Regatta job: report metrics and the result JSON. They post to
- * the API with the run's own token, and fall back to $REGATTA_OUTPUTS/metrics.jsonl and
- * result.json (read by the server when the run ends) where the server cannot be reached.
+ * Helpers for code running inside a Regatta job: report metrics, timeline events and the result
+ * JSON. Metrics and events return at once: they are buffered and sent in the background (see
+ * job-reporter.ts), spooled to $REGATTA_OUTPUTS/metrics.jsonl and events.jsonl while the server
+ * cannot be reached, and flushed when the process is about to exit.
  *
  * @example
- * import { reportMetric, reportResult } from '@regatta/sdk';
- * await reportMetric('loss', 0.42, 10);
- * await reportMetrics({ loss: 0.42, accuracy: 0.9 }, 10);
+ * import { reportMetric, reportMetrics, reportEvent, reportResult } from '@regatta/sdk';
+ * reportMetric('loss', 0.42, 10);
+ * reportMetrics({ loss: 0.42, accuracy: 0.9 }, 10);
+ * reportEvent('alert: vessel 228946000 off its lane');
  * await reportResult({ test_accuracy: 0.93 });
- * await reportEvent('alert: vessel 228946000 off its lane');
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { JobReporter, jobEnv, type JobEnv } from './job-reporter.js';
 
-interface JobEnv {
-  runId?: string;
-  apiUrl?: string;
-  token?: string;
-  outputs?: string;
+let reporter: JobReporter | undefined;
+
+function getReporter(): JobReporter {
+  if (reporter) return reporter;
+  const r = new JobReporter(jobEnv());
+  reporter = r;
+  // The loop is about to empty: one last send (bounded by the request timeout), then exit. Once per
+  // batch of new reports: an outage must not turn beforeExit into a loop.
+  let flushedAt = -1;
+  process.on('beforeExit', () => {
+    if (!r.pending || flushedAt === r.reported) return;
+    flushedAt = r.reported;
+    void r.flush();
+  });
+  // process.exit() or the end after beforeExit: only synchronous work runs, so spool what is left.
+  process.on('exit', () => r.spoolSync());
+  return r;
 }
 
-function jobEnv(env: NodeJS.ProcessEnv = process.env): JobEnv {
-  return { runId: env.REGATTA_RUN_ID, apiUrl: env.REGATTA_API_URL, token: env.REGATTA_RUN_TOKEN, outputs: env.REGATTA_OUTPUTS };
+/**
+ * Records one metric point (`step` is optional). Returns at once: the point is sent in the
+ * background. Non-finite values (NaN, Infinity) are skipped: JSON cannot carry them.
+ *
+ * @example
+ * reportMetric('loss', 0.42, 10);
+ */
+export function reportMetric(name: string, value: number, step?: number): Promise<void> {
+  if (Number.isFinite(value)) getReporter().add([{ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts: Date.now() } }]);
+  return Promise.resolve();
 }
 
-async function post(e: JobEnv, method: string, path: string, body: unknown): Promise<boolean> {
+/**
+ * Records several metrics with one step and time. Returns at once; they are sent in the background
+ * in the same request, so a reader sees the whole set or none of it.
+ *
+ * @example
+ * reportMetrics({ messages: 1200, alerts: 3, latency_ms_p50: 28 }, 7);
+ */
+export function reportMetrics(values: Record<string, number>, step?: number): Promise<void> {
+  const ts = Date.now();
+  getReporter().add(Object.entries(values).filter(([, value]) => Number.isFinite(value))
+    .map(([name, value]) => ({ kind: 'metrics', report: { name, value, ...(step !== undefined ? { step } : {}), ts } })));
+  return Promise.resolve();
+}
+
+/**
+ * Adds a line to the run's timeline (`regatta show`, GET /api/v1/runs/{id}/events), for what a person
+ * should notice: an alert, a milestone. Resolves true at once (the event is buffered); an event raised
+ * while the server is away reaches the timeline once it is back, or when the attempt ends (from
+ * events.jsonl).
+ *
+ * @example
+ * reportEvent('ALERT vessel 228946000: abnormal track');
+ */
+export function reportEvent(message: string): Promise<boolean> {
+  getReporter().add([{ kind: 'events', report: { message: message.slice(0, 2000) || '(empty)', ts: Date.now() } }]);
+  return Promise.resolve(true);
+}
+
+/**
+ * Sends what is buffered now. Resolves true once nothing waits (the server confirmed it, or refused
+ * it for good and it is in the spool files), false where some of it is only in the spool files after
+ * `timeoutMs` (still retried in the background).
+ *
+ * @example
+ * if (!(await flushReports(2000))) console.warn('reports spooled to $REGATTA_OUTPUTS');
+ */
+export function flushReports(timeoutMs = 5000): Promise<boolean> {
+  return getReporter().flush(timeoutMs);
+}
+
+async function put(e: JobEnv, path: string, body: unknown): Promise<boolean> {
   if (!e.apiUrl || !e.token || !e.runId) return false;
   try {
     const res = await fetch(`${e.apiUrl}/api/v1/runs/${e.runId}${path}`, {
-      method,
+      method: 'PUT',
       headers: { authorization: `Bearer ${e.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(3000),
     });
     return res.ok;
   } catch {
@@ -39,50 +101,11 @@ async function post(e: JobEnv, method: string, path: string, body: unknown): Pro
   }
 }
 
-function outputsDir(e: JobEnv): string {
-  const dir = e.outputs ?? 'outputs';
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Records one metric point (`step` is optional). Never throws for a reporting failure. */
-export async function reportMetric(name: string, value: number, step?: number): Promise<void> {
-  const e = jobEnv();
-  const point = { name, value, ...(step !== undefined ? { step } : {}), ts: Date.now() };
-  if (await post(e, 'POST', '/metrics', point)) return;
-  appendFileSync(join(outputsDir(e), 'metrics.jsonl'), `${JSON.stringify(point)}\n`);
-}
-
-/**
- * Records several metrics at once, in one request (they land together, so a reader never sees half
- * of a set). Never throws for a reporting failure.
- *
- * @example
- * await reportMetrics({ messages: 1200, alerts: 3, latency_ms_p50: 28 }, 7);
- */
-export async function reportMetrics(values: Record<string, number>, step?: number): Promise<void> {
-  const e = jobEnv();
-  const ts = Date.now();
-  const points = Object.entries(values).map(([name, value]) => ({ name, value, ...(step !== undefined ? { step } : {}), ts }));
-  if (!points.length || (await post(e, 'POST', '/metrics', { metrics: points }))) return;
-  appendFileSync(join(outputsDir(e), 'metrics.jsonl'), points.map((p) => `${JSON.stringify(p)}\n`).join(''));
-}
-
-/** Sets the run's result JSON (the last call wins). */
+/** Sets the run's result JSON (the last call wins); waits at most 3 s, else writes $REGATTA_OUTPUTS/result.json. */
 export async function reportResult(result: unknown): Promise<void> {
   const e = jobEnv();
-  if (await post(e, 'PUT', '/result', result)) return;
-  writeFileSync(join(outputsDir(e), 'result.json'), JSON.stringify(result));
-}
-
-/**
- * Adds a line to the run's timeline (`regatta show`, GET /api/v1/runs/{id}/events), for what a person
- * should notice: an alert, a milestone. Returns false where the server cannot be reached (events
- * have no file fallback: they matter while the run is live). Never throws.
- *
- * @example
- * await reportEvent('ALERT vessel 228946000: abnormal track');
- */
-export async function reportEvent(message: string): Promise<boolean> {
-  return post(jobEnv(), 'POST', '/events', { message: message.slice(0, 2000) });
+  if (await put(e, '/result', result)) return;
+  const dir = e.outputs ?? 'outputs';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'result.json'), JSON.stringify(result));
 }

@@ -78,6 +78,7 @@ export interface EventsTable {
   from_status: string | null;
   to_status: string;
   reason: string | null;
+  key: string | null;
 }
 
 export interface MetricsTable {
@@ -88,6 +89,7 @@ export interface MetricsTable {
   value: number;
   step: number | null;
   ts: number;
+  key: string | null;
 }
 
 export interface ArtifactsTable {

@@ -132,7 +132,7 @@ function patchColumns(p: RunPatch): Updateable<RunsTable> {
 }
 
 function eventRow(runId: string, e: NewEvent) {
-  return { run_id: runId, attempt: e.attempt, ts: e.ts, from_status: e.from ?? null, to_status: e.to, reason: e.reason ?? null };
+  return { run_id: runId, attempt: e.attempt, ts: e.ts, from_status: e.from ?? null, to_status: e.to, reason: e.reason ?? null, key: e.key ?? null };
 }
 
 function attemptRow(a: AttemptRecord) {
@@ -249,7 +249,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
 
     async addEvent(runId, event) {
       await write(async (trx) => {
-        await trx.insertInto('events').values(eventRow(runId, event)).execute();
+        await trx.insertInto('events').values(eventRow(runId, event)).onConflict((oc) => oc.doNothing()).execute();
       });
     },
 
@@ -407,8 +407,9 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         await db
           .insertInto('metrics')
           .values(points.slice(i, i + 500).map((p: MetricPoint) => ({
-            run_id: runId, attempt, name: p.name, value: p.value, step: p.step ?? null, ts: p.ts,
+            run_id: runId, attempt, name: p.name, value: p.value, step: p.step ?? null, ts: p.ts, key: p.key ?? null,
           })))
+          .onConflict((oc) => oc.doNothing())
           .execute();
       }
       await updateMetricFields(db, runId, points);

@@ -193,6 +193,15 @@ const migrations: Record<string, Migration> = {
       await backfillFields(db as Kysely<Database>);
     },
   },
+  // Job SDKs retry and spool their reports; the reporter's own id makes a second copy a no-op.
+  '0008_report_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('metrics').addColumn('key', 'text').execute();
+      await db.schema.alterTable('events').addColumn('key', 'text').execute();
+      await db.schema.createIndex('metrics_run_key').unique().on('metrics').columns(['run_id', 'key']).execute();
+      await db.schema.createIndex('events_run_key').unique().on('events').columns(['run_id', 'key']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,8 @@ export interface NewEvent {
   from?: RunStatus;
   to: RunStatus;
   reason?: string;
+  /** The reporter's own id: an event with a key already stored for the run is dropped. */
+  key?: string;
 }
 
 export type RunPatch = Partial<Pick<RunRecord,

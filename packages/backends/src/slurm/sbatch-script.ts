@@ -125,8 +125,10 @@ export function taskScript(req: LaunchRequest, files: SlurmJobFiles, docker: Slu
     `export WORLD_SIZE=${nodes} REGATTA_WORLD_SIZE=${nodes} REGATTA_MASTER_ADDR="$MASTER_ADDR" REGATTA_MASTER_PORT="$MASTER_PORT"`,
   ];
   const rank = 'export RANK=${SLURM_PROCID:-0} LOCAL_RANK=${SLURM_LOCALID:-0} REGATTA_RANK=${SLURM_PROCID:-0}';
+  // --label prefixes each line with its task's rank (`0: `), so the nodes' lines in the one log stay
+  // apart (`regatta logs ID --rank N`).
   const body = nodes > 1
-    ? [`srun --kill-on-bad-exit=1 --ntasks=${nodes} --ntasks-per-node=1 /bin/sh -c ${shellQuote(`${rank}\nexec ${commandLine(spec.command)}`)}`]
+    ? [`srun --label --kill-on-bad-exit=1 --ntasks=${nodes} --ntasks-per-node=1 /bin/sh -c ${shellQuote(`${rank}\nexec ${commandLine(spec.command)}`)}`]
     : [rank, run];
   return [
     '#!/bin/sh',

@@ -96,6 +96,8 @@ export async function createSlurmBackend(o: SlurmBackendOptions): Promise<Backen
   const finish = async (job: Job, st: SlurmJobState | undefined): Promise<void> => {
     jobs.delete(job.id);
     job.timer?.cancel();
+    // A short job can start and end between two polls: it still ran, on nodes Slurm names.
+    if (!job.running && st?.nodes) job.hooks?.onPhase('running', `ran in Slurm job ${job.id} on ${st.nodes} (started and ended between two polls)`);
     let info: ExitInfo;
     try {
       await tailInto(job.log, job.req.paths.log, job.offset);

@@ -51,11 +51,11 @@ describe('sbatch scripts', () => {
 
   it('starts one task per node with srun for a run over several nodes', () => {
     const r = req({ command: ['torchrun', 'train.py'], resources: { nodes: 4, gpus: 8 } });
-    expect(slurmDirectives(r)).toEqual(['--job-name=regatta-torchrun', '--nodes=4', '--ntasks-per-node=1', '--cpus-per-task=1', '--gres=gpu:8']);
+    expect(slurmDirectives(r)).toEqual(['--job-name=regatta-train', '--nodes=4', '--ntasks-per-node=1', '--cpus-per-task=1', '--gres=gpu:8']);
     const s = taskScript(r, files);
     expect(s).toContain('MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)');
     expect(s).toContain('export WORLD_SIZE=4 REGATTA_WORLD_SIZE=4');
-    expect(s).toContain(`srun --kill-on-bad-exit=1 --ntasks=4 --ntasks-per-node=1 /bin/sh -c 'export RANK=\${SLURM_PROCID:-0} LOCAL_RANK=\${SLURM_LOCALID:-0} REGATTA_RANK=\${SLURM_PROCID:-0}\nexec '\\''torchrun'\\'' '\\''train.py'\\'''`);
+    expect(s).toContain(`srun --label --kill-on-bad-exit=1 --ntasks=4 --ntasks-per-node=1 /bin/sh -c 'export RANK=\${SLURM_PROCID:-0} LOCAL_RANK=\${SLURM_LOCALID:-0} REGATTA_RANK=\${SLURM_PROCID:-0}\nexec '\\''torchrun'\\'' '\\''train.py'\\'''`);
   });
 
   it('runs a container on the allocated node and removes it when Slurm signals the job', () => {

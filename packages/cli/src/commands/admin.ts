@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { jobSpecJsonSchema } from '@regatta/core';
 import { clientFrom, type GlobalOptions } from '../context.js';
-import { formatBytes, table } from '../format.js';
+import { formatBytes, formatCpus, printJson, table } from '../format.js';
 
 export function adminCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -14,9 +14,12 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     });
 
   const queues = program.command('queues').description('List queues, or set a queue\'s concurrency');
-  queues.command('ls', { isDefault: true }).description('List queues').action(async () => {
-    const { items } = await clientFrom(globals()).queues();
-    process.stdout.write(table(items.map((q) => [q.name, q.concurrency === null ? 'unlimited' : String(q.concurrency), String(q.queued), String(q.active)]), ['QUEUE', 'CONCURRENCY', 'QUEUED', 'ACTIVE']) + '\n');
+  queues.command('ls', { isDefault: true }).description('List queues').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+    const page = await clientFrom(globals()).queues();
+    if (printJson(page, o)) return;
+    process.stdout.write(table(page.items.map((q) => [
+      q.name, q.concurrency === null ? 'unlimited' : String(q.concurrency), String(q.queued), String(q.active), q.backend ?? 'nodes',
+    ]), ['QUEUE', 'CONCURRENCY', 'QUEUED', 'ACTIVE', 'BACKEND']) + '\n');
   });
   queues
     .command('set')
@@ -30,10 +33,11 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     });
 
   const nodes = program.command('nodes').description('Nodes with their capacity and usage; add or remove Docker engines');
-  nodes.command('ls', { isDefault: true }).description('List nodes').action(async () => {
-    const { items } = await clientFrom(globals()).nodes();
-    process.stdout.write(table(items.map((n) => [
-      n.name, n.backend, n.ready ? 'ready' : 'down', `${n.used.cpus}/${n.capacity.cpus}`,
+  nodes.command('ls', { isDefault: true }).description('List nodes').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+    const page = await clientFrom(globals()).nodes();
+    if (printJson(page, o)) return;
+    process.stdout.write(table(page.items.map((n) => [
+      n.name, n.backend, n.ready ? 'ready' : 'down', `${formatCpus(n.used.cpus)}/${formatCpus(n.capacity.cpus)}`,
       `${formatBytes(n.used.memory)}/${formatBytes(n.capacity.memory)}`, `${n.used.gpus.length}/${n.capacity.gpus}`, String(n.runs.length),
     ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS']) + '\n');
   });
@@ -54,9 +58,10 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
   });
 
   const datasets = program.command('datasets').description('Named datasets runs mount read-only by name');
-  datasets.command('ls', { isDefault: true }).description('List datasets').action(async () => {
-    const { items } = await clientFrom(globals()).datasets();
-    process.stdout.write(table(items.map((d) => [d.name, d.path]), ['DATASET', 'PATH']) + '\n');
+  datasets.command('ls', { isDefault: true }).description('List datasets').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+    const page = await clientFrom(globals()).datasets();
+    if (printJson(page, o)) return;
+    process.stdout.write(table(page.items.map((d) => [d.name, d.path]), ['DATASET', 'PATH']) + '\n');
   });
   datasets
     .command('add')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { GroupView, RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { formatDuration } from '@regatta/core';
-import { table } from '../format.js';
+import { printJson, table } from '../format.js';
 
 function bar(g: GroupView, width = 30): string {
   const filled = Math.round((g.done / Math.max(1, g.total)) * width);
@@ -48,9 +48,10 @@ export function groupExitCode(g: GroupView): number {
 
 export function groupCommands(program: Command, globals: () => GlobalOptions): void {
   const group = program.command('group').description('Fan-out groups: progress, results, cancel, rerun failed items');
-  group.command('ls').description('List groups').action(async () => {
-    const { items } = await clientFrom(globals()).listGroups();
-    process.stdout.write(table(items.map((g) => [g.id, g.name, g.status, `${g.done}/${g.total}`, String(g.counts.failed)]), ['GROUP', 'NAME', 'STATUS', 'DONE', 'FAILED']) + '\n');
+  group.command('ls').description('List groups').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+    const page = await clientFrom(globals()).listGroups();
+    if (printJson(page, o)) return;
+    process.stdout.write(table(page.items.map((g) => [g.id, g.name, g.status, `${g.done}/${g.total}`, String(g.counts.failed)]), ['GROUP', 'NAME', 'STATUS', 'DONE', 'FAILED']) + '\n');
   });
   group.command('show').argument('<id>').option('--json', 'print JSON').description('Status, counts and ETA of a group').action(async (id: string, o: { json?: boolean }) => {
     const g = await clientFrom(globals()).getGroup(id);

@@ -6,9 +6,10 @@ import { create as createTar } from 'tar';
 import { RegattaError } from '@regatta/core';
 import type { RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
-import { table } from '../format.js';
+import { printJson, table } from '../format.js';
 import { loadSpec } from '../spec-file.js';
-import { REQUIRE_HELP, afterSubmit } from './run.js';
+import { addSubmitOptions, afterSubmit } from './run.js';
+import { addRunFlags, applyRunFlags, type RunFlags } from '../run-options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -48,25 +49,21 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
       const t = await api.pushTemplate(name, { spec, ...(files ? { files } : {}) });
       process.stdout.write(`${t.name} v${t.version}${t.files ? ` (files ${t.files.slice(7, 19)})` : ''}\n`);
     });
-  template
+  addSubmitOptions(addRunFlags(template
     .command('run')
     .argument('<name>')
     .option('--at <version>', 'a version (default: the latest)', (v) => Number(v))
     .option('-f, --file <overrides>', 'overrides (YAML or JSON), deep-merged into the template; null deletes')
-    .option('--set <path=value>', 'override one field (repeatable)', collect, [])
-    .option('--follow', 'stream logs until the run ends, then exit with its exit code')
-    .option('--wait', 'wait for the run to end, then exit with its exit code')
-    .option('--detach', 'print only the id')
-    .description('Run a template with overrides')
-    .option('--require <condition>', REQUIRE_HELP, collect, [])
-    .action(async (name: string, o: { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
+    .description('Run a template with overrides')))
+    .action(async (name: string, o: RunFlags & { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
-      const { spec: overrides } = loadSpec(o.file, o.set, []);
+      const { spec: overrides } = loadSpec(o.file, o.set, [], (s) => applyRunFlags(s, o));
       await afterSubmit(api, await api.runTemplate(name, overrides, o.at), o);
     });
-  template.command('ls').description('Templates and their latest version').action(async () => {
-    const { items } = await clientFrom(globals()).listTemplates();
-    process.stdout.write(table(items.map((t) => [t.name, `v${t.version}`, t.files ? 'yes' : 'no', t.createdAt]), ['TEMPLATE', 'LATEST', 'FILES', 'PUSHED']) + '\n');
+  template.command('ls').description('Templates and their latest version').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+    const page = await clientFrom(globals()).listTemplates();
+    if (printJson(page, o)) return;
+    process.stdout.write(table(page.items.map((t) => [t.name, `v${t.version}`, t.files ? 'yes' : 'no', t.createdAt]), ['TEMPLATE', 'LATEST', 'FILES', 'PUSHED']) + '\n');
   });
   template
     .command('show')

@@ -21,9 +21,13 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
 
   app.get('/api/v1/schema/job-spec', { schema: { summary: 'The JSON Schema of job specs', tags: ['admin'] } }, () => jobSpecJsonSchema());
 
-  app.get('/api/v1/queues', { schema: { summary: 'Queues with their limits, queued and active counts', tags: ['admin'] } }, (req) => {
+  app.get('/api/v1/queues', { schema: { summary: 'Queues with their limits, queued and active counts, and the backend a queue is mapped to (null: this server\'s nodes)', tags: ['admin'] } }, (req) => {
     requireAdmin(req);
-    return { items: [...ctx.engine.queueStats()].map(([name, s]) => ({ name, concurrency: s.concurrency ?? null, queued: s.queued, active: s.active })) };
+    return {
+      items: [...ctx.engine.queueStats()].map(([name, s]) => ({
+        name, concurrency: s.concurrency ?? null, queued: s.queued, active: s.active, backend: s.backend ?? null,
+      })),
+    };
   });
 
   app.put('/api/v1/queues/:name', { schema: { params: queueParams, body: queueBody, summary: 'Create a queue or set its concurrency', tags: ['admin'] } }, async (req) => {

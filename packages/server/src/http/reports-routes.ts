@@ -1,7 +1,7 @@
 /** Metrics and results reported by jobs (run token) or by an admin. */
 import { z } from 'zod';
 import { ConflictError, NotFoundError, RegattaError } from '@regatta/core';
-import { metricInputSchema, toPoint } from '@regatta/engine';
+import { jobEventInputSchema, metricInputSchema, toPoint } from '@regatta/engine';
 import { iso, requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
 
@@ -10,9 +10,10 @@ const metricsBody = z.union([
   z.strictObject({ metrics: z.array(metricInputSchema).min(1).max(10_000) }),
 ]).describe('One metric, or {metrics: [...]}');
 
-const jobEventBody = z.strictObject({
-  message: z.string().min(1).max(2000).describe('One line, shown in the run\'s timeline'),
-});
+const jobEventBody = z.union([
+  jobEventInputSchema,
+  z.strictObject({ events: z.array(jobEventInputSchema).min(1).max(1000) }),
+]).describe('One event, or {events: [...]}');
 
 const metricsQuery = z.strictObject({
   name: z.string().optional(),
@@ -54,8 +55,13 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
     const attempt = await reportingAttempt(req, req.params.id);
     const run = ctx.engine.live(req.params.id) ?? (await ctx.store.getRun(req.params.id));
     if (!run) throw new NotFoundError('run', req.params.id);
-    await ctx.store.addEvent(req.params.id, { attempt, ts: Date.now(), from: run.status, to: run.status, reason: req.body.message });
-    return reply.code(201).send({ ok: true });
+    const now = Date.now();
+    const list = 'events' in req.body ? req.body.events : [req.body];
+    // Issued together so the store's group commit writes the batch in one transaction, in order.
+    await Promise.all(list.map((e) => ctx.store.addEvent(req.params.id, {
+      attempt, ts: e.ts ?? now, from: run.status, to: run.status, reason: e.message, ...(e.id ? { key: e.id } : {}),
+    })));
+    return reply.code(201).send({ ok: true, accepted: list.length });
   });
 
   app.get('/api/v1/runs/:id/metrics', {
