@@ -1,0 +1,84 @@
+/**
+ * One proxied HTTP exchange, streamed both ways with node:http: the request body is piped to the app
+ * as it arrives (with backpressure, never held in memory), the answer is piped back as the app
+ * writes it (SSE and chunked bodies flow at once). `Expect: 100-continue` is answered by Node's server
+ * before the request reaches us, so the app gets a plain request.
+ */
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Transform, pipeline } from 'node:stream';
+import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardContext, type ResponseContext } from './forward-headers.js';
+
+export interface ForwardTarget extends ForwardContext, ResponseContext {
+  /** The path (and query) to ask the app for. */
+  path: string;
+  /** Largest request body passed on, in bytes (undefined: no cap). */
+  bodyLimit?: number;
+}
+
+export function sendProxyProblem(res: ServerResponse, status: number, title: string, detail: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/problem+json', connection: 'close' });
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+/** Counts body bytes and fails the stream once it passes the cap. */
+function capped(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) done(new BodyTooLarge(limit));
+      else done(null, chunk);
+    },
+  });
+}
+
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body is larger than the proxy's limit of ${limit} bytes`);
+  }
+}
+
+export function forwardHttp(req: IncomingMessage, res: ServerResponse, t: ForwardTarget): void {
+  const [host, port] = splitHostPort(t.upstream);
+  const upstream = httpRequest({
+    host, port: Number(port), method: req.method, path: t.path, headers: upstreamRequestHeaders(req.headers, t),
+  });
+  // A declared length above the cap is refused before a byte is sent.
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (t.bodyLimit !== undefined && declared > t.bodyLimit) {
+    upstream.destroy();
+    sendProxyProblem(res, 413, 'Content Too Large', new BodyTooLarge(t.bodyLimit).message);
+    req.resume();
+    return;
+  }
+  upstream.on('response', (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamResponseHeaders(answer.headers, t));
+    // Headers go out now: an event stream's client must not wait for the first event.
+    res.flushHeaders();
+    pipeline(answer, res, () => undefined);
+  });
+  // pipe(), not pipeline(): a failing app must not destroy the browser's request before it hears why.
+  const source = t.bodyLimit === undefined ? req : req.pipe(capped(t.bodyLimit));
+  source.pipe(upstream);
+  source.on('error', (err) => {
+    upstream.destroy();
+    if (err instanceof BodyTooLarge) sendProxyProblem(res, 413, 'Content Too Large', err.message);
+  });
+  upstream.on('error', (err) => {
+    if (res.headersSent) res.destroy();
+    else sendProxyProblem(res, 502, 'Bad Gateway', `the run did not answer on its port: ${err.message}`);
+  });
+  // The browser went away: so does the request to the app.
+  res.once('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+}
+
+export function splitHostPort(endpoint: string): [string, string] {
+  const i = endpoint.lastIndexOf(':');
+  return [endpoint.slice(0, i).replace(/^\[|\]$/g, ''), endpoint.slice(i + 1)];
+}
