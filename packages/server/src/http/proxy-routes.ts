@@ -19,11 +19,9 @@ import { originRefusal, ownOrigins } from '../proxy/origin.js';
 import { refuseUpgrade, tunnel } from '../proxy/tunnel.js';
 import type { RouteContext } from './context.js';
 
-const PROXY_PATH = /^\/runs\/([^/]+)\/proxy\/(\d+)(\/.*)?$/;
+const PROXY_PREFIX = /^\/runs\/[^/?]+\/proxy(\/|\?|$)/;
+const PROXY_PATH = /^\/runs\/([^/]+)\/proxy\/(\d{1,5})(\/.*)?$/;
 
-const STATUS: Partial<Record<string, [number, string]>> = {
-  not_found: [404, 'Not Found'], conflict: [409, 'Conflict'], forbidden: [403, 'Forbidden'], unauthorized: [401, 'Unauthorized'],
-};
 
 export interface ProxyOptions {
   authenticate: (headers: IncomingHttpHeaders) => Promise<Principal | undefined>;
@@ -70,16 +68,19 @@ export interface Proxy {
   closeTunnels(): void;
 }
 
-/** A run and port named by a proxy path, or why the path names none (a 4xx). */
-function parsePath(url: string): { runId: string; port: number; rest: string } | { status: number; detail: string } | undefined {
+/** A run and port named by a proxy path, or why the path names none (a 404 naming the part). */
+function parsePath(url: string): { runId: string; port: number; rest: string } | RegattaError {
   const m = PROXY_PATH.exec(url.split('?')[0] ?? '');
-  if (!m) return /^\/runs\/[^/]+\/proxy(\/|$)/.test(url) ? { status: 404, detail: 'expected /runs/<id>/proxy/<port>/...' } : undefined;
+  const bad = (path: string, message: string) => new RegattaError('not_found', `no proxy path ${url.split('?')[0] ?? ''}: ${message}`, { issues: [{ path, message }] });
+  if (!m) return bad('port', 'expected /runs/<id>/proxy/<port>/...');
   const [, runId = '', portText = '', rest] = m;
-  if (!ID_PATTERN.test(runId)) return { status: 404, detail: `not a run id: ${runId}` };
+  if (!ID_PATTERN.test(runId)) return bad('id', 'not a run id');
   const port = Number(portText);
-  if (port < 1 || port > 65535) return { status: 404, detail: `not a port: ${portText}` };
+  if (port < 1 || port > 65535) return bad('port', 'not a port (1-65535)');
   return { runId, port, rest: rest ?? '' };
 }
+
+const FOREIGN_TOKEN = new RegattaError('forbidden', 'this token may not use this run\'s ports (another run\'s, or of an attempt no longer running)');
 
 export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
   const proto = () => (o.uiUrl().startsWith('https:') ? 'https' : 'http');
@@ -89,8 +90,7 @@ export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
     try {
       return await proxyTarget(ctx, runId, port);
     } catch (e) {
-      const [status = 502, title = 'Bad Gateway'] = (e instanceof RegattaError && STATUS[e.code]) || [];
-      return { status, title, detail: e instanceof Error ? e.message : String(e) };
+      return e instanceof RegattaError ? e : new RegattaError('internal', e instanceof Error ? e.message : String(e));
     }
   };
   const appOrigins = o.domain === undefined ? undefined : createAppOrigins({
@@ -98,36 +98,35 @@ export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
     tokenMayUse: async (req, s) => runTokenLive(await o.authenticate(req.headers), s.runId),
     endpoint: async (s) => {
       const t = await target(s.runId, s.port);
-      return 'endpoint' in t ? { upstream: t.endpoint } : t;
+      return t instanceof RegattaError ? t : { upstream: t.endpoint };
     },
   });
 
   async function handlePath(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const named = parsePath(url);
-    if (!named) return sendProxyProblem(res, 404, 'Not Found', 'not a proxy path');
-    if ('status' in named) return sendProxyProblem(res, named.status, 'Not Found', named.detail);
+    if (named instanceof RegattaError) return sendProxyProblem(res, named);
     const { runId, port, rest } = named;
     const principal = await o.authenticate(req.headers);
-    if (!principal) return sendProxyProblem(res, 401, 'Unauthorized', 'send a token: Authorization: Bearer <token>, or sign in');
+    if (!principal) return sendProxyProblem(res, new RegattaError('unauthorized', 'send a token: Authorization: Bearer <token>, or sign in'));
     // A run's token reaches its own app only, and only while that attempt runs (old tokens never expire).
-    if (!runTokenLive(principal, runId)) return sendProxyProblem(res, 403, 'Forbidden', 'this token is not allowed to use this run\'s ports now');
+    if (!runTokenLive(principal, runId)) return sendProxyProblem(res, FOREIGN_TOKEN);
     const prefix = `/runs/${runId}/proxy/${port}`;
     if (!rest.startsWith('/')) {
       res.writeHead(302, { location: `${prefix}/${url.slice(prefix.length)}` });
       return void res.end();
     }
     const t = await target(runId, port);
-    if (!('endpoint' in t)) return sendProxyProblem(res, t.status, t.title, t.detail);
+    if (t instanceof RegattaError) return sendProxyProblem(res, t);
     if (appOrigins) {
       // The app lives at its own origin: a page visit is handed over there, nothing else is served here.
       const s = { runId, port };
-      if (req.method !== 'GET') return sendProxyProblem(res, 404, 'Not Found', `this app is served at ${appOrigins.origin(s)}/, not under ${prefix}/`);
+      if (req.method !== 'GET') return sendProxyProblem(res, new RegattaError('not_found', `this app is served at ${appOrigins.origin(s)}/, not under ${prefix}/`));
       res.writeHead(302, { location: appOrigins.handoverUrl(s, url.slice(prefix.length) || '/'), 'cache-control': 'no-store' });
       return void res.end();
     }
     const refusal = originRefusal(req.method ?? 'GET', req.headers, uiOrigins(req.headers, o.uiUrl()), { upgrade: false, byCookie: !req.headers.authorization });
-    if (refusal) return sendProxyProblem(res, 403, 'Forbidden', refusal);
+    if (refusal) return sendProxyProblem(res, new RegattaError('forbidden', refusal));
     forwardHttp(req, res, {
       upstream: t.endpoint, path: appPath(url, prefix, t.stripPrefix), clientIp: req.socket.remoteAddress ?? '', proto: proto(), prefix,
       publicOrigin: new URL(o.uiUrl()).origin, redirectPrefix: t.stripPrefix ? prefix : '',
@@ -138,26 +137,26 @@ export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
   async function pathTunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = req.url ?? '/';
     const named = parsePath(url);
-    if (!named || 'status' in named) return refuseUpgrade(socket, 404, 'Not Found');
+    if (named instanceof RegattaError) return refuseUpgrade(socket, named);
     const { runId, port } = named;
-    if (appOrigins) return refuseUpgrade(socket, 404, 'Not Found', 'this app is served at its own origin');
+    if (appOrigins) return refuseUpgrade(socket, new RegattaError('not_found', 'this app is served at its own origin'));
     const principal = await o.authenticate(req.headers);
-    if (!principal) return refuseUpgrade(socket, 401, 'Unauthorized');
-    if (!runTokenLive(principal, runId)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!principal) return refuseUpgrade(socket, new RegattaError('unauthorized', 'send a token, or sign in'));
+    if (!runTokenLive(principal, runId)) return refuseUpgrade(socket, FOREIGN_TOKEN);
     const refusal = originRefusal('GET', req.headers, uiOrigins(req.headers, o.uiUrl()), { upgrade: true, byCookie: !req.headers.authorization });
-    if (refusal) return refuseUpgrade(socket, 403, 'Forbidden', refusal);
+    if (refusal) return refuseUpgrade(socket, new RegattaError('forbidden', refusal));
     const t = await target(runId, port);
-    if (!('endpoint' in t)) return refuseUpgrade(socket, t.status, t.title, t.detail);
+    if (t instanceof RegattaError) return refuseUpgrade(socket, t);
     const prefix = `/runs/${runId}/proxy/${port}`;
     tunnel(req, socket, head, { upstream: t.endpoint, path: appPath(url, prefix, t.stripPrefix), clientIp: req.socket.remoteAddress ?? '', proto: proto(), prefix });
   }
 
   const tunnels = new Set<Duplex>();
   return {
-    serves: (req) => Boolean(appOrigins?.match(req.headers.host)) || /^\/runs\/[^/]+\/proxy(\/|\?|$)/.test(req.url ?? ''),
+    serves: (req) => Boolean(appOrigins?.match(req.headers.host)) || PROXY_PREFIX.test(req.url ?? ''),
     handle(req, res) {
       if (appOrigins?.match(req.headers.host)) return appOrigins.handle(req, res);
-      handlePath(req, res).catch((e: unknown) => sendProxyProblem(res, 500, 'Internal Server Error', e instanceof Error ? e.message : String(e)));
+      handlePath(req, res).catch((e: unknown) => sendProxyProblem(res, new RegattaError('internal', e instanceof Error ? e.message : String(e))));
     },
     upgrade(req, socket, head) {
       // Node drops its own error listener from an upgraded socket: a client resetting it must not

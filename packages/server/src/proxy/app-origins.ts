@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RegattaError } from '@regatta/core';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { forwardHttp, sendProxyProblem } from './forward.js';
 import { APP_COOKIE, APP_COOKIE_TTL_MS, createAppTickets, type AppScope } from './app-tickets.js';
@@ -26,7 +27,7 @@ export interface AppOriginDeps {
   /** Whether the token a request carries (Bearer or Basic) may use this run's app. */
   tokenMayUse(req: IncomingMessage, scope: AppScope): Promise<boolean>;
   /** host:port of the run's port now, or a status and reason why not. */
-  endpoint(scope: AppScope): Promise<{ upstream: string } | { status: number; detail: string }>;
+  endpoint(scope: AppScope): Promise<{ upstream: string } | RegattaError>;
   bodyLimit?: number;
 }
 
@@ -40,6 +41,7 @@ export interface AppOrigins {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+const UNSIGNED = new RegattaError('unauthorized', 'open this app from its run page in Regatta (or send a token)');
 const HOST_LABEL = /^r-([0-9a-z]{20})-(\d{1,5})$/;
 
 export function createAppOrigins(d: AppOriginDeps): AppOrigins {
@@ -75,12 +77,12 @@ export function createAppOrigins(d: AppOriginDeps): AppOrigins {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const s = match(req.headers.host);
-    if (!s) return sendProxyProblem(res, 404, 'Not Found', 'not an app origin');
+    if (!s) return sendProxyProblem(res, new RegattaError('not_found', 'not an app origin'));
     const url = new URL(req.url ?? '/', 'http://app.invalid');
     if (url.pathname === HANDOVER_PATH) {
       const next = url.searchParams.get('next') ?? '/';
       if (!tickets.redeem(url.searchParams.get('ticket') ?? '', s, d.now())) {
-        return sendProxyProblem(res, 403, 'Forbidden', 'the hand-over ticket is not valid for this app, expired or already used: open the service again from the run page');
+        return sendProxyProblem(res, new RegattaError('forbidden', 'the hand-over ticket is not valid for this app, expired or already used: open the service again from the run page'));
       }
       // Only a path on this origin: the hand-over is no open redirect.
       res.writeHead(302, { location: next.startsWith('/') && !next.startsWith('//') ? next : '/', 'set-cookie': appCookie(s), 'cache-control': 'no-store' });
@@ -93,12 +95,12 @@ export function createAppOrigins(d: AppOriginDeps): AppOrigins {
         res.writeHead(302, { location: `${d.uiUrl()}/runs/${s.runId}/proxy/${s.port}${url.pathname}${url.search}` });
         return void res.end();
       }
-      return sendProxyProblem(res, 401, 'Unauthorized', 'open this app from its run page in Regatta (or send a token)');
+      return sendProxyProblem(res, UNSIGNED);
     }
     const refusal = originRefusal(req.method ?? 'GET', req.headers, ownOrigins(req.headers.host), { upgrade: false, byCookie: access.byCookie });
-    if (refusal) return sendProxyProblem(res, 403, 'Forbidden', refusal);
+    if (refusal) return sendProxyProblem(res, new RegattaError('forbidden', refusal));
     const target = await d.endpoint(s);
-    if ('status' in target) return sendProxyProblem(res, target.status, target.status === 404 ? 'Not Found' : 'Conflict', target.detail);
+    if (target instanceof RegattaError) return sendProxyProblem(res, target);
     if (access.renew) res.setHeader('set-cookie', access.renew);
     forwardHttp(req, res, {
       upstream: target.upstream, path: req.url ?? '/', clientIp: req.socket.remoteAddress ?? '', proto: secure() ? 'https' : 'http', prefix: '',
@@ -108,13 +110,13 @@ export function createAppOrigins(d: AppOriginDeps): AppOrigins {
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const s = match(req.headers.host);
-    if (!s) return refuseUpgrade(socket, 404, 'Not Found');
+    if (!s) return refuseUpgrade(socket, new RegattaError('not_found', 'not an app origin'));
     const access = await admit(req, s);
-    if (!access) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (!access) return refuseUpgrade(socket, UNSIGNED);
     const refusal = originRefusal('GET', req.headers, ownOrigins(req.headers.host), { upgrade: true, byCookie: access.byCookie });
-    if (refusal) return refuseUpgrade(socket, 403, 'Forbidden', refusal);
+    if (refusal) return refuseUpgrade(socket, new RegattaError('forbidden', refusal));
     const target = await d.endpoint(s);
-    if ('status' in target) return refuseUpgrade(socket, target.status, target.status === 404 ? 'Not Found' : 'Conflict', target.detail);
+    if (target instanceof RegattaError) return refuseUpgrade(socket, target);
     tunnel(req, socket, head, { upstream: target.upstream, path: req.url ?? '/', clientIp: req.socket.remoteAddress ?? '', proto: secure() ? 'https' : 'http', prefix: '' });
   }
 
@@ -123,7 +125,7 @@ export function createAppOrigins(d: AppOriginDeps): AppOrigins {
     origin,
     handoverUrl: (s, path) => `${origin(s)}${HANDOVER_PATH}?ticket=${encodeURIComponent(tickets.ticket(s, d.now()))}&next=${encodeURIComponent(path || '/')}`,
     handle: (req, res) => {
-      handle(req, res).catch((e: unknown) => sendProxyProblem(res, 500, 'Internal Server Error', e instanceof Error ? e.message : String(e)));
+      handle(req, res).catch((e: unknown) => sendProxyProblem(res, new RegattaError('internal', e instanceof Error ? e.message : String(e))));
     },
     upgrade: (req, socket, head) => {
       upgrade(req, socket, head).catch(() => socket.destroy());

@@ -6,6 +6,8 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Transform, pipeline } from 'node:stream';
+import { RegattaError } from '@regatta/core';
+import { problemOf } from '../http/problem.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardContext, type ResponseContext } from './forward-headers.js';
 
 export interface ForwardTarget extends ForwardContext, ResponseContext {
@@ -15,13 +17,15 @@ export interface ForwardTarget extends ForwardContext, ResponseContext {
   bodyLimit?: number;
 }
 
-export function sendProxyProblem(res: ServerResponse, status: number, title: string, detail: string): void {
+/** An error as problem+json, the API's format (or a cut connection once the app's answer began). */
+export function sendProxyProblem(res: ServerResponse, err: RegattaError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/problem+json', connection: 'close' });
-  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  const { status, body } = problemOf(err, res.req.url ?? '/');
+  res.writeHead(status, { 'content-type': 'application/problem+json' });
+  res.end(JSON.stringify(body));
 }
 
 /** Counts body bytes and fails the stream once it passes the cap. */
@@ -36,25 +40,24 @@ function capped(limit: number): Transform {
   });
 }
 
-class BodyTooLarge extends Error {
-  constructor(readonly limit: number) {
-    super(`the request body is larger than the proxy's limit of ${limit} bytes`);
+class BodyTooLarge extends RegattaError {
+  constructor(limit: number) {
+    super('payload_too_large', `the request body is larger than the proxy's limit of ${limit} bytes (proxy.bodyLimit)`);
   }
 }
 
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, t: ForwardTarget): void {
+  // A declared length above the cap is refused before the app hears of it.
+  if (t.bodyLimit !== undefined && Number(req.headers['content-length'] ?? 0) > t.bodyLimit) {
+    res.shouldKeepAlive = false; // the unread body must not be taken for the next request
+    sendProxyProblem(res, new BodyTooLarge(t.bodyLimit));
+    req.resume();
+    return;
+  }
   const [host, port] = splitHostPort(t.upstream);
   const upstream = httpRequest({
     host, port: Number(port), method: req.method, path: t.path, headers: upstreamRequestHeaders(req.headers, t),
   });
-  // A declared length above the cap is refused before a byte is sent.
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (t.bodyLimit !== undefined && declared > t.bodyLimit) {
-    upstream.destroy();
-    sendProxyProblem(res, 413, 'Content Too Large', new BodyTooLarge(t.bodyLimit).message);
-    req.resume();
-    return;
-  }
   upstream.on('response', (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamResponseHeaders(answer.headers, t));
     // Headers go out now: an event stream's client must not wait for the first event.
@@ -66,11 +69,10 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, t: Forwar
   source.pipe(upstream);
   source.on('error', (err) => {
     upstream.destroy();
-    if (err instanceof BodyTooLarge) sendProxyProblem(res, 413, 'Content Too Large', err.message);
+    if (err instanceof BodyTooLarge) sendProxyProblem(res, err);
   });
   upstream.on('error', (err) => {
-    if (res.headersSent) res.destroy();
-    else sendProxyProblem(res, 502, 'Bad Gateway', `the run did not answer on its port: ${err.message}`);
+    sendProxyProblem(res, new RegattaError('backend_error', `the run did not answer on its port: ${err.message}`));
   });
   // The browser went away: so does the request to the app.
   res.once('close', () => {

@@ -6,11 +6,16 @@
 import { connect } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RegattaError } from '@regatta/core';
+import { problemOf } from '../http/problem.js';
 import { upstreamRequestHeaders, type ForwardContext } from './forward-headers.js';
 import { splitHostPort } from './forward.js';
 
-export function refuseUpgrade(socket: Duplex, status: number, text: string, detail = text): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${detail}\n`);
+/** Answers an upgrade request with the error as problem+json, and closes. */
+export function refuseUpgrade(socket: Duplex, err: RegattaError, url = '/'): void {
+  const { status, body } = problemOf(err, url);
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${body.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }
 
 export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: ForwardContext & { upstream: string; path: string }): void {
@@ -26,7 +31,7 @@ export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: Fo
     socket.pipe(upstream).pipe(socket);
   });
   const close = () => { upstream.destroy(); socket.destroy(); };
-  upstream.once('error', () => (upstream.readyState === 'opening' ? refuseUpgrade(socket, 502, 'Bad Gateway') : close()));
+  upstream.once('error', (e) => (upstream.readyState === 'opening' ? refuseUpgrade(socket, new RegattaError('backend_error', `the run did not answer on its port: ${e.message}`)) : close()));
   socket.once('error', close);
   socket.once('close', () => upstream.destroy());
   upstream.once('close', () => socket.destroy());
