@@ -99,13 +99,15 @@ describe('the proxy passes requests on faithfully', () => {
         yield Buffer.from(chunk);
       }
     }
-    const big = await send(`${base}/upload`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(total * MB) }, body: Readable.from(body()) });
+    const big = await send(`${base}/upload`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(total * MB) }, body: Readable.from(body(), { highWaterMark: 1 }) });
     clearInterval(sampler);
     const e = JSON.parse(big.text) as Echo;
     expect(e.bytes).toBe(total * MB);
     expect(e.sha256).toBe(want.digest('hex'));
-    // Buffering the body anywhere in this process (client and server both live here) would add 100 MB.
-    expect(peak - baseline).toBeLessThan(48 * MB);
+    // Buffering the body anywhere in this process (client and server both live here) would add 100 MB
+    // or more (215 MB measured with the proxy made to buffer); streamed, it stays at a few chunks plus
+    // what the garbage collector has not reclaimed yet.
+    expect(peak - baseline).toBeLessThan(64 * MB);
   }, 120_000);
 
   it('answers Expect: 100-continue, as curl sends it for large uploads', async () => {
