@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -25,7 +25,7 @@ import { registerEventRoutes } from './http/events-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
-import { createProxy, type Proxy } from './http/proxy-routes.js';
+import { createProxy, serverWithProxy, type Proxy } from './http/proxy-routes.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
@@ -67,7 +67,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   // The service proxy (its paths, and app origins' hosts) is split off before the API's router sees it.
   const proxied: { proxy?: Proxy } = {};
   const app = Fastify({
-    serverFactory: (handler) => createServer((req, res) => (proxied.proxy?.serves(req) ? proxied.proxy.handle(req, res) : handler(req, res))),
+    serverFactory: serverWithProxy(() => proxied.proxy),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),

@@ -9,7 +9,8 @@
  * Proxied requests are taken before Fastify's router: its body parsing (content types it deems
  * invalid, bodies on DELETE, chunked bodies without a type) must not stand between a browser and an app.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { FastifyServerFactory } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { ConflictError, ID_PATTERN, NotFoundError, RegattaError } from '@regatta/core';
 import type { Principal } from '../auth.js';
@@ -170,5 +171,25 @@ export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
     closeTunnels() {
       for (const s of tunnels) s.destroy();
     },
+  };
+}
+
+/**
+ * Fastify's HTTP server, with the proxy's requests (its paths, app origins' hosts) taken before
+ * Fastify's router. Timeouts as Fastify sets them on a server of its own: no request timeout, so a
+ * long upload through the proxy is not cut (Node's default would end it after 5 minutes).
+ */
+export function serverWithProxy(proxy: () => Proxy | undefined): FastifyServerFactory {
+  return (handler, opts) => {
+    const server = createServer((req, res) => {
+      const p = proxy();
+      if (p?.serves(req)) p.handle(req, res);
+      else handler(req, res);
+    });
+    const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+    server.keepAliveTimeout = num(opts.keepAliveTimeout, 72_000);
+    server.requestTimeout = num(opts.requestTimeout, 0);
+    server.setTimeout(num(opts.connectionTimeout, 0));
+    return server;
   };
 }
