@@ -9,20 +9,9 @@ LOCK=/run/lock/regatta-vnc-test-env.lock
 . "$(dirname "$0")/lib/test-env.sh"
 PKGS=(xvfb x11vnc websockify novnc xterm)
 
-installed() {
-  local p
-  for p in "${PKGS[@]}"; do
-    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || return 1
-  done
-}
-
 case "${1:-}" in
   install)
-    if ! installed; then
-      need_root
-      take_lock
-      installed || apt_install_quietly "${PKGS[@]}"
-    fi
+    install_debs_once "${PKGS[@]}"
     ;;
   *) die "usage: $0 install" ;;
 esac

@@ -4,58 +4,27 @@
  * 6*7 in its kernel, see 42, save, and find the .ipynb among the run's artifacts. Jupyter's XSRF
  * protection stays on. Once under the UI's origin (path mode), once at an origin of its own.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ROOT, TOKEN, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
-import { SHOTS, launchChromium } from '../web-env.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { TOKEN, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { chromiumWhen, installedBy, openFromRunPage, startExample } from '../service-browser.js';
+import { SHOTS } from '../web-env.js';
 
-const WEB_DIST = join(ROOT, 'packages/web/dist/index.html');
 const auth = { authorization: `Bearer ${TOKEN}` };
+const ready = installedBy('jupyter-test-env.sh');
 
-function jupyterInstalled(): boolean {
-  try {
-    execFileSync(join(ROOT, 'scripts/jupyter-test-env.sh'), ['install'], { stdio: 'pipe', timeout: 600_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const ready = process.getuid?.() === 0 ? jupyterInstalled() : false;
+const browser = chromiumWhen(ready);
 
-let browser: Browser;
-beforeAll(async () => {
-  if (ready) browser = await launchChromium();
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const startNotebook = (t: TestServer) =>
+  startExample(t, 'examples/jupyter/notebook.yaml', { health: { tcp: 8888, interval: 0.2 }, env: { JUPYTER_RUNTIME_DIR: tempDir('jupyter-runtime-') } });
 
-async function startNotebook(t: TestServer): Promise<string> {
-  const spec = parseYaml(readFileSync(join(ROOT, 'examples/jupyter/notebook.yaml'), 'utf8')) as Record<string, unknown>;
-  const { id } = await t.api.submit({ ...spec, health: { tcp: 8888, interval: 0.2 }, env: { JUPYTER_RUNTIME_DIR: tempDir('jupyter-runtime-') } });
-  await waitFor('jupyter healthy', async () => ((await t.api.getRun(id)).health === 'healthy' ? true : undefined), 90_000);
-  return id;
-}
-
-/** Signs in, opens the run page and follows its "Open service" link; resolves with Jupyter's page. */
-async function openFromRunPage(t: TestServer, id: string, shot: string): Promise<{ jupyter: Page; close(): Promise<void> }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  await page.goto(`${t.url}/`);
-  await page.getByLabel('API token').fill(TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runs' }).waitFor();
-  await page.goto(`${t.url}/runs/${id}`);
-  const link = page.getByRole('link', { name: 'Open service :8888' });
-  await link.waitFor({ timeout: 30_000 });
-  const [jupyter] = await Promise.all([context.waitForEvent('page'), link.click()]);
-  await jupyter.locator('#new-dropdown-button').waitFor({ timeout: 60_000 });
-  await jupyter.screenshot({ path: join(SHOTS, `${shot}-tree.png`) });
-  return { jupyter, close: () => context.close() };
+/** Opens Jupyter from the run page; resolves once its file list is shown. */
+async function openJupyter(t: TestServer, id: string, shot: string): Promise<{ jupyter: Page; close(): Promise<void> }> {
+  const { app, close } = await openFromRunPage(browser(), t, id, 8888);
+  await app.locator('#new-dropdown-button').waitFor({ timeout: 60_000 });
+  await app.screenshot({ path: join(SHOTS, `${shot}-tree.png`) });
+  return { jupyter: app, close };
 }
 
 /** New notebook → kernel → 6*7 → 42 → save; resolves with the notebook page. */
@@ -89,7 +58,7 @@ describe.skipIf(!ready)('Jupyter in Chromium through the proxy (Debian jupyter-n
     const t = await startTestServer({ node: { cpus: 8 } });
     try {
       const id = await startNotebook(t);
-      const { jupyter, close } = await openFromRunPage(t, id, 'jupyter-path');
+      const { jupyter, close } = await openJupyter(t, id, 'jupyter-path');
       expect(new URL(jupyter.url()).pathname).toBe(`/runs/${id}/proxy/8888/tree`);
       await runSixTimesSeven(jupyter, 'jupyter-path');
       const nb = JSON.parse(await savedNotebook(t, id)) as { cells: { source: string | string[] }[] };
@@ -111,7 +80,7 @@ describe.skipIf(!ready)('Jupyter in Chromium through the proxy (Debian jupyter-n
     const t = await startTestServer({ node: { cpus: 8 }, proxy: { domain: 'apps.localhost' } });
     try {
       const id = await startNotebook(t);
-      const { jupyter, close } = await openFromRunPage(t, id, 'jupyter-origin');
+      const { jupyter, close } = await openJupyter(t, id, 'jupyter-origin');
       const at = new URL(jupyter.url());
       expect(at.host).toBe(`r-${id}-8888.apps.localhost:${new URL(t.url).port}`);
       expect(at.pathname).toBe('/tree');

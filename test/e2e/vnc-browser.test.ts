@@ -4,34 +4,17 @@
  * desktop (non-blank pixels), and what a person types reaches the xterm (the command it runs writes
  * a file among the run's artifacts). Under the UI origin and at an origin of its own.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ROOT, TOKEN, startTestServer, waitFor, type TestServer } from '../helpers.js';
-import { SHOTS, launchChromium } from '../web-env.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { TOKEN, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { chromiumWhen, installedBy, openFromRunPage, startExample } from '../service-browser.js';
+import { SHOTS } from '../web-env.js';
 
 const auth = { authorization: `Bearer ${TOKEN}` };
+const ready = installedBy('vnc-test-env.sh');
 
-function vncInstalled(): boolean {
-  try {
-    execFileSync(join(ROOT, 'scripts/vnc-test-env.sh'), ['install'], { stdio: 'pipe', timeout: 600_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const ready = process.getuid?.() === 0 ? vncInstalled() : false;
-
-let browser: Browser;
-beforeAll(async () => {
-  if (ready) browser = await launchChromium();
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumWhen(ready);
 
 /** Pixels of noVNC's screen canvas that are not black (Xvfb's empty root is black; the xterm is not). */
 function litPixels(page: Page): Promise<number> {
@@ -48,19 +31,8 @@ function litPixels(page: Page): Promise<number> {
 }
 
 async function desktopThroughProxy(t: TestServer, shot: string): Promise<{ id: string; desktop: Page }> {
-  const spec = parseYaml(readFileSync(join(ROOT, 'examples/vnc/desktop.yaml'), 'utf8')) as Record<string, unknown>;
-  const { id } = await t.api.submit({ ...spec, health: { tcp: 6080, interval: 0.2 } });
-  await waitFor('desktop healthy', async () => ((await t.api.getRun(id)).health === 'healthy' ? true : undefined), 60_000);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${t.url}/`);
-  await page.getByLabel('API token').fill(TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runs' }).waitFor();
-  await page.goto(`${t.url}/runs/${id}`);
-  const link = page.getByRole('link', { name: 'Open service :6080' });
-  await link.waitFor({ timeout: 30_000 });
-  const [desktop] = await Promise.all([context.waitForEvent('page'), link.click()]);
+  const id = await startExample(t, 'examples/vnc/desktop.yaml', { health: { tcp: 6080, interval: 0.2 } });
+  const { app: desktop } = await openFromRunPage(browser(), t, id, 6080);
   await desktop.waitForURL(/vnc\.html/, { timeout: 30_000 });
   await expect.poll(() => litPixels(desktop), { timeout: 60_000, interval: 500 }).toBeGreaterThan(10_000);
   await desktop.screenshot({ path: join(SHOTS, `${shot}-connected.png`) });
