@@ -100,6 +100,13 @@ describe('per-app origins', () => {
     expect(ws.status).toBe(101);
     expect((JSON.parse(ws.first ?? '{}') as Echo).url).toBe('/socket');
     ws.ws?.close();
+    // The hand-over goes to a path of the app's origin only, never elsewhere.
+    for (const evil of ['//evil.example/x', '/\\evil.example/x', 'https://evil.example/']) {
+      const first = await send(`${t.url}/runs/${id}/proxy/8000/x`, { headers: { cookie: session } });
+      const to = new URL(first.headers.location ?? '');
+      to.searchParams.set('next', evil); // the ticket is not bound to where it leads
+      expect((await send(`${t.url}${to.pathname}${to.search}`, { headers: { host: to.host } })).headers.location).toBe('/');
+    }
     // A forged or foreign-scoped ticket does not hand anything over.
     const forged = await send(`${t.url}/.regatta/handover?ticket=t1.${id}.8000.9999999999999.abc.def&next=/`, { headers: { host: hostOf(id, 8000) } });
     expect(forged.status).toBe(403);

@@ -85,7 +85,7 @@ export function createAppOrigins(d: AppOriginDeps): AppOrigins {
         return sendProxyProblem(res, new RegattaError('forbidden', 'the hand-over ticket is not valid for this app, expired or already used: open the service again from the run page'));
       }
       // Only a path on this origin: the hand-over is no open redirect.
-      res.writeHead(302, { location: next.startsWith('/') && !next.startsWith('//') ? next : '/', 'set-cookie': appCookie(s), 'cache-control': 'no-store' });
+      res.writeHead(302, { location: /^\/(?![/\\])/.test(next) ? next : '/', 'set-cookie': appCookie(s), 'cache-control': 'no-store' });
       return void res.end();
     }
     const access = await admit(req, s);

@@ -59,7 +59,11 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, t: Forwar
     host, port: Number(port), method: req.method, path: t.path, headers: upstreamRequestHeaders(req.headers, t),
   });
   upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamResponseHeaders(answer.headers, t));
+    const headers = downstreamResponseHeaders(answer.headers, t);
+    // A cookie the proxy set itself (a renewed app-origin cookie) goes out with the app's.
+    const own = res.getHeader('set-cookie');
+    if (own !== undefined) headers['set-cookie'] = [...[own].flat().map(String), ...[headers['set-cookie'] ?? []].flat().map(String)];
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
     // Headers go out now: an event stream's client must not wait for the first event.
     res.flushHeaders();
     pipeline(answer, res, () => undefined);
@@ -72,6 +76,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, t: Forwar
     if (err instanceof BodyTooLarge) sendProxyProblem(res, err);
   });
   upstream.on('error', (err) => {
+    if (res.writableEnded) return; // the app answered in full and then dropped the rest of the upload
     sendProxyProblem(res, new RegattaError('backend_error', `the run did not answer on its port: ${err.message}`));
   });
   // The browser went away: so does the request to the app.
