@@ -58,7 +58,7 @@ function app(port) {
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['regatta_session=forged; Path=/', 'app=1; Path=/'], 'x-app': String(port) });
       res.end(JSON.stringify({
-        port, method: req.method, url: req.url, headers: req.headers, bytes, sha256: hash.digest('hex'), head: head.toString('base64'),
+        port, local: req.socket.localPort, method: req.method, url: req.url, headers: req.headers, bytes, sha256: hash.digest('hex'), head: head.toString('base64'),
       }));
     });
   });
