@@ -208,6 +208,24 @@ describe('Origin checks on the cookie-signed proxy', () => {
     expect((await send(`${base}/page`, { headers: { cookie } })).status).toBe(200);
   });
 
+  it('answers malformed proxy paths with a 404 naming the part', async () => {
+    const cases: [string, string][] = [
+      ['/runs/NOT-AN-ID/proxy/8000/', 'id'], [`/runs/${id}/proxy/99999/`, 'port'], [`/runs/${id}/proxy/abc/`, 'port'],
+      [`/runs/${id}/proxy`, 'port'], [`/runs/${id}/proxy/7000/`, 'port'],
+    ];
+    for (const [path, field] of cases) {
+      const a = await send(`${t.url}${path}`, { headers: auth });
+      expect(a.status, path).toBe(404);
+      expect(a.headers['content-type']).toBe('application/problem+json');
+      expect((JSON.parse(a.text) as { errors: { path: string }[] }).errors[0]?.path, path).toBe(field);
+    }
+    expect((await openWs(`${t.url.replace('http', 'ws')}/runs/NOT-AN-ID/proxy/8000/`, auth)).status).toBe(404);
+    // No trailing slash: sent to the app's root, query kept.
+    const bare = await send(`${base}?q=1`, { headers: auth });
+    expect(bare.status).toBe(302);
+    expect(bare.headers.location).toBe(`/runs/${id}/proxy/8000/?q=1`);
+  });
+
   it('answers 502 as problem+json when the app does not answer', async () => {
     const { id: quiet } = await t.api.submit({ kind: 'service', name: 'quiet', command: 'sleep 600', ports: [7100] });
     await waitFor('quiet running', async () => ((await t.api.getRun(quiet)).status === 'running' ? true : undefined), 30_000);

@@ -36,7 +36,7 @@ export interface ProxyOptions {
 }
 
 /** Where a request for `port` of run `runId` goes: `host:port`, and whether the app expects its prefix stripped. */
-export async function proxyTarget(ctx: RouteContext, runId: string, port: number): Promise<{ endpoint: string; stripPrefix: boolean }> {
+async function proxyTarget(ctx: RouteContext, runId: string, port: number): Promise<{ endpoint: string; stripPrefix: boolean }> {
   const run = ctx.engine.live(runId) ?? (await ctx.store.getRun(runId));
   if (!run) throw new NotFoundError('run', runId);
   const declared = run.resolved.ports.find((p) => p.port === port);
