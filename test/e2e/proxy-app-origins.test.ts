@@ -107,6 +107,9 @@ describe('per-app origins', () => {
       to.searchParams.set('next', evil); // the ticket is not bound to where it leads
       expect((await send(`${t.url}${to.pathname}${to.search}`, { headers: { host: to.host } })).headers.location).toBe('/');
     }
+    // Only a page visit is handed over, not a script's fetch (another app's page is same-site to the UI).
+    expect((await send(`${t.url}/runs/${id}/proxy/8000/`, { headers: { cookie: session, 'sec-fetch-mode': 'cors' } })).status).toBe(403);
+    expect((await send(`${t.url}/runs/${id}/proxy/8000/`, { headers: { cookie: session, 'sec-fetch-mode': 'navigate' } })).status).toBe(302);
     // A forged or foreign-scoped ticket does not hand anything over.
     const forged = await send(`${t.url}/.regatta/handover?ticket=t1.${id}.8000.9999999999999.abc.def&next=/`, { headers: { host: hostOf(id, 8000) } });
     expect(forged.status).toBe(403);

@@ -123,6 +123,9 @@ export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
       // The app lives at its own origin: a page visit is handed over there, nothing else is served here.
       const s = { runId, port };
       if (req.method !== 'GET') return sendProxyProblem(res, new RegattaError('not_found', `this app is served at ${appOrigins.origin(s)}/, not under ${prefix}/`));
+      // Only a page visit mints a ticket: a script of a same-site page (another app) fetching this cannot.
+      const mode = req.headers['sec-fetch-mode'];
+      if (mode !== undefined && mode !== 'navigate') return sendProxyProblem(res, new RegattaError('forbidden', 'the hand-over to an app origin is for page visits only'));
       res.writeHead(302, { location: appOrigins.handoverUrl(s, url.slice(prefix.length) || '/'), 'cache-control': 'no-store' });
       return void res.end();
     }
