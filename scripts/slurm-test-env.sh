@@ -29,12 +29,7 @@ LOCK=/run/lock/regatta-slurm-test-env.lock
 # shellcheck source=lib/test-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/test-env.sh"
 
-installed() {
-  local p
-  for p in "${PKGS[@]}"; do
-    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || return 1
-  done
-}
+installed() { debs_installed "${PKGS[@]}"; }
 
 # ----------------------------------------------------------------- install
 cmd_install() {

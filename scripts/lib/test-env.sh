@@ -1,4 +1,4 @@
-# Shell helpers shared by the test-environment scripts (docker-test-env.sh, slurm-test-env.sh).
+# Shell helpers shared by the test-environment scripts (docker, slurm, jupyter, vnc).
 # Source it after setting ENV_NAME (the prefix of log lines) and LOCK (a host-wide lock file).
 
 log() { printf '%s\n' "$ENV_NAME: $*" >&2; }
@@ -61,4 +61,20 @@ apt_install_quietly() {
   [ "$created_policy" = 1 ] && rm -f "$policy"
   [ "$rc" = 0 ] || die "apt-get failed (rc=$rc)"
   log "install: done in $(( $(now_ms) - t0 )) ms"
+}
+
+# True when every Debian package named is installed.
+debs_installed() {
+  local p
+  for p in "$@"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || return 1
+  done
+}
+
+# Installs the Debian packages named unless they all are (root and the lock only when needed).
+install_debs_once() {
+  debs_installed "$@" && return 0
+  need_root
+  take_lock
+  debs_installed "$@" || apt_install_quietly "$@"
 }

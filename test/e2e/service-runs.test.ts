@@ -98,7 +98,7 @@ describe.skipIf(!jupyter)('the proxy with a real Jupyter server (Debian jupyter-
     const { id } = await t.api.submit({
       kind: 'service', name: 'notebook',
       command: `exec ${jupyter} --no-browser --allow-root --ip=127.0.0.1 --port="$REGATTA_PORT" --NotebookApp.token= --NotebookApp.password= `
-        + '--NotebookApp.disable_check_xsrf=True --NotebookApp.base_url="$REGATTA_PROXY_PATH"',
+        + '--NotebookApp.base_url="$REGATTA_PROXY_PATH"',
       ports: [8888],
       health: { tcp: 8888, interval: 0.2 },
       env: { JUPYTER_RUNTIME_DIR: '/tmp/regatta-test-jupyter-runtime' },
@@ -110,9 +110,16 @@ describe.skipIf(!jupyter)('the proxy with a real Jupyter server (Debian jupyter-
     expect(await status.json()).toHaveProperty('started');
     expect((await fetch(`${base}/api/status`)).status).toBe(401);
 
-    const created = await fetch(`${base}/api/kernels`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"name":"python3"}' });
-    expect(created.status).toBe(201);
-    const kernel = (await created.json()) as { id: string };
+    // Jupyter's XSRF check is on: its cookie comes with a page, and a POST must echo it.
+    const tree = await fetch(`${base}/tree`, { headers: auth });
+    const xsrf = /_xsrf=([^;]+)/.exec(tree.headers.getSetCookie().join('; '))?.[1] ?? '';
+    const post = { ...auth, 'content-type': 'application/json', cookie: `_xsrf=${xsrf}`, 'x-xsrftoken': xsrf };
+    expect((await fetch(`${base}/api/sessions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
+    const session = await fetch(`${base}/api/sessions`, {
+      method: 'POST', headers: post, body: JSON.stringify({ path: 'probe.ipynb', type: 'notebook', name: '', kernel: { name: 'python3' } }),
+    });
+    expect(session.status).toBe(201);
+    const kernel = ((await session.json()) as { kernel: { id: string } }).kernel;
 
     const wsUrl = `${base.replace('http', 'ws')}/api/kernels/${kernel.id}/channels`;
     const refused = await new Promise<number>((res) => {

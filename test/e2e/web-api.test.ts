@@ -140,9 +140,10 @@ describe('web API', () => {
     const base = `${s.url}/runs/${id}/proxy/8000/`;
     const read = await waitForOk(() => fetch(base, { headers: { cookie: `${cookie}; app=1` } }));
     expect(await read.text()).toBe('GET app=1');
-    // Apps behind the proxy post without Regatta's CSRF header; SameSite=Strict guards them.
-    const post = await fetch(base, { method: 'POST', headers: { cookie }, body: 'x' });
+    // Apps behind the proxy post without Regatta's CSRF header; the proxy checks Origin instead.
+    const post = await fetch(base, { method: 'POST', headers: { cookie, origin: s.url }, body: 'x' });
     expect(await post.text()).toBe('POST -');
+    expect((await fetch(base, { method: 'POST', headers: { cookie }, body: 'x' })).status).toBe(403);
     expect((await fetch(base)).status).toBe(401);
     expect((await fetch(base, { headers: { cookie: 'regatta_session=s1.env.1.bad' } })).status).toBe(401);
     await s.api.cancel(id);

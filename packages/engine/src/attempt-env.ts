@@ -23,6 +23,8 @@ export interface AttemptEnvInput {
   datasets: { name: string; path: string }[];
   /** Ports the run declared that the proxy forwards with their full path (the app must know its base path). */
   proxiedPorts?: readonly number[];
+  /** Where the proxy serves a port, as the app sees it (default proxyPath below). */
+  proxyPath?: (runId: string, port: number) => string;
 }
 
 /** The path under which the server's proxy forwards a run's port. */
@@ -41,9 +43,10 @@ export function attemptEnv(i: AttemptEnvInput): Record<string, string> {
     // What the job may use: a multi-threaded job sizes its pool by it, not by the machine's core count.
     REGATTA_CPUS: String(i.cpus),
   };
+  const pathOf = i.proxyPath ?? proxyPath;
   (i.proxiedPorts ?? []).forEach((p, n) => {
-    if (n === 0) env.REGATTA_PROXY_PATH = proxyPath(i.runId, p);
-    env[`REGATTA_PROXY_PATH_${p}`] = proxyPath(i.runId, p);
+    if (n === 0) env.REGATTA_PROXY_PATH = pathOf(i.runId, p);
+    env[`REGATTA_PROXY_PATH_${p}`] = pathOf(i.runId, p);
   });
   for (const d of i.datasets) env[`REGATTA_DATASET_${d.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = d.path;
   if (i.gpus.length || i.nodeHasGpus) {

@@ -41,6 +41,8 @@ export interface EngineOptions {
   datasetPath(name: string): Promise<string | undefined>;
   /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
   queueBackends?: Readonly<Record<string, string>>;
+  /** The path an app is served under by the proxy (default /runs/<id>/proxy/<port>/; '/' at origins of their own). */
+  proxyPath?: (runId: string, port: number) => string;
 }
 
 export interface RunChange {
@@ -373,6 +375,7 @@ export class Engine {
       datasets: run.resolved.datasets.map((d) => ({ name: d.name, path: run.resolved.runtime === 'docker' ? d.target : d.source ?? '' })),
       nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
       proxiedPorts: run.resolved.ports.map((p) => p.port),
+      ...(this.o.proxyPath ? { proxyPath: this.o.proxyPath } : {}),
     });
     const group = run.groupId !== undefined ? this.groups.get(run.groupId) : undefined;
     return {

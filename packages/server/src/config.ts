@@ -55,6 +55,14 @@ export const serverConfigSchema = z.strictObject({
   })).optional()
     .describe('Queues created at start, with their concurrency limits'),
   compat: compatConfigSchema.optional(),
+  proxy: z
+    .strictObject({
+      domain: z.string().regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS name such as apps.regatta.example')
+        .optional().describe('Serve each service port at its own origin r-<run>-<port>.<domain> (a wildcard DNS name pointing at this server)'),
+      bodyLimit: z.union([z.string(), z.number()]).optional().describe('Largest request body passed to an app (default: no limit)'),
+    })
+    .optional()
+    .describe('The proxy to service ports'),
   slurm: z
     .strictObject({
       sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
@@ -94,6 +102,7 @@ export interface ServerConfig {
   compat: CompatConfig;
   /** The built web UI; undefined: the installed @regatta/web build, if any. */
   webDir?: string;
+  proxy: { domain?: string; bodyLimit?: number };
 }
 
 export interface SlurmConfig {
@@ -169,6 +178,8 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   if (!nodeHealthIntervalMs) invalid([{ path: 'nodeHealthInterval', message: 'expected a duration such as 5s' }], 'nodeHealthInterval');
   const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
   if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
+  const proxyBodyLimit = c.proxy?.bodyLimit !== undefined ? parseMemory(c.proxy.bodyLimit) : undefined;
+  if (c.proxy?.bodyLimit !== undefined && proxyBodyLimit === undefined) invalid([{ path: 'proxy.bodyLimit', message: 'expected a size such as 10Gi' }], 'proxy');
   const compatIssues: FieldIssue[] = [];
   const compat = compileCompatConfig(c.compat, compatIssues);
   if (compatIssues.length) invalid(compatIssues, 'compat');
@@ -195,6 +206,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodeHealthIntervalMs,
     compat,
     ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
+    proxy: { ...(c.proxy?.domain ? { domain: c.proxy.domain } : {}), ...(proxyBodyLimit !== undefined ? { bodyLimit: proxyBodyLimit } : {}) },
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

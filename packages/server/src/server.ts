@@ -25,7 +25,7 @@ import { registerEventRoutes } from './http/events-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
-import { registerProxyRoutes } from './http/proxy-routes.js';
+import { createProxy, serverWithProxy, type Proxy } from './http/proxy-routes.js';
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
@@ -36,7 +36,6 @@ import { defaultWebDir, isPageRequest, registerWebUi } from './http/web-ui.js';
 
 const PUBLIC_ROUTES = new Set(['/api/v1/health', '/api/openapi.json', '/api/v1/schema/job-spec']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const PROXY_PATH = /^\/runs\/[^/]+\/proxy(\/|$)/;
 
 export interface RunningServer {
   url: string;
@@ -65,7 +64,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const secret = loadSecret(config.dataDir);
   const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
 
+  // The service proxy (its paths, and app origins' hosts) is split off before the API's router sees it.
+  const proxied: { proxy?: Proxy } = {};
   const app = Fastify({
+    serverFactory: serverWithProxy(() => proxied.proxy),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
@@ -86,6 +88,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const engine = createEngine({
     store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
+    ...(config.proxy.domain ? { proxyPath: () => '/' } : {}),
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
@@ -122,8 +125,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     const { principal, token } = await whoIs(req.headers);
     // SameSite=Strict keeps the cookie off cross-site requests already; a header that a form cannot
     // send (and a cross-origin fetch cannot without a preflight we never grant) is a second lock.
-    // Apps behind the proxy (Jupyter) post without it and rely on SameSite alone.
-    if (principal && !token && !SAFE_METHODS.has(req.method) && !PROXY_PATH.test(path) && req.headers[CSRF_HEADER] !== '1') {
+    if (principal && !token && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
       throw new RegattaError('forbidden', `a request signed in by cookie that changes state needs the header ${CSRF_HEADER}: 1`);
     }
     if (!principal) {
@@ -151,10 +153,16 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
-  await registerProxyRoutes(app, ctx, async (headers) => {
-    await ready;
-    return (await whoIs(headers)).principal;
+  const proxy = createProxy(ctx, {
+    authenticate: async (headers) => {
+      await ready;
+      return (await whoIs(headers)).principal;
+    },
+    secret, now: () => clock.now(), uiUrl: () => apiUrl, ...config.proxy,
   });
+  proxied.proxy = proxy;
+  app.server.on('upgrade', proxy.upgrade);
+  app.addHook('preClose', async () => proxy.closeTunnels());
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);

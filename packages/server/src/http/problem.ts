@@ -46,17 +46,23 @@ function fromFastify(e: FastifyError): RegattaError | undefined {
   }
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: RegattaError): FastifyReply {
+/** The status and problem+json body of an error (also for answers written outside Fastify: the proxy). */
+export function problemOf(err: RegattaError, instance: string) {
   const status = STATUS[err.code];
   const body: { type: string; title: string; status: number; detail: string; instance: string; code: ErrorCode; errors?: FieldIssue[] } = {
     type: `https://regatta.dev/problems/${err.code}`,
     title: TITLES[err.code],
     status,
     detail: err.message,
-    instance: request.url,
+    instance,
     code: err.code,
   };
   if (err.issues.length) body.errors = [...err.issues];
+  return { status, body };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: RegattaError): FastifyReply {
+  const { status, body } = problemOf(err, request.url);
   return reply.code(status).type('application/problem+json').send(body);
 }
 

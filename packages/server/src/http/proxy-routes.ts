@@ -1,36 +1,42 @@
 /**
- * The authenticated proxy to ports a run declared: `/runs/<id>/proxy/<port>/...` forwards HTTP
- * (through @fastify/reply-from) and WebSocket upgrades (a byte tunnel once the upgrade request is
- * relayed) to where the run listens, so Jupyter or TensorBoard open in the browser with no SSH
- * tunnel. Only callers the API accepts get through; Regatta's own credentials never reach the app.
+ * The authenticated proxy to ports a run declared. Without `proxy.domain` it serves
+ * `/runs/<id>/proxy/<port>/...` on Regatta's own origin (trusted apps only: an app's scripts share
+ * the UI's origin); with it, that path only hands the browser over to the app's own origin
+ * (../proxy/app-origins.ts). HTTP is streamed by ../proxy/forward.ts, WebSockets tunnelled by
+ * ../proxy/tunnel.ts; only callers the API accepts get through, from an allowed Origin, and
+ * Regatta's own credentials never reach the app.
+ *
+ * Proxied requests are taken before Fastify's router: its body parsing (content types it deems
+ * invalid, bodies on DELETE, chunked bodies without a type) must not stand between a browser and an app.
  */
-import { connect } from 'node:net';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { FastifyServerFactory } from 'fastify';
 import type { Duplex } from 'node:stream';
-import replyFrom from '@fastify/reply-from';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { ConflictError, ID_PATTERN, NotFoundError, RegattaError } from '@regatta/core';
 import type { Principal } from '../auth.js';
-import { requireRunAccess, type App, type RouteContext } from './context.js';
+import { createAppOrigins } from '../proxy/app-origins.js';
+import { forwardHttp, sendProxyProblem } from '../proxy/forward.js';
+import { originRefusal, ownOrigins } from '../proxy/origin.js';
+import { refuseUpgrade, tunnel } from '../proxy/tunnel.js';
+import type { RouteContext } from './context.js';
 
-const PROXY_PATH = /^\/runs\/([^/]+)\/proxy\/(\d+)(\/.*)?$/;
+const PROXY_PREFIX = /^\/runs\/[^/?]+\/proxy(\/|\?|$)/;
+const PROXY_PATH = /^\/runs\/([^/]+)\/proxy\/(\d{1,5})(\/.*)?$/;
 
-const proxyParams = z.object({
-  id: z.string().regex(ID_PATTERN, 'not a run id'),
-  port: z.coerce.number().int().min(1).max(65535),
-  '*': z.string().optional(),
-});
 
-/** Cookies of Regatta's own (the session) are not the app's business. */
-function appCookies(cookie: string | undefined): string | undefined {
-  if (!cookie) return undefined;
-  const kept = cookie.split(';').map((c) => c.trim()).filter((c) => c && !c.toLowerCase().startsWith('regatta'));
-  return kept.length ? kept.join('; ') : undefined;
+export interface ProxyOptions {
+  authenticate: (headers: IncomingHttpHeaders) => Promise<Principal | undefined>;
+  secret: Buffer;
+  now: () => number;
+  /** The UI's base URL (publicUrl, else where the server listens). */
+  uiUrl: () => string;
+  /** Serve each app at r-<run>-<port>.<domain> instead of under the UI's origin. */
+  domain?: string;
+  bodyLimit?: number;
 }
 
-/** Where a request for `port` of run `runId` goes: `host:port` and the path to ask for there. */
-export async function proxyTarget(ctx: RouteContext, runId: string, port: number, url: string): Promise<{ endpoint: string; path: string }> {
+/** Where a request for `port` of run `runId` goes: `host:port`, and whether the app expects its prefix stripped. */
+async function proxyTarget(ctx: RouteContext, runId: string, port: number): Promise<{ endpoint: string; stripPrefix: boolean }> {
   const run = ctx.engine.live(runId) ?? (await ctx.store.getRun(runId));
   if (!run) throw new NotFoundError('run', runId);
   const declared = run.resolved.ports.find((p) => p.port === port);
@@ -42,113 +48,151 @@ export async function proxyTarget(ctx: RouteContext, runId: string, port: number
   }
   const endpoint = ctx.engine.endpoint(runId, port);
   if (!endpoint) throw new ConflictError(`run ${runId} is ${run.status}: port ${port} is not reachable now`);
-  const prefix = `/runs/${runId}/proxy/${port}`;
-  const path = declared.stripPrefix ? url.slice(prefix.length) || '/' : url;
-  return { endpoint, path: path.startsWith('/') ? path : `/${path}` };
+  return { endpoint, stripPrefix: declared.stripPrefix ?? false };
 }
 
-export async function registerProxyRoutes(
-  app: App, ctx: RouteContext, authenticate: (headers: IncomingHttpHeaders) => Promise<Principal | undefined>,
-): Promise<void> {
-  await app.register(async (plain) => {
-    const scope = plain.withTypeProvider<ZodTypeProvider>();
-    // Bodies are streamed to the app untouched, whatever their type.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    await scope.register(replyFrom, { disableCache: true });
-    scope.get('/runs/:id/proxy/:port', { schema: { params: proxyParams, hide: true } }, (req, reply) =>
-      reply.redirect(`${req.url.split('?')[0] ?? ''}/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
-    scope.all('/runs/:id/proxy/:port/*', { schema: { params: proxyParams, hide: true } }, async (req, reply) => {
-      requireRunAccess(req, req.params.id);
-      // A run's token reaches its app only while that attempt runs (tokens of old attempts never expire).
-      const p = req.principal;
-      if (p?.kind === 'run' && !ctx.engine.isLiveAttempt(p.runId, p.attempt)) throw new RegattaError('forbidden', `attempt ${p.attempt} of run ${p.runId} is no longer running`);
-      const { endpoint, path } = await proxyTarget(ctx, req.params.id, req.params.port, req.url);
-      return reply.from(`http://${endpoint}${path}`, {
-        rewriteRequestHeaders: (_req, headers) => {
-          const { authorization: _a, cookie, ...rest } = headers;
-          const kept = appCookies(typeof cookie === 'string' ? cookie : undefined);
-          return { ...rest, ...(kept ? { cookie: kept } : {}), 'x-forwarded-prefix': `/runs/${req.params.id}/proxy/${req.params.port}` };
-        },
-        // An app must not set (or replace) Regatta's own session cookie.
-        rewriteHeaders: (headers) => {
-          const set = headers['set-cookie'];
-          if (set === undefined) return headers;
-          const kept = [set].flat().filter((c) => !c.trim().toLowerCase().startsWith('regatta'));
-          const { 'set-cookie': _drop, ...rest } = headers;
-          return kept.length ? { ...rest, 'set-cookie': kept } : rest;
-        },
-        onError: (r, { error }) => {
-          void r.code(502).type('application/problem+json').send({
-            type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `the run did not answer on port ${req.params.port}: ${error.message}`,
-          });
-        },
-      });
-    });
-  });
+/** The path the app is asked for: the full path, or the part after the prefix for strip_prefix ports. */
+function appPath(url: string, prefix: string, stripPrefix: boolean): string {
+  const path = stripPrefix ? url.slice(prefix.length) || '/' : url;
+  return path.startsWith('/') ? path : `/${path}`;
+}
 
-  // Open tunnels keep the HTTP server from closing: they end with it.
-  const tunnels = new Set<Duplex>();
-  app.addHook('preClose', async () => {
-    for (const s of tunnels) s.destroy();
-  });
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Node drops its own error listener from an upgraded socket: a client resetting it must not
-    // become an uncaught exception.
-    socket.on('error', () => socket.destroy());
-    tunnels.add(socket);
-    socket.once('close', () => tunnels.delete(socket));
-    tunnel(req, socket, head).catch(() => socket.destroy());
-  });
+/** A page of the UI's own origin (or the configured public URL) may drive a path-mode app; no other. */
+const uiOrigins = (headers: IncomingHttpHeaders, uiUrl: string) => [...ownOrigins(headers.host), new URL(uiUrl).origin];
 
-  const refuse = (socket: Duplex, status: number, text: string) => {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${text}\n`);
-  };
+export interface Proxy {
+  /** Whether a request is the proxy's: an app origin's host, or a /runs/<id>/proxy/ path. */
+  serves(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends open tunnels (they would keep the HTTP server from closing). */
+  closeTunnels(): void;
+}
 
-  async function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = req.url ?? '/';
-    const m = PROXY_PATH.exec(url.split('?')[0] ?? '');
-    if (!m) return refuse(socket, 404, 'Not Found');
-    const [, runId = '', portText = ''] = m;
-    const principal = await authenticate(req.headers);
-    if (!principal) return refuse(socket, 401, 'Unauthorized');
-    if (principal.kind === 'run' && (principal.runId !== runId || !ctx.engine.isLiveAttempt(runId, principal.attempt))) return refuse(socket, 403, 'Forbidden');
-    let target;
+/** A run and port named by a proxy path, or why the path names none (a 404 naming the part). */
+function parsePath(url: string): { runId: string; port: number; rest: string } | RegattaError {
+  const m = PROXY_PATH.exec(url.split('?')[0] ?? '');
+  const bad = (path: string, message: string) => new RegattaError('not_found', `no proxy path ${url.split('?')[0] ?? ''}: ${message}`, { issues: [{ path, message }] });
+  if (!m) return bad('port', 'expected /runs/<id>/proxy/<port>/...');
+  const [, runId = '', portText = '', rest] = m;
+  if (!ID_PATTERN.test(runId)) return bad('id', 'not a run id');
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return bad('port', 'not a port (1-65535)');
+  return { runId, port, rest: rest ?? '' };
+}
+
+const FOREIGN_TOKEN = new RegattaError('forbidden', 'this token may not use this run\'s ports (another run\'s, or of an attempt no longer running)');
+
+export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
+  const proto = () => (o.uiUrl().startsWith('https:') ? 'https' : 'http');
+  const runTokenLive = (p: Principal | undefined, runId: string) =>
+    p?.kind === 'admin' || (p?.kind === 'run' && p.runId === runId && ctx.engine.isLiveAttempt(runId, p.attempt));
+  const target = async (runId: string, port: number) => {
     try {
-      target = await proxyTarget(ctx, runId, Number(portText), url);
+      return await proxyTarget(ctx, runId, port);
     } catch (e) {
-      const status = e instanceof RegattaError && e.code === 'not_found' ? 404 : 409;
-      return refuse(socket, status, e instanceof Error ? e.message : 'Conflict');
+      return e instanceof RegattaError ? e : new RegattaError('internal', e instanceof Error ? e.message : String(e));
     }
-    const [host = '127.0.0.1', port = '80'] = splitHostPort(target.endpoint);
-    const upstream = connect({ host, port: Number(port) });
-    const lines = [`${req.method ?? 'GET'} ${target.path} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i] ?? '';
-      let value = req.rawHeaders[i + 1] ?? '';
-      const lower = name.toLowerCase();
-      if (lower === 'authorization') continue;
-      if (lower === 'cookie') {
-        const kept = appCookies(value);
-        if (!kept) continue;
-        value = kept;
-      }
-      lines.push(`${name}: ${value}`);
+  };
+  const appOrigins = o.domain === undefined ? undefined : createAppOrigins({
+    domain: o.domain, secret: o.secret, now: o.now, uiUrl: o.uiUrl, ...(o.bodyLimit !== undefined ? { bodyLimit: o.bodyLimit } : {}),
+    tokenMayUse: async (req, s) => runTokenLive(await o.authenticate(req.headers), s.runId),
+    endpoint: async (s) => {
+      const t = await target(s.runId, s.port);
+      return t instanceof RegattaError ? t : { upstream: t.endpoint };
+    },
+  });
+
+  async function handlePath(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const named = parsePath(url);
+    if (named instanceof RegattaError) return sendProxyProblem(res, named);
+    const { runId, port, rest } = named;
+    const principal = await o.authenticate(req.headers);
+    if (!principal) return sendProxyProblem(res, new RegattaError('unauthorized', 'send a token: Authorization: Bearer <token>, or sign in'));
+    // A run's token reaches its own app only, and only while that attempt runs (old tokens never expire).
+    if (!runTokenLive(principal, runId)) return sendProxyProblem(res, FOREIGN_TOKEN);
+    const prefix = `/runs/${runId}/proxy/${port}`;
+    if (!rest.startsWith('/')) {
+      res.writeHead(302, { location: `${prefix}/${url.slice(prefix.length)}` });
+      return void res.end();
     }
-    upstream.once('connect', () => {
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
+    const t = await target(runId, port);
+    if (t instanceof RegattaError) return sendProxyProblem(res, t);
+    if (appOrigins) {
+      // The app lives at its own origin: a page visit is handed over there, nothing else is served here.
+      const s = { runId, port };
+      if (req.method !== 'GET') return sendProxyProblem(res, new RegattaError('not_found', `this app is served at ${appOrigins.origin(s)}/, not under ${prefix}/`));
+      // Only a page visit mints a ticket: a script of a same-site page (another app) fetching this cannot.
+      const mode = req.headers['sec-fetch-mode'];
+      if (mode !== undefined && mode !== 'navigate') return sendProxyProblem(res, new RegattaError('forbidden', 'the hand-over to an app origin is for page visits only'));
+      res.writeHead(302, { location: appOrigins.handoverUrl(s, url.slice(prefix.length) || '/'), 'cache-control': 'no-store' });
+      return void res.end();
+    }
+    const refusal = originRefusal(req.method ?? 'GET', req.headers, uiOrigins(req.headers, o.uiUrl()), { upgrade: false, byCookie: !req.headers.authorization });
+    if (refusal) return sendProxyProblem(res, new RegattaError('forbidden', refusal));
+    forwardHttp(req, res, {
+      upstream: t.endpoint, path: appPath(url, prefix, t.stripPrefix), clientIp: req.socket.remoteAddress ?? '', proto: proto(), prefix,
+      publicOrigin: new URL(o.uiUrl()).origin, redirectPrefix: t.stripPrefix ? prefix : '',
+      ...(o.bodyLimit !== undefined ? { bodyLimit: o.bodyLimit } : {}),
     });
-    const close = () => { upstream.destroy(); socket.destroy(); };
-    upstream.once('error', () => (upstream.readyState === 'opening' ? refuse(socket, 502, 'Bad Gateway') : close()));
-    socket.once('error', close);
-    socket.once('close', () => upstream.destroy());
-    upstream.once('close', () => socket.destroy());
   }
+
+  async function pathTunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = req.url ?? '/';
+    const named = parsePath(url);
+    if (named instanceof RegattaError) return refuseUpgrade(socket, named);
+    const { runId, port } = named;
+    if (appOrigins) return refuseUpgrade(socket, new RegattaError('not_found', 'this app is served at its own origin'));
+    const principal = await o.authenticate(req.headers);
+    if (!principal) return refuseUpgrade(socket, new RegattaError('unauthorized', 'send a token, or sign in'));
+    if (!runTokenLive(principal, runId)) return refuseUpgrade(socket, FOREIGN_TOKEN);
+    const refusal = originRefusal('GET', req.headers, uiOrigins(req.headers, o.uiUrl()), { upgrade: true, byCookie: !req.headers.authorization });
+    if (refusal) return refuseUpgrade(socket, new RegattaError('forbidden', refusal));
+    const t = await target(runId, port);
+    if (t instanceof RegattaError) return refuseUpgrade(socket, t);
+    const prefix = `/runs/${runId}/proxy/${port}`;
+    tunnel(req, socket, head, { upstream: t.endpoint, path: appPath(url, prefix, t.stripPrefix), clientIp: req.socket.remoteAddress ?? '', proto: proto(), prefix });
+  }
+
+  const tunnels = new Set<Duplex>();
+  return {
+    serves: (req) => Boolean(appOrigins?.match(req.headers.host)) || PROXY_PREFIX.test(req.url ?? ''),
+    handle(req, res) {
+      if (appOrigins?.match(req.headers.host)) return appOrigins.handle(req, res);
+      handlePath(req, res).catch((e: unknown) => sendProxyProblem(res, new RegattaError('internal', e instanceof Error ? e.message : String(e))));
+    },
+    upgrade(req, socket, head) {
+      // Node drops its own error listener from an upgraded socket: a client resetting it must not
+      // become an uncaught exception.
+      socket.on('error', () => socket.destroy());
+      tunnels.add(socket);
+      socket.once('close', () => tunnels.delete(socket));
+      if (appOrigins?.match(req.headers.host)) return appOrigins.upgrade(req, socket, head);
+      pathTunnel(req, socket, head).catch(() => socket.destroy());
+    },
+    closeTunnels() {
+      for (const s of tunnels) s.destroy();
+    },
+  };
 }
 
-function splitHostPort(endpoint: string): [string, string] {
-  const i = endpoint.lastIndexOf(':');
-  return [endpoint.slice(0, i).replace(/^\[|\]$/g, ''), endpoint.slice(i + 1)];
+/**
+ * Fastify's HTTP server, with the proxy's requests (its paths, app origins' hosts) taken before
+ * Fastify's router. Timeouts as Fastify sets them on a server of its own: no request timeout, so a
+ * long upload through the proxy is not cut (Node's default would end it after 5 minutes).
+ */
+export function serverWithProxy(proxy: () => Proxy | undefined): FastifyServerFactory {
+  return (handler, opts) => {
+    const server = createServer((req, res) => {
+      const p = proxy();
+      if (p?.serves(req)) p.handle(req, res);
+      else handler(req, res);
+    });
+    const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+    server.keepAliveTimeout = num(opts.keepAliveTimeout, 72_000);
+    server.requestTimeout = num(opts.requestTimeout, 0);
+    server.setTimeout(num(opts.connectionTimeout, 0));
+    return server;
+  };
 }
