@@ -271,6 +271,13 @@ export class Engine {
     if (a?.run.resolved.finishOnResult) this.requestStop(a, { outcome: 'succeeded', reason: 'finished: its result was posted' });
   }
 
+  /** Adds a line to a run's timeline without changing its status (what a facade could not honour). */
+  async noteRun(runId: string, reason: string): Promise<void> {
+    const run = this.active.get(runId)?.run ?? this.queued.get(runId) ?? (await this.o.store.getRun(runId));
+    if (!run) throw new NotFoundError('run', runId);
+    await this.o.store.addEvent(runId, { attempt: run.attempt, ts: this.o.clock.now(), from: run.status, to: run.status, reason });
+  }
+
   /**
    * Ends an active run as succeeded (an operator unsticking it), optionally with its result: the
    * main task is stopped and the run goes through cleanup. Asked again while the run is already

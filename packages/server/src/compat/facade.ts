@@ -1,5 +1,8 @@
 /** What the compatibility facades share: their dependencies, and one-at-a-time sections. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Principal } from '../auth.js';
 import type { RouteContext } from '../http/context.js';
+import type { FacadeName } from './anonymous.js';
 import type { UploadLimits } from '../uploads.js';
 
 export interface FacadeDeps {
@@ -23,4 +26,27 @@ export function createSerializer(): <T>(section: () => Promise<T>) => Promise<T>
     tail = result.catch(() => undefined);
     return result;
   };
+}
+
+/** An admin, or a caller let in without credentials to this facade (compat.<facade>.allowAnonymousFrom). */
+export function isFacadeCaller(p: Principal | undefined, facade: FacadeName): boolean {
+  return p?.kind === 'admin' || (p?.kind === 'anonymous' && p.facade === facade);
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Answers 405 (with Allow) to the methods a facade path does not take, as the originals did,
+ * rather than the 404 of an unknown route. `send` writes the body in the original's shape.
+ */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: readonly string[], send: (reply: FastifyReply, method: string) => void): void {
+  const others = METHODS.filter((m) => !allowed.includes(m) && !(m === 'GET' && allowed.includes('HEAD')));
+  if (!others.length) return;
+  app.route({
+    method: [...others], url, schema: { hide: true },
+    handler: (req, reply) => {
+      reply.code(405).header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', '));
+      send(reply, req.method);
+    },
+  });
 }

@@ -15,7 +15,7 @@ import { iso } from '../http/context.js';
 import { specOf } from '../http/templates-routes.js';
 import { storeDirectory, uploadScratch } from '../uploads.js';
 import type { TrainingFacadeConfig } from './compat-config.js';
-import { createSerializer, type FacadeDeps } from './facade.js';
+import { createSerializer, isFacadeCaller, type FacadeDeps } from './facade.js';
 import {
   LABEL_TRAINING, LABEL_TRAINING_NAME, pickScores, taskStatus, trainingFiles, trainingSpec,
 } from './training-spec.js';
@@ -26,7 +26,7 @@ const taskParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'a task id 
 const createBody = z.strictObject({ name: z.string().min(1).max(200).optional() }).optional().describe('A training configuration');
 
 function requireAdmin(req: FastifyRequest): void {
-  if (req.principal?.kind !== 'admin') throw new RegattaError('forbidden', 'the training API needs an admin token');
+  if (!isFacadeCaller(req.principal, 'training')) throw new RegattaError('forbidden', 'the training API needs an admin token');
 }
 
 /** `attachment; filename="algo.py"` → algo.py */
