@@ -5,7 +5,7 @@ import {
 
 const base = { queue: 'benchmark', resultId: '749320ef-a52d-4131-8c62-aa09497eb904', resultUrl: 'http://h:1/compat/benchmark/api/v1.0/set_result/749320ef-a52d-4131-8c62-aa09497eb904' };
 const template = {
-  command: 'bench', params: { benchmark: { publishers: 1 } }, datasets: ['weights'],
+  runtime: 'docker', command: 'bench', params: { benchmark: { publishers: 1 } }, datasets: ['weights'],
   services: { 'object-detection': { image: 'od:1', env: { A: '1' } }, 'media-server': { image: 'ms:1', datasets: ['x'] } },
 };
 

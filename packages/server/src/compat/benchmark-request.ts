@@ -145,7 +145,9 @@ export function benchmarkOverrides(i: BenchmarkRunInput): { overrides: Record<st
       continue;
     }
     const s: Record<string, unknown> = {};
-    if (o.image !== undefined) s.image = o.image;
+    // A template running its services as processes has no images to swap: noted, not refused.
+    if (o.image !== undefined && i.template.runtime !== 'docker') warnings.push(`${path}.image: the template runs services as processes, not images; ignored`);
+    else if (o.image !== undefined) s.image = o.image;
     if (o.command !== undefined) s.command = o.command;
     const resources: Record<string, unknown> = {};
     if (o.cpus !== undefined) resources.cpus = Number(o.cpus);
