@@ -213,7 +213,8 @@ export class Engine {
     return { group: (await this.getGroup(id)) ?? g, rerun };
   }
 
-  async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
+  /** `graceMs` 0 kills at once (an API whose original did `container.kill()`); default: the server's stop grace. */
+  async cancel(id: string, reason = 'canceled by user', opts: { graceMs?: number } = {}): Promise<RunRecord> {
     const q = this.queued.remove(id);
     if (q) {
       const now = this.o.clock.now();
@@ -227,7 +228,7 @@ export class Engine {
     }
     const a = this.active.get(id);
     if (a) {
-      this.requestStop(a, { outcome: 'canceled', reason });
+      this.requestStop(a, { outcome: 'canceled', reason }, opts.graceMs);
       return a.run;
     }
     if (this.finishing.has(id)) throw new ConflictError(`run ${id} has already ended`);
@@ -505,11 +506,11 @@ export class Engine {
     ).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'finishing an attempt failed'));
   }
 
-  private requestStop(a: Active, why: NonNullable<Active['stopReason']>): void {
+  private requestStop(a: Active, why: NonNullable<Active['stopReason']>, graceMs = this.o.stopGraceMs): void {
     if (a.stopReason) return;
     a.stopReason = why;
     // Without a handle yet, launch() notices stopReason once the backend answers.
-    if (a.handle) this.stopHandle(a, a.handle, this.o.stopGraceMs);
+    if (a.handle) this.stopHandle(a, a.handle, graceMs);
   }
 
   private finish(a: Active, info: ExitInfo): Promise<void> {
