@@ -129,12 +129,12 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       throw e; // the server's own handler (problem+json)
     });
     const tags = ['compat: training'];
-    /** A route and its `.json` twin, as DRF's format_suffix_patterns. */
+    const allowed = new Map<string, string[]>();
+    /** A route and its `.json` twin, as DRF's format_suffix_patterns (`:id` takes the suffix itself). */
     const both = (method: 'GET' | 'POST' | 'PUT', url: string, summary: string, handler: (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => Promise<unknown>) => {
-      const urls = url.endsWith(':id') ? [url] : [url, `${url}.json`];
-      for (const u of urls) {
+      for (const u of url.endsWith(':id') ? [url] : [url, `${url}.json`]) {
         r.route<{ Params: { id: string } }>({ method, url: u, schema: { summary, tags, ...(u === url ? {} : { hide: true }) }, handler });
-        refuseOtherMethods(r, u, [method], (reply, m) => void reply.send({ detail: `Method "${m}" not allowed.` }));
+        allowed.set(u, [...(allowed.get(u) ?? []), method]);
       }
     };
 
@@ -234,5 +234,7 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       }
       return reply.code(202).type('application/json').send('""');
     });
+
+    for (const [url, methods] of allowed) refuseOtherMethods(r, url, methods, (reply, m) => void reply.send({ detail: `Method "${m}" not allowed.` }));
   }, { prefix: cfg.prefix });
 }
