@@ -127,7 +127,7 @@ describe('the benchmark controller clients, unchanged requests, no credentials (
     expect((result.config as { benchmark: unknown }).benchmark).toEqual({ 'benchmark-version': 'master', tasks: [], evaluations: [] });
     const runId = await runIdOf(resultId);
     const events = (await t.api.events(runId)).items.map((e) => e.reason);
-    expect(events).toContain('warning: override_services.forwarder.volumes: host volumes of services are not supported (use datasets); ignored');
+    expect(events).toContain('warning: override_services.forwarder.volumes: the template runs services as processes, which take no mounts; ignored');
     expect(events.filter((e) => e?.startsWith('warning: extra_nodes'))).toEqual([]);
     const bad = await urllib(`${base}/api/v1.0/run_benchmark_from_template`, { template_name: '../default' });
     expect(bad.status).toBe(400);

@@ -164,7 +164,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
   compat = await registerCompat(app, {
-    ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 },
+    ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 }, allowedHostPaths: config.docker.allowedHostPaths,
   }, config.compat);
   const createdAdminToken = config.adminToken ? undefined : await ensureAdminToken(store, clock.now());
 

@@ -73,7 +73,7 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
       const resultId = randomUUID();
       const { overrides, issues, warnings } = benchmarkOverrides({
         body, template: t.spec, queue: cfg.queue, resultId, resultUrl: resultUrl(resultId),
-        ...(cfg.datasetServices ? { datasetServices: cfg.datasetServices } : {}),
+        ...(cfg.datasetServices ? { datasetServices: cfg.datasetServices } : {}), allowedHostPaths: deps.allowedHostPaths,
       });
       if (issues.length) throw new RegattaError('invalid_request', `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
       let run: RunRecord;

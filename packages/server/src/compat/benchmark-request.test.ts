@@ -79,15 +79,30 @@ describe('benchmark request → template overrides', () => {
       'extra_nodes: benchmarks on extra nodes (e.g. jetson) are not supported; ignored',
       'start_only_services: not a field Regatta maps; ignored',
       'target_system.flavour: not a field Regatta maps; ignored',
-      'override_services.forwarder.volumes: host volumes of services are not supported (use datasets); ignored',
       'override_services.forwarder.networks: a compose key Regatta does not map; ignored',
+      'override_services.forwarder.volumes[0]: /data is not under a host path the admin allows (docker.allowedHostPaths: none); ignored',
     ]);
     expect(overrides.services).toEqual({ forwarder: {} });
     // The default template's extra_nodes: null is no request at all.
     expect(benchmarkOverrides({ ...base, body: runBenchmarkBody.parse({ extra_nodes: null }), template }).warnings).toEqual([]);
   });
 
-  it('delays the task by sleep_after_target_startup, and gives it the value', () => {
+  it('mounts the volumes of a service that the admin allows, added to those of the template', () => {
+    const body = runBenchmarkBody.parse({ override_services: { 'media-server': { volumes: ['/data/datasets/a.flv:/var/media_files/mp4s/a.flv', 'cache:/cache', '/etc:/e:ro'] } } });
+    const withMounts = { ...template, services: { ...template.services, 'media-server': { ...template.services['media-server'], mounts: [{ source: '/srv/x', target: '/x' }] } } };
+    const { overrides, warnings } = benchmarkOverrides({ ...base, body, template: withMounts, allowedHostPaths: ['/data'] });
+    expect((overrides.services as Record<string, { mounts?: unknown }>)['media-server']?.mounts).toEqual([
+      { source: '/srv/x', target: '/x' }, { source: '/data/datasets/a.flv', target: '/var/media_files/mp4s/a.flv', readonly: false },
+    ]);
+    expect(warnings).toEqual([
+      'override_services.media-server.volumes[1]: only host directories can be mounted (not a named volume); ignored',
+      'override_services.media-server.volumes[2]: /etc is not under a host path the admin allows (docker.allowedHostPaths: /data); ignored',
+    ]);
+    const processTemplate = benchmarkOverrides({ ...base, body, template: { command: 'x' }, allowedHostPaths: ['/data'] });
+    expect(processTemplate.warnings).toEqual(['override_services.media-server.volumes: the template runs services as processes, which take no mounts; ignored']);
+  });
+
+    it('delays the task by sleep_after_target_startup, and gives it the value', () => {
     const body = runBenchmarkBody.parse({ target_system: { sleep_after_target_startup: '30' } });
     const { overrides } = benchmarkOverrides({ ...base, body, template });
     expect(overrides.command).toBe('sleep 30; bench');

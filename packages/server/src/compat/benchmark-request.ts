@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { RegattaError, SERVICE_NAME_RE, type FieldIssue, type RunStatus } from '@regatta/core';
+import { composeMounts } from './compose-volumes.js';
 
 const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -86,6 +87,8 @@ export interface BenchmarkRunInput {
   resultUrl: string;
   /** Services that get the requested datasets; undefined: every service and the task. */
   datasetServices?: readonly string[];
+  /** docker.allowedHostPaths, for `volumes`. */
+  allowedHostPaths?: readonly string[];
 }
 
 export const LABEL_FACADE = 'regatta.compat';
@@ -115,9 +118,7 @@ function ignoredFields(body: RunBenchmarkBody): string[] {
   for (const k of unknownKeys(body.target_system ?? {}, KNOWN.target)) warnings.push(`target_system.${k}: not a field Regatta maps; ignored`);
   for (const [name, o] of Object.entries(body.override_services ?? {})) {
     for (const k of unknownKeys(o ?? {}, KNOWN.service)) {
-      warnings.push(k === 'volumes'
-        ? `override_services.${name}.volumes: host volumes of services are not supported (use datasets); ignored`
-        : `override_services.${name}.${k}: a compose key Regatta does not map; ignored`);
+      if (k !== 'volumes') warnings.push(`override_services.${name}.${k}: a compose key Regatta does not map; ignored`);
     }
   }
   return warnings;
@@ -158,6 +159,13 @@ export function benchmarkOverrides(i: BenchmarkRunInput): { overrides: Record<st
     }
     if (Object.keys(resources).length) s.resources = resources;
     if (o.environment !== undefined) s.env = envOverride(o.environment, `${path}.environment`, issues, warnings);
+    if (o.volumes !== undefined) {
+      const m = composeMounts(o.volumes, `${path}.volumes`, { allowed: i.allowedHostPaths ?? [], docker: i.template.runtime === 'docker' });
+      warnings.push(...m.warnings);
+      // Arrays replace in an override: add to what the template's service mounts.
+      const base = tServices[name];
+      if (m.mounts.length) s.mounts = [...list(isObject(base) ? base.mounts : undefined), ...m.mounts];
+    }
     services[name] = s;
   }
 

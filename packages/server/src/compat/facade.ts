@@ -13,6 +13,8 @@ export interface FacadeDeps {
   /** Where an uploaded directory (`upload:<id>`) is on the server. */
   filesDir(ref: string): string;
   uploadLimits: UploadLimits;
+  /** docker.allowedHostPaths: what a facade may turn into host mounts. */
+  allowedHostPaths: readonly string[];
 }
 
 /**
