@@ -12,32 +12,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchmarkTemplate } from '../compat-fixtures.js';
 import { TOKEN, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 const exec = promisify(execFile);
 let t: TestServer;
 let base: string;
 
-// The benchmark tools: post the result to result_webhook with no credentials, leave an output file.
-const benchmarkTask = `node -e '
-const cfg = JSON.parse(process.env.BENCHMARK_CONFIG);
-require("fs").writeFileSync(process.env.REGATTA_OUTPUTS + "/results.json", JSON.stringify(cfg));
-const latency = { latency_avg: { value: 1.5 }, latency_std: { value: 0.25 } };
-if (!cfg.hang) fetch(cfg.result_webhook, {
-  method: "POST", headers: { "content-type": "application/json" },
-  body: JSON.stringify({ evaluations: { passed: true, "benchmark_tools.evaluation.latency_evaluation": latency }, config: cfg, version: process.env.REGATTA_PARAM_TARGET_VERSION, sleep: process.env.SLEEP_AFTER_TARGET_STARTUP ?? null }),
-}).then((r) => console.log("posted " + r.status));
-'; sleep 60`;
-
-const template = {
-  name: 'mps-benchmark',
-  command: benchmarkTask,
-  params: { benchmark: { publishers: 1 }, target_version: 'master' },
-  services: {
-    forwarder: { command: 'echo "forwarder MODE=$MODE"; exec sleep 60', env: { MODE: 'default' } },
-    'media-server': { command: 'exec sleep 60' },
-  },
-};
+// The benchmark tools post their result with no credentials, as the original's did.
+const template = benchmarkTemplate({ 'media-server': { command: 'exec sleep 60' } }, { ANONYMOUS: '1' });
 
 /** urllib.request as the clients use it: a JSON body with only a content-type header, no credentials. */
 async function urllib(url: string, data?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -104,7 +87,7 @@ describe('the benchmark controller clients, unchanged requests, no credentials (
     const results = [];
     for (let i = 0; i < 2; i++) results.push((await clientRun('/api/v1.0/run_benchmark', { override_services: {}, target_system: { version: 'v1.0.2' } })).result);
     for (const r of results) {
-      expect(r.version).toBe('v1.0.2');
+      expect((r.evaluations as { version?: string }).version).toBe('v1.0.2');
       const latency = (r.evaluations as Record<string, { latency_avg: { value: number }; latency_std: { value: number } }>)['benchmark_tools.evaluation.latency_evaluation'];
       expect(latency?.latency_avg.value).toBe(1.5);
       expect(latency?.latency_std.value).toBe(0.25);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectDocker } from '@regatta/runtimes';
 import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE, startDockerEnv, type DockerEnv } from '../docker-env.js';
+import { commitTestImage } from '../docker-images.js';
 import { freePort, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 let env: DockerEnv;
@@ -32,11 +33,7 @@ describe('test_benchmark.py against a docker template (networking)', () => {
   it('overrides a service image; the benchmark container posts its result without credentials; the client reads evaluations.passed', async () => {
     const d = connectDocker({ url: env.hostA });
     // The override's image: the test image with a /version file (docker commit).
-    const maker = await d.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', 'echo other-tag > /version'] });
-    await maker.start();
-    await maker.wait();
-    await maker.commit({ repo: 'regatta-test/forwarder', tag: 'other-tag' });
-    await maker.remove();
+    await commitTestImage(env.hostA, 'regatta-test/forwarder', 'other-tag', 'echo other-tag > /version');
     const ipam = ((await d.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM.Config[0];
     const port = await freePort();
     const shared = tempDir('regatta-bench-volume-');

@@ -7,34 +7,17 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchmarkTemplate } from '../compat-fixtures.js';
 import { TOKEN, readAll, runCli, startTestServer, waitFor, type TestServer } from '../helpers.js';
 
 const exec = promisify(execFile);
 let t: TestServer;
 let base: string;
 
-// The benchmark tools: read the configuration, check the target system, post the result to the
-// webhook with the run token, then linger (the posted result ends the run, as in the original).
-// With {"hang": true} in its configuration it never posts (a stuck benchmark).
-const benchmarkTask = `node -e '
-const cfg = JSON.parse(process.env.BENCHMARK_CONFIG);
-console.log("webhook " + (cfg.result_webhook === process.env.RESULT_WEBHOOK));
-if (!cfg.hang) fetch(cfg.result_webhook, {
-  method: "POST", headers: { authorization: "Bearer " + process.env.REGATTA_RUN_TOKEN, "content-type": "application/json" },
-  body: JSON.stringify({ evaluations: { passed: true, publishers: cfg.publishers, version: process.env.REGATTA_PARAM_TARGET_VERSION } }),
-}).then((r) => console.log("posted " + r.status));
-'; sleep 60`;
-
-const template = {
-  name: 'mps-benchmark',
-  command: benchmarkTask,
-  params: { benchmark: { publishers: 1 }, target_version: 'master' },
-  services: {
-    forwarder: { command: 'echo "forwarder MODE=$MODE"; exec sleep 60', env: { MODE: 'default' } },
-    // With STUBBORN set it ignores SIGTERM: tearing it down takes the grace period unless forced.
-    'namespace-mapper': { command: 'if [ -n "$STUBBORN" ]; then trap "" TERM; fi; echo mapper up; while true; do sleep 0.1; done' },
-  },
-};
+// With STUBBORN set, namespace-mapper ignores SIGTERM: tearing it down takes the grace period unless forced.
+const template = benchmarkTemplate({
+  'namespace-mapper': { command: 'if [ -n "$STUBBORN" ]; then trap "" TERM; fi; echo mapper up; while true; do sleep 0.1; done' },
+});
 
 const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
   const res = await fetch(`${base}${path}`, {
@@ -75,7 +58,7 @@ describe('benchmark controller facade (process runtime)', () => {
     expect(resultId).toMatch(/^[0-9a-f-]{36}$/);
     expect((await getResult(resultId)).status).toMatch(/^(RUNNING|CLEANUP)$/);
     const done = await until(resultId, 'FINISHED');
-    expect(done.result).toEqual({ evaluations: { passed: true, publishers: 3, version: 'v1.1.0' } });
+    expect(done.result).toMatchObject({ evaluations: { passed: true, publishers: 3, version: 'v1.1.0' } });
 
     const runId = String(done.run_id);
     const run = await t.api.getRun(runId);
@@ -110,7 +93,7 @@ describe('benchmark controller facade (process runtime)', () => {
     expect(await until(first, 'FINISHED')).toMatchObject({ result: { some: 'results' }, run_status: 'succeeded' });
 
     // The second one starts once the first is gone, and finishes by its own result.
-    expect((await until(second, 'FINISHED')).result).toEqual({ evaluations: { passed: true, publishers: 1, version: 'master' } });
+    expect((await until(second, 'FINISHED')).result).toMatchObject({ evaluations: { passed: true, publishers: 1, version: 'master' } });
     const after = await call('POST', `/api/v1.0/set_result/${first}`, { late: true });
     expect(after.status).toBe(400);
     expect(String(after.body.detail)).toMatch(/already finished/);

@@ -14,10 +14,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { resolveInside } from '../http/artifacts-routes.js';
 import {
-  LABEL_FACADE, LABEL_RESULT_ID, benchmarkStatus, requestJson, resultParams, runBenchmarkBody, type RunBenchmarkBody,
+  LABEL_RESULT_ID, benchmarkStatus, requestJson, resultParams, runBenchmarkBody, type RunBenchmarkBody,
 } from './benchmark-request.js';
 import type { BenchmarkFacadeConfig } from './compat-config.js';
-import type { FacadeDeps } from './facade.js';
+import { facadeRuns, type FacadeDeps } from './facade.js';
 
 /** What the facade's routes share. */
 export interface BenchmarkFacade {
@@ -77,13 +77,7 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
 
   r.get('/api/v1.0/benchmarks', { schema: { summary: 'Every benchmark, newest first, as its get_result path', tags } }, async (req) => {
     facade.checkAccess(req, undefined, 'benchmarks');
-    const runs: RunRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.listRuns({ labels: { [LABEL_FACADE]: 'benchmark' }, limit: 500, ...(cursor ? { cursor } : {}) });
-      runs.push(...page.runs);
-      cursor = page.nextCursor;
-    } while (cursor && runs.length < 10_000);
+    const runs = await facadeRuns(store, 'benchmark');
     return { benchmarks: runs.map((x) => `${cfg.prefix}/api/v1.0/get_result/${x.labels[LABEL_RESULT_ID] ?? ''}`) };
   });
 

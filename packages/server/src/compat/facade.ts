@@ -1,4 +1,6 @@
 /** What the compatibility facades share: their dependencies, and one-at-a-time sections. */
+import type { RunRecord } from '@regatta/core';
+import type { Store } from '@regatta/store';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Principal } from '../auth.js';
 import type { RouteContext } from '../http/context.js';
@@ -51,4 +53,16 @@ export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: r
       send(reply, req.method);
     },
   });
+}
+
+/** Every run of a facade (label regatta.compat=<facade>), newest first, up to 10,000. */
+export async function facadeRuns(store: Store, facade: FacadeName): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listRuns({ labels: { 'regatta.compat': facade }, limit: 500, ...(cursor ? { cursor } : {}) });
+    runs.push(...page.runs);
+    cursor = page.nextCursor;
+  } while (cursor && runs.length < 10_000);
+  return runs;
 }

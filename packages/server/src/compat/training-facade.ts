@@ -13,7 +13,7 @@ import { attemptPaths } from '@regatta/engine';
 import { specOf } from '../http/templates-routes.js';
 import { storeDirectory, uploadScratch } from '../uploads.js';
 import type { TrainingFacadeConfig } from './compat-config.js';
-import { createSerializer, isFacadeCaller, refuseOtherMethods, type FacadeDeps } from './facade.js';
+import { createSerializer, facadeRuns, isFacadeCaller, refuseOtherMethods, type FacadeDeps } from './facade.js';
 import { taskView, trainingView } from './training-format.js';
 import {
   DOCKERFILE, LABEL_ALGORITHM, LABEL_TASK, LABEL_TRAINING, LABEL_TRAINING_NAME, pickScores, trainingSpec, uploadKind, type TrainingFiles,
@@ -200,13 +200,7 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
 
     both('GET', '/api/tasks', 'Tasks, oldest first', async (req) => {
       requireCaller(req);
-      const runs: RunRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.listRuns({ labels: { [LABEL_FACADE]: 'training' }, limit: 500, ...(cursor ? { cursor } : {}) });
-        runs.push(...page.runs);
-        cursor = page.nextCursor;
-      } while (cursor && runs.length < 10_000);
+      const runs = await facadeRuns(store, 'training');
       return Promise.all(runs.filter((x) => x.labels[LABEL_TASK] !== undefined).reverse().map(taskOf));
     });
 
