@@ -61,6 +61,8 @@ interface Active {
   handle?: RunHandle;
   status: RunStatus;
   stopReason?: StopReason;
+  /** The grace period the stop asked for, when not the server's (0: kill). */
+  stopGraceMs?: number;
   timer?: { cancel(): void };
   health?: 'healthy' | 'unhealthy';
 }
@@ -499,7 +501,7 @@ export class Engine {
         Math.max(0, timeoutMs - elapsed),
       );
     }
-    if (a.stopReason) this.stopHandle(a, handle, this.o.stopGraceMs);
+    if (a.stopReason) this.stopHandle(a, handle, a.stopGraceMs ?? this.o.stopGraceMs);
     handle.done.then(
       (info) => this.finish(a, info),
       (e: unknown) => this.finish(a, { error: String(e) }),
@@ -509,6 +511,7 @@ export class Engine {
   private requestStop(a: Active, why: NonNullable<Active['stopReason']>, graceMs = this.o.stopGraceMs): void {
     if (a.stopReason) return;
     a.stopReason = why;
+    a.stopGraceMs = graceMs;
     // Without a handle yet, launch() notices stopReason once the backend answers.
     if (a.handle) this.stopHandle(a, a.handle, graceMs);
   }
