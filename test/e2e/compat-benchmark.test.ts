@@ -130,7 +130,11 @@ describe('benchmark controller facade (process runtime)', () => {
     const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/compat/benchmark/api/v1.0/run_benchmark', '/compat/benchmark/api/v1.0/get_result/{result_id}', '/compat/benchmark/api/v1.0/set_result/{result_id}',
+      '/compat/benchmark/api/v1.0/run_benchmark_from_template', '/compat/benchmark/api/v1.0/benchmarks', '/compat/benchmark/api/v1.0/mask_as_finished/{result_id}',
+      '/compat/benchmark/api/v1.0/set_artefacts/{result_id}', '/compat/benchmark/api/v1.0/get_artefacts/{result_id}',
     ]));
+    // The 405 answers are not operations of their own.
+    expect(Object.keys((doc.paths['/compat/benchmark/api/v1.0/run_benchmark'] ?? {}) as Record<string, unknown>)).toEqual(['post']);
   });
 
   it('refuses with {"wait": seconds} while busy when the admin configured it so', async () => {
