@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectDocker } from '@regatta/runtimes';
 import { RegattaClient } from '@regatta/sdk';
 import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE, startDockerEnv, type DockerEnv } from '../docker-env.js';
+import { commitTestImage } from '../docker-images.js';
 import { TOKEN, freePort, readAll, runCli, spawnServer, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
 
 let env: DockerEnv;
@@ -179,11 +180,7 @@ describe('the benchmark controller facade (seed 003) on docker services', () => 
   it('runs a benchmark with a service image override; the result the task posts to its webhook is returned', async () => {
     const d = connectDocker({ url: env.hostA });
     // A second image for the override: the test image with a /version file (docker commit).
-    const maker = await d.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', 'echo other-tag > /version'] });
-    await maker.start();
-    await maker.wait();
-    await maker.commit({ repo: 'regatta-test/forwarder', tag: 'other-tag' });
-    await maker.remove();
+    await commitTestImage(env.hostA, 'regatta-test/forwarder', 'other-tag', 'echo other-tag > /version');
     // Containers reach the API through daemon a's bridge address (the server listens on all addresses).
     const gateway = ((await d.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM.Config[0]?.Gateway;
     const port = await freePort();

@@ -47,6 +47,30 @@ export const healthSchema = z
   })
   .describe('Exactly one of command, http or tcp');
 
+export const mountsSchema = z
+  .array(z.strictObject({
+    source: z.string().min(1).describe('Absolute host path (must be under a path the admin allows)'),
+    target: z.string().min(1).describe('Absolute path inside the container'),
+    readonly: z.boolean().optional().describe('Default true'),
+  }))
+  .describe('Host directories mounted into a docker container (read-only unless readonly: false)');
+
+export interface ResolvedMount {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+/** Host mounts (runtime: docker only), checked; `path` is where they are in the spec (`mounts`, `services.x.mounts`). */
+export function resolveMounts(mounts: z.input<typeof mountsSchema> | undefined, runtime: string, path: string, issues: FieldIssue[]): ResolvedMount[] {
+  (mounts ?? []).forEach((m, i) => {
+    if (runtime !== 'docker') issues.push({ path: `${path}[${i}]`, message: 'only applies to runtime: docker' });
+    if (!m.source.startsWith('/') || m.source.split('/').includes('..')) issues.push({ path: `${path}[${i}].source`, message: 'must be an absolute host path without ..' });
+    if (!m.target.startsWith('/') || m.target.split('/').includes('..')) issues.push({ path: `${path}[${i}].target`, message: 'must be an absolute path without ..' });
+  });
+  return (mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true }));
+}
+
 const datasetRef = z.union([
   z.string().regex(NAME_RE, 'a dataset name'),
   z.strictObject({ name: z.string().regex(NAME_RE, 'a dataset name'), target: z.string().min(1).optional() }),
@@ -64,6 +88,7 @@ export const serviceSchema = z
       memory: memorySchema.optional(),
     }).optional(),
     datasets: z.array(datasetRef).optional().describe('Named datasets mounted read-only'),
+    mounts: mountsSchema.optional(),
     health: healthSchema.optional(),
     depends_on: z.array(z.string().regex(SERVICE_NAME_RE, 'a service name')).optional()
       .describe('Services that must be healthy before this one starts'),
@@ -104,6 +129,8 @@ export interface ResolvedService {
   ports: number[];
   resources: { cpus: number; memory: number };
   datasets: { name: string; target: string; source?: string }[];
+  /** Host mounts (docker); absent in runs stored before services had them. */
+  mounts?: ResolvedMount[];
   health?: ResolvedHealth;
   dependsOn: string[];
 }
@@ -199,6 +226,7 @@ export function resolveServices(
       : s.command.map((a, i) => ctx.substitute(a, `${path}.command[${i}]`));
     const health = s.health ? resolveHealth(s.health, `${path}.health`, issues) : undefined;
     const ports = resolvePorts(s.ports, `${path}.ports`, issues).map((p) => p.port);
+    const mounts = resolveMounts(s.mounts, ctx.runtime, `${path}.mounts`, issues);
     (s.datasets ?? []).forEach((d, i) => {
       const target = typeof d === 'string' ? undefined : d.target;
       if (target !== undefined && (!target.startsWith('/') || target.split('/').includes('..') || target.includes(':'))) {
@@ -216,6 +244,7 @@ export function resolveServices(
         memory: s.resources?.memory !== undefined ? parseMemory(s.resources.memory) ?? 0 : 0,
       },
       datasets: (s.datasets ?? []).map((d) => (typeof d === 'string' ? { name: d, target: `/datasets/${d}` } : { name: d.name, target: d.target ?? `/datasets/${d.name}` })),
+      ...(mounts.length ? { mounts } : {}),
       ...(health ? { health } : {}),
       dependsOn: s.depends_on ?? [],
     };

@@ -67,6 +67,14 @@ describe('compileSpec', () => {
     expect(disallowedMounts(resolved, [])).toHaveLength(2);
   });
 
+  it('checks the mounts of services the same way', () => {
+    expect(issuesOf({ command: 'x', services: { s: { command: 'y', mounts: [{ source: '/d', target: '/d' }] } } })).toContainEqual({ path: 'services.s.mounts[0]', message: 'only applies to runtime: docker' });
+    expect(issuesOf({ runtime: 'docker', image: 'i', command: 'x', services: { s: { image: 'i', mounts: [{ source: '/d/../etc', target: '/d' }] } } })[0]?.path).toBe('services.s.mounts[0].source');
+    const { resolved } = compileSpec({ runtime: 'docker', image: 'i', command: 'x', services: { s: { image: 'i', mounts: [{ source: '/data/x/', target: '/x', readonly: false }, { source: '/etc', target: '/e' }] } } });
+    expect(resolved.services[0]?.mounts).toEqual([{ source: '/data/x', target: '/x', readonly: false }, { source: '/etc', target: '/e', readonly: true }]);
+    expect(disallowedMounts(resolved, ['/data'])).toEqual([{ path: 'services.s.mounts[1].source', message: '/etc is not under a host path the admin allows (/data)' }]);
+  });
+
   it('refuses non-objects', () => {
     expect(issuesOf(['command'])[0]?.message).toBe('expected an object');
     expect(issuesOf(null)[0]?.message).toBe('expected an object');

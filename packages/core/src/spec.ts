@@ -10,7 +10,7 @@ import { parseDuration, parseMemory } from './quantity.js';
 import { deriveRunName } from './run-name.js';
 import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
 import {
-  healthSchema, portsSchema, resolveHealth, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
+  healthSchema, mountsSchema, portsSchema, resolveHealth, resolveMounts, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
   type ResolvedHealth, type ResolvedPort, type ResolvedService, type RestartPolicy,
 } from './services-spec.js';
 
@@ -91,14 +91,7 @@ export const jobSpecSchema = z
       ]))
       .optional()
       .describe('Named datasets the admin registered, mounted read-only; $REGATTA_DATASET_<NAME> gives their path'),
-    mounts: z
-      .array(z.strictObject({
-        source: z.string().min(1).describe('Absolute host path (must be under a path the admin allows)'),
-        target: z.string().min(1).describe('Absolute path inside the container'),
-        readonly: z.boolean().optional().describe('Default true'),
-      }))
-      .optional()
-      .describe('Host directories mounted into a docker run (read-only unless readonly: false)'),
+    mounts: mountsSchema.optional().describe('Host directories mounted into a docker run (read-only unless readonly: false)'),
     labels: z.record(z.string().regex(LABEL_KEY_RE, 'not a valid label key'), z.string().max(256)).optional(),
     matrix: matrixSchema.optional(),
     foreach: foreachSchema.optional(),
@@ -310,11 +303,20 @@ function substitute(text: string, params: Record<string, unknown>, path: string,
   });
 }
 
+/** Whether a host path is one of the allowed ones or under one (docker.allowedHostPaths). */
+export function underAllowedHostPath(p: string, allowed: readonly string[]): boolean {
+  return allowed.some((a) => { const base = a.replace(/\/+$/, ''); return p === base || p.startsWith(`${base}/`); });
+}
+
 /** Host paths a run mounts that are not under any allowed prefix, as field issues. */
 export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[]): FieldIssue[] {
-  const ok = (p: string) => allowed.some((a) => { const base = a.replace(/\/+$/, ''); return p === base || p.startsWith(`${base}/`); });
-  return spec.mounts.flatMap((m, i) => ok(m.source) ? [] : [{
-    path: `mounts[${i}].source`,
+  const ok = (p: string) => underAllowedHostPath(p, allowed);
+  const all = [
+    ...spec.mounts.map((m, i) => ({ m, path: `mounts[${i}].source` })),
+    ...spec.services.flatMap((s) => (s.mounts ?? []).map((m, i) => ({ m, path: `services.${s.name}.mounts[${i}].source` }))),
+  ];
+  return all.flatMap(({ m, path }) => ok(m.source) ? [] : [{
+    path,
     message: allowed.length
       ? `${m.source} is not under a host path the admin allows (${allowed.join(', ')})`
       : `${m.source}: this server allows no host paths (docker.allowedHostPaths)`,
@@ -373,11 +375,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
       issues.push({ path: `datasets[${i}].target`, message: 'must be an absolute path without ..' });
     }
   });
-  (s.mounts ?? []).forEach((m, i) => {
-    if (runtime !== 'docker') issues.push({ path: `mounts[${i}]`, message: 'only applies to runtime: docker' });
-    if (!m.source.startsWith('/') || m.source.split('/').includes('..')) issues.push({ path: `mounts[${i}].source`, message: 'must be an absolute host path without ..' });
-    if (!m.target.startsWith('/') || m.target.split('/').includes('..')) issues.push({ path: `mounts[${i}].target`, message: 'must be an absolute path without ..' });
-  });
+  const mounts = resolveMounts(s.mounts, runtime, 'mounts', issues);
   const kind = s.kind ?? 'job';
   if (s.restart !== undefined && kind !== 'service') issues.push({ path: 'restart', message: 'only applies to kind: service (jobs use retries)' });
   if (s.retries !== undefined && kind === 'service') issues.push({ path: 'retries', message: 'a kind: service run restarts per `restart`, not `retries`' });
@@ -433,7 +431,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     priority: s.priority ?? 0,
     labels: s.labels ?? {},
     outputs,
-    mounts: (s.mounts ?? []).map((m) => ({ source: m.source.replace(/\/+$/, '') || '/', target: m.target, readonly: m.readonly ?? true })),
+    mounts,
     datasets: (s.datasets ?? []).map((d) => (typeof d === 'string' ? { name: d, target: `/datasets/${d}` } : { name: d.name, target: d.target ?? `/datasets/${d.name}` })),
     kind,
     ports,

@@ -63,6 +63,8 @@ interface Active {
   handle?: RunHandle;
   status: RunStatus;
   stopReason?: StopReason;
+  /** The grace period the stop asked for, when not the server's (0: kill). */
+  stopGraceMs?: number;
   timer?: { cancel(): void };
   health?: 'healthy' | 'unhealthy';
 }
@@ -215,7 +217,8 @@ export class Engine {
     return { group: (await this.getGroup(id)) ?? g, rerun };
   }
 
-  async cancel(id: string, reason = 'canceled by user'): Promise<RunRecord> {
+  /** `graceMs` 0 kills at once (an API whose original did `container.kill()`); default: the server's stop grace. */
+  async cancel(id: string, reason = 'canceled by user', opts: { graceMs?: number } = {}): Promise<RunRecord> {
     const q = this.queued.remove(id);
     if (q) {
       const now = this.o.clock.now();
@@ -229,7 +232,7 @@ export class Engine {
     }
     const a = this.active.get(id);
     if (a) {
-      this.requestStop(a, { outcome: 'canceled', reason });
+      this.requestStop(a, { outcome: 'canceled', reason }, opts.graceMs);
       return a.run;
     }
     if (this.finishing.has(id)) throw new ConflictError(`run ${id} has already ended`);
@@ -271,6 +274,13 @@ export class Engine {
     await this.o.store.setResult(runId, result, this.o.clock.now());
     const a = this.active.get(runId);
     if (a?.run.resolved.finishOnResult) this.requestStop(a, { outcome: 'succeeded', reason: 'finished: its result was posted' });
+  }
+
+  /** Adds a line to a run's timeline without changing its status (what a facade could not honour). */
+  async noteRun(runId: string, reason: string): Promise<void> {
+    const run = this.active.get(runId)?.run ?? this.queued.get(runId) ?? (await this.o.store.getRun(runId));
+    if (!run) throw new NotFoundError('run', runId);
+    await this.o.store.addEvent(runId, { attempt: run.attempt, ts: this.o.clock.now(), from: run.status, to: run.status, reason });
   }
 
   /**
@@ -494,18 +504,19 @@ export class Engine {
         Math.max(0, timeoutMs - elapsed),
       );
     }
-    if (a.stopReason) this.stopHandle(a, handle, this.o.stopGraceMs);
+    if (a.stopReason) this.stopHandle(a, handle, a.stopGraceMs ?? this.o.stopGraceMs);
     handle.done.then(
       (info) => this.finish(a, info),
       (e: unknown) => this.finish(a, { error: String(e) }),
     ).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'finishing an attempt failed'));
   }
 
-  private requestStop(a: Active, why: NonNullable<Active['stopReason']>): void {
+  private requestStop(a: Active, why: NonNullable<Active['stopReason']>, graceMs = this.o.stopGraceMs): void {
     if (a.stopReason) return;
     a.stopReason = why;
+    a.stopGraceMs = graceMs;
     // Without a handle yet, launch() notices stopReason once the backend answers.
-    if (a.handle) this.stopHandle(a, a.handle, this.o.stopGraceMs);
+    if (a.handle) this.stopHandle(a, a.handle, graceMs);
   }
 
   private finish(a: Active, info: ExitInfo): Promise<void> {

@@ -5,7 +5,9 @@ import { newId } from '@regatta/core';
 import { verifyRunToken } from '@regatta/engine';
 import type { Store } from '@regatta/store';
 
-export type Principal = { kind: 'admin'; tokenId: string } | { kind: 'run'; runId: string; attempt: number };
+export type Principal = { kind: 'admin'; tokenId: string } | { kind: 'run'; runId: string; attempt: number }
+  // No credentials, let in by network to one compatibility facade's routes (compat.<facade>.allowAnonymousFrom).
+  | { kind: 'anonymous'; facade: string };
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

@@ -15,7 +15,7 @@ import { createEngine, type Engine } from '@regatta/engine';
 import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
-import { registerCompat } from './compat/index.js';
+import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
 import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerArtifactRoutes } from './http/artifacts-routes.js';
@@ -107,7 +107,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   // Requests wait until recovery of interrupted runs is done, so nothing schedules on stale state.
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
-  let compatPrefixes: string[] = [];
+  let compat: CompatMount = NO_COMPAT;
   // A token (Bearer, or Basic for URL-only clients), else the browser's session cookie (pages, EventSource, the proxy).
   const whoIs = async (headers: IncomingHttpHeaders): Promise<{ principal: Principal | undefined; token: string | undefined }> => {
     const token = tokenOf(headers.authorization);
@@ -128,9 +128,14 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     if (principal && !token && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
       throw new RegattaError('forbidden', `a request signed in by cookie that changes state needs the header ${CSRF_HEADER}: 1`);
     }
+    const anonymous = principal || token ? undefined : compat.anonymous(route, req.socket.remoteAddress);
+    if (anonymous) {
+      req.principal = anonymous;
+      return;
+    }
     if (!principal) {
       // Clients of the facades may only take a URL: invite them to send http://user:TOKEN@host/...
-      if (compatPrefixes.some((p) => path === p || path.startsWith(`${p}/`))) reply.header('www-authenticate', 'Basic realm="regatta", charset="UTF-8"');
+      if (compat.prefixes.some((p) => path === p || path.startsWith(`${p}/`))) reply.header('www-authenticate', 'Basic realm="regatta", charset="UTF-8"');
       throw new RegattaError('unauthorized', token ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>, or sign in');
     }
     req.principal = principal;
@@ -166,8 +171,8 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
-  compatPrefixes = await registerCompat(app, {
-    ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 },
+  compat = await registerCompat(app, {
+    ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 }, allowedHostPaths: config.docker.allowedHostPaths,
   }, config.compat);
   const createdAdminToken = config.adminToken ? undefined : await ensureAdminToken(store, clock.now());
 

@@ -61,7 +61,7 @@ describe('service containers', () => {
   const [db, web] = r.spec.services;
 
   it('joins the attempt network under its name, with its env, resources, outputs and datasets', () => {
-    const svc = { ...db!, datasets: db!.datasets.map((d) => ({ ...d, source: '/srv/seed' })) };
+    const svc = { ...db!, datasets: db!.datasets.map((d) => ({ ...d, source: '/srv/seed' })), mounts: [{ source: '/srv/conf', target: '/etc/db', readonly: true }, { source: '/srv/tmp', target: '/tmp/x', readonly: false }] };
     const b = serviceContainerBody(r, svc, { outputsHostPath: '/d/outputs/services/db', env: { REGATTA_RUN_ID: 'r', REGATTA_SERVICE_DB_HOST: 'db' } });
     expect(b).toMatchObject({
       name: 'regatta-01m7zvdh0g30nskqbxb2-2-db',
@@ -70,7 +70,7 @@ describe('service containers', () => {
       NetworkingConfig: { EndpointsConfig: { 'regatta-01m7zvdh0g30nskqbxb2-2': { Aliases: ['db'] } } },
       HostConfig: {
         NetworkMode: 'regatta-01m7zvdh0g30nskqbxb2-2',
-        Binds: ['/d/outputs/services/db:/regatta/outputs', '/srv/seed:/datasets/seed:ro'],
+        Binds: ['/d/outputs/services/db:/regatta/outputs', '/srv/seed:/datasets/seed:ro', '/srv/conf:/etc/db:ro', '/srv/tmp:/tmp/x:rw'],
         NanoCpus: 2e9, Memory: 1024 ** 3, MemorySwap: 1024 ** 3, Init: true,
       },
     });

@@ -56,6 +56,7 @@ export function serviceContainerBody(req: LaunchRequest, s: ResolvedService, o: 
       Binds: [
         `${o.outputsHostPath}:${CONTAINER_OUTPUTS}`,
         ...s.datasets.flatMap((d) => (d.source ? [`${d.source}:${d.target}:ro`] : [])),
+        ...(s.mounts ?? []).map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`),
       ],
       ...(cpus > 0 ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
       ...(memory > 0 ? { Memory: memory, MemorySwap: memory } : {}),

@@ -8,8 +8,8 @@ describe('compat configuration', () => {
     expect(compileServerConfig({}, {}).compat).toEqual({});
     expect(compile({ benchmark: { template: 'mps' }, training: {} })).toMatchObject({
       compat: {
-        benchmark: { prefix: '/compat/benchmark', template: 'mps', queue: 'benchmark', busy: 'queue', waitMs: 60_000 },
-        training: { prefix: '/compat/training', templatePrefix: 'training-' },
+        benchmark: { prefix: '/compat/benchmark', template: 'mps', queue: 'benchmark', busy: 'queue', waitMs: 60_000, allowAnonymousFrom: [] },
+        training: { prefix: '/compat/training', templatePrefix: 'training-', allowAnonymousFrom: [] },
       },
     });
     expect(compile({ training: { enabled: false } }).compat).toEqual({});
@@ -20,5 +20,7 @@ describe('compat configuration', () => {
     expect(() => compile({ benchmark: { template: 'mps', prefix: 'compat/' } })).toThrow(/compat\.benchmark\.prefix/);
     expect(() => compile({ benchmark: { template: 'mps', wait: 'soon' } })).toThrow(/compat\.benchmark\.wait/);
     expect(() => compile({ benchmark: { template: 'mps', prefix: '/c' }, training: { prefix: '/c' } })).toThrow(/compat\.training\.prefix: the same prefix/);
+    expect(() => compile({ benchmark: { template: 'mps', allowAnonymousFrom: ['10.2.16.0/33'] } })).toThrow(/compat\.benchmark\.allowAnonymousFrom\[0\]: a network/);
+    expect(() => compile({ benchmark: { template: 'mps', templatesDir: 'relative' } })).toThrow(/compat\.benchmark\.templatesDir/);
   });
 });

@@ -1,47 +1,52 @@
 /**
- * The training API (seed 002) on Regatta: training N is the template `<templatePrefix>N` (its
- * files are the uploaded Dockerfile and script), a task is a docker run of that template that builds
- * the image and runs what the Dockerfile's CMD says. Every route needs an admin token.
+ * The training API (seed 002) on Regatta, answering as the original (Django REST framework) did:
+ * training N is the template `<templatePrefix>N` (its files are the uploaded Dockerfile.dms and
+ * *.py), task N is a docker run of it labelled with its number, which builds the image and runs
+ * `IMAGE -V /training_output/` with score.json read from there. Errors are `{"error": ...}` or
+ * `{"detail": ...}`, every route also answers with a `.json` suffix, and other methods get 405.
  */
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { ConflictError, ID_PATTERN, NotFoundError, RegattaError, type RunRecord, type TemplateVersion } from '@regatta/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ConflictError, NotFoundError, RegattaError, isTerminal, type RunRecord, type TemplateVersion } from '@regatta/core';
 import { attemptPaths } from '@regatta/engine';
-import { iso } from '../http/context.js';
 import { specOf } from '../http/templates-routes.js';
 import { storeDirectory, uploadScratch } from '../uploads.js';
 import type { TrainingFacadeConfig } from './compat-config.js';
-import { createSerializer, type FacadeDeps } from './facade.js';
+import { createSerializer, facadeRuns, isFacadeCaller, refuseOtherMethods, type FacadeDeps } from './facade.js';
+import { taskView, trainingView } from './training-format.js';
 import {
-  LABEL_TRAINING, LABEL_TRAINING_NAME, pickScores, taskStatus, trainingFiles, trainingSpec,
+  DOCKERFILE, LABEL_ALGORITHM, LABEL_TASK, LABEL_TRAINING, LABEL_TRAINING_NAME, pickScores, trainingSpec, uploadKind, type TrainingFiles,
 } from './training-spec.js';
+import { readUpload } from './training-upload.js';
 
-const FILE_NAME = /^[A-Za-z0-9_.-][A-Za-z0-9_. -]{0,254}$/;
-const trainingParams = z.strictObject({ id: z.coerce.number().int().min(1).max(1e9) });
-const taskParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'a task id as run answered it') });
-const createBody = z.strictObject({ name: z.string().min(1).max(200).optional() }).optional().describe('A training configuration');
+const LABEL_FACADE = 'regatta.compat';
 
-function requireAdmin(req: FastifyRequest): void {
-  if (req.principal?.kind !== 'admin') throw new RegattaError('forbidden', 'the training API needs an admin token');
+/** `<int:pk>` with the optional `.json` format suffix; anything else is the original's 404. */
+function idOf(raw: string): number {
+  const m = /^([0-9]{1,9})(?:\.json)?$/.exec(raw);
+  if (!m) throw new NotFoundError('object', raw);
+  return Number(m[1]);
 }
 
-/** `attachment; filename="algo.py"` → algo.py */
-function dispositionName(header: string | undefined): string | undefined {
-  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header ?? '');
-  return m?.[1] ? decodeURIComponent(m[1]) : undefined;
+function requireCaller(req: FastifyRequest): void {
+  if (!isFacadeCaller(req.principal, 'training')) throw new RegattaError('forbidden', 'the training API needs an admin token');
 }
 
-function checkFileName(name: string): void {
-  if (!FILE_NAME.test(name) || name === '.' || name === '..') {
-    throw new RegattaError('invalid_request', `upload refused: file name '${name}' is not allowed (a plain file name, no paths)`, {
-      issues: [{ path: `file:${name}`, message: 'a plain file name' }],
-    });
-  }
+/** DRF's error bodies: {"detail": "Not found."}, {"error": "..."} for what the views refused; undefined for the rest. */
+function drfError(e: unknown): [number, Record<string, string>] | undefined {
+  if (e instanceof NotFoundError) return [404, { detail: 'Not found.' }];
+  if (!(e instanceof RegattaError)) return undefined;
+  if (e.code === 'invalid_request') return [400, { error: e.message }];
+  if (e.code === 'forbidden') return [403, { detail: e.message }];
+  if (e.code === 'payload_too_large') return [413, { detail: e.message }];
+  return undefined;
 }
+
+const labelsOf = (t: TemplateVersion): Record<string, string> => {
+  const l = t.spec.labels;
+  return typeof l === 'object' && l !== null ? (l as Record<string, string>) : {};
+};
 
 export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeDeps, cfg: TrainingFacadeConfig): Promise<void> {
   const { engine, store, runsDir } = deps.ctx;
@@ -54,40 +59,26 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
     if (!t) throw new NotFoundError('training', String(id));
     return t;
   };
-  const fileNames = async (t: TemplateVersion): Promise<string[]> => (t.files ? (await readdir(deps.filesDir(t.files))).sort() : []);
-  const labels = (t: TemplateVersion): Record<string, string> => {
-    const l = t.spec.labels;
-    return typeof l === 'object' && l !== null ? (l as Record<string, string>) : {};
+  const filesOf = async (t: TemplateVersion): Promise<TrainingFiles> => {
+    const names = t.files ? await readdir(deps.filesDir(t.files)) : [];
+    const algorithm = labelsOf(t)[LABEL_ALGORITHM];
+    return { ...(names.includes(DOCKERFILE) ? { dockerfile: DOCKERFILE } : {}), ...(algorithm && names.includes(algorithm) ? { script: algorithm } : {}) };
   };
   const meta = (t: TemplateVersion, id: number) => {
-    const name = labels(t)[LABEL_TRAINING_NAME];
+    const name = labelsOf(t)[LABEL_TRAINING_NAME];
     return { id, templateName: t.name, ...(name ? { name } : {}), ...(cfg.queue ? { queue: cfg.queue } : {}) };
   };
-  const dockerfileOf = (t: TemplateVersion): string | undefined => {
-    const b = t.spec.build;
-    return typeof b === 'object' && b !== null && typeof (b as { dockerfile?: unknown }).dockerfile === 'string' ? (b as { dockerfile: string }).dockerfile : undefined;
-  };
-  const missingOf = async (t: TemplateVersion, id: number, names: string[]): Promise<string[]> => {
-    const files = trainingFiles(names, dockerfileOf(t));
-    const text = files.dockerfile && t.files ? await readFile(join(deps.filesDir(t.files), files.dockerfile), 'utf8') : undefined;
-    return trainingSpec(meta(t, id), files, text).missing;
-  };
-
-  const trainingView = async (t: TemplateVersion, id: number) => {
-    const names = await fileNames(t);
-    const files = trainingFiles(names, dockerfileOf(t));
+  const viewOf = async (t: TemplateVersion, id: number) => {
     const first = (await store.listTemplateVersions(t.name))[0];
-    const missing = await missingOf(t, id, names);
-    return {
-      id, name: labels(t)[LABEL_TRAINING_NAME] ?? null, template: t.name, version: t.version, files: names,
-      dockerfile: files.dockerfile ?? null, script: files.script ?? null, command: t.spec.command ?? null,
-      ready: missing.length === 0, missing, created_on: iso(first?.createdAt ?? t.createdAt), updated_on: iso(t.createdAt),
-    };
+    return trainingView(id, await filesOf(t), first?.createdAt ?? t.createdAt);
   };
 
-  const isTask = (run: RunRecord | undefined): run is RunRecord => run?.labels['regatta.compat'] === 'training';
-  const taskView = async (run: RunRecord) => {
-    const status = taskStatus(run.status);
+  const findTask = async (n: number): Promise<RunRecord> => {
+    const run = (await store.listRuns({ labels: { [LABEL_FACADE]: 'training', [LABEL_TASK]: String(n) }, limit: 1 })).runs[0];
+    if (!run) throw new NotFoundError('task', String(n));
+    return run;
+  };
+  const taskOf = async (run: RunRecord) => {
     const metrics = await store.listMetrics(run.id);
     const last: Record<string, number> = {};
     for (const m of metrics) last[m.name] = m.value;
@@ -99,25 +90,27 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
         score = undefined; // no score.json (yet), or not JSON: the other sources still count
       }
     }
-    return {
-      id: run.id, training: Number(run.labels[LABEL_TRAINING]), status,
-      created_on: iso(run.createdAt), started_on: iso(run.startedAt) ?? null, terminated_on: iso(run.finishedAt) ?? null,
-      failure_message: status === 'failure' ? run.reason ?? null : null,
-      ...pickScores(last, run.result, score),
-      run_status: run.status,
-    };
+    const attempt = run.attempt > 0 ? await store.getAttempt(run.id, run.attempt) : undefined;
+    return taskView({
+      number: Number(run.labels[LABEL_TASK]), training: Number(run.labels[LABEL_TRAINING]), status: run.status, createdAt: run.createdAt,
+      ...(run.reason !== undefined ? { reason: run.reason } : {}), ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
+      ...(run.finishedAt !== undefined ? { finishedAt: run.finishedAt } : {}), ...(attempt?.externalId ? { dockerId: attempt.externalId } : {}),
+      scores: pickScores(score, last, run.result),
+    });
   };
 
   /** Adds one file to the training's files: a new template version, with the spec recomputed. */
-  const addFile = async (id: number, name: string, write: (path: string) => Promise<void>) => serial(async () => {
+  const addFile = (id: number, name: string, data: Buffer) => serial(async () => {
     const t = await getTraining(id);
     const dir = await uploadScratch(deps.uploadsDir);
     try {
       if (t.files) await cp(deps.filesDir(t.files), dir, { recursive: true });
-      await write(join(dir, name));
-      const names = (await readdir(dir)).sort();
-      const files = trainingFiles(names, name);
-      const text = files.dockerfile ? await readFile(join(dir, files.dockerfile), 'utf8') : undefined;
+      await writeFile(join(dir, name), data);
+      const names = await readdir(dir);
+      const previous = labelsOf(t)[LABEL_ALGORITHM];
+      const script = name === DOCKERFILE ? (previous && names.includes(previous) ? previous : undefined) : name;
+      const files: TrainingFiles = { ...(names.includes(DOCKERFILE) ? { dockerfile: DOCKERFILE } : {}), ...(script ? { script } : {}) };
+      const text = files.dockerfile ? await readFile(join(dir, DOCKERFILE), 'utf8') : undefined;
       const { spec } = trainingSpec(meta(t, id), files, text);
       const ref = `upload:${await storeDirectory(dir, deps.uploadsDir)}`;
       return await store.addTemplateVersion(t.name, spec, ref, Date.now());
@@ -126,25 +119,41 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
     }
   });
 
-  await app.register(async (plain) => {
-    const r = plain.withTypeProvider<ZodTypeProvider>();
-    // A raw upload names its file in Content-Disposition, as the original's upload parser read it.
+  await app.register(async (r) => {
+    // Bodies are read by the routes that use them: a raw upload, or a create whose fields are ignored.
     r.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.uploadLimits.maxBytes }, (_req, body, done) => done(null, body));
+    r.setErrorHandler((e, _req, reply) => {
+      const drf = drfError(e);
+      if (drf) return reply.code(drf[0]).send(drf[1]);
+      if ((e as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') return reply.code(400).send({ detail: `JSON parse error - ${(e as Error).message}` });
+      throw e; // the server's own handler (problem+json)
+    });
     const tags = ['compat: training'];
+    const allowed = new Map<string, string[]>();
+    /** A route and its `.json` twin, as DRF's format_suffix_patterns (`:id` takes the suffix itself). */
+    const both = (method: 'GET' | 'POST' | 'PUT', url: string, summary: string, handler: (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => Promise<unknown>) => {
+      for (const u of url.endsWith(':id') ? [url] : [url, `${url}.json`]) {
+        r.route<{ Params: { id: string } }>({ method, url: u, schema: { summary, tags, ...(u === url ? {} : { hide: true }) }, handler });
+        allowed.set(u, [...(allowed.get(u) ?? []), method]);
+      }
+    };
 
-    r.get('/api/trainings', { schema: { summary: 'Training configurations', tags } }, async (req) => {
-      requireAdmin(req);
+    both('GET', '/api/trainings', 'Training configurations: [{id, algorithm, dockerfile, created_on}]', async (req) => {
+      requireCaller(req);
       const out = [];
       for (const t of await store.listTemplates()) {
         const m = nameRe.exec(t.name);
-        if (m) out.push(await trainingView(t, Number(m[1])));
+        if (m) out.push(await viewOf(t, Number(m[1])));
       }
       return out.sort((a, b) => a.id - b.id);
     });
 
-    r.post('/api/trainings', { schema: { body: createBody, summary: 'Create a training configuration', tags } }, async (req, reply) => {
-      requireAdmin(req);
-      const name = req.body?.name;
+    both('POST', '/api/trainings', 'Create a training configuration: 201 {id, algorithm: null, dockerfile: null, created_on}', async (req, reply) => {
+      requireCaller(req);
+      // The original's serializer ignores what it does not know; a JSON body may name the training.
+      const body: unknown = req.body;
+      const name = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && typeof (body as { name?: unknown }).name === 'string'
+        ? (body as { name: string }).name.slice(0, 200) : undefined;
       const t = await serial(async () => {
         const ids = (await store.listTemplates()).map((x) => Number(nameRe.exec(x.name)?.[1] ?? 0));
         const id = Math.max(0, ...ids) + 1;
@@ -152,86 +161,74 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
         return store.addTemplateVersion(templateName(id), spec, undefined, Date.now());
       });
       const id = Number(nameRe.exec(t.name)?.[1]);
-      return reply.code(201).header('location', `${cfg.prefix}/api/training/${id}`).send(await trainingView(t, id));
+      return reply.code(201).send(await viewOf(t, id));
     });
 
-    r.get('/api/training/:id', { schema: { params: trainingParams, summary: 'A training configuration', tags } }, async (req) => {
-      requireAdmin(req);
-      return trainingView(await getTraining(req.params.id), req.params.id);
+    both('GET', '/api/training/:id', 'A training configuration', async (req) => {
+      requireCaller(req);
+      const id = idOf(req.params.id);
+      return viewOf(await getTraining(id), id);
     });
 
-    r.put('/api/training/:id/upload', {
-      schema: { params: trainingParams, summary: 'Upload the Dockerfile or the script (multipart field "file", or a raw body with Content-Disposition)', tags },
-    }, async (req) => {
-      requireAdmin(req);
-      const id = req.params.id;
+    both('PUT', '/api/training/:id/upload', 'Upload the algorithm (*.py) or Dockerfile.dms: 204 (multipart field "file", or a raw body named by Content-Disposition)', async (req, reply) => {
+      requireCaller(req);
+      const id = idOf(req.params.id);
       await getTraining(id);
-      if (req.isMultipart()) {
-        let count = 0;
-        for await (const part of req.parts({ limits: { fileSize: deps.uploadLimits.maxBytes, files: 10, fields: 10 } })) {
-          if (part.type === 'field') continue;
-          const file: MultipartFile = part;
-          checkFileName(file.filename);
-          const data = await file.toBuffer();
-          if (file.file.truncated) throw new RegattaError('payload_too_large', `upload refused: '${file.filename}' is larger than ${deps.uploadLimits.maxBytes} bytes`);
-          await addFile(id, file.filename, (p) => writeFile(p, data));
-          count++;
-        }
-        if (!count) throw new RegattaError('invalid_request', 'no file in the upload', { issues: [{ path: 'file', message: 'send the file as multipart field "file"' }] });
-      } else {
-        const name = dispositionName(req.headers['content-disposition']);
-        if (!name) throw new RegattaError('invalid_request', 'send multipart/form-data (-F file=@algo.py), or name the file in Content-Disposition', { issues: [{ path: 'header.content-disposition', message: 'attachment; filename=<name>' }] });
-        checkFileName(name);
-        if (!Buffer.isBuffer(req.body)) throw new RegattaError('invalid_request', 'the upload has no body', { issues: [{ path: 'body', message: 'the file' }] });
-        const data = req.body;
-        await addFile(id, name, (p) => writeFile(p, data));
-      }
-      return trainingView(await getTraining(id), id);
+      const file = await readUpload(req, deps.uploadLimits.maxBytes);
+      const kind = uploadKind(file.name);
+      if (!kind) throw new RegattaError('invalid_request', 'Invalid file extension. Only `*.py` and `Dockerfile.dms` files accepted.');
+      await addFile(id, kind === 'dockerfile' ? DOCKERFILE : file.name, file.data);
+      return reply.code(204).send();
     });
 
-    r.post('/api/training/:id/run', { schema: { params: trainingParams, summary: 'Start a task of the training: 201 {id}', tags } }, async (req, reply) => {
-      requireAdmin(req);
-      const t = await getTraining(req.params.id);
-      const missing = await missingOf(t, req.params.id, await fileNames(t));
-      if (missing.length) {
-        throw new RegattaError('invalid_request', `training ${req.params.id} cannot run yet: it lacks ${missing.join(', ')}`, {
-          issues: missing.map((m) => ({ path: 'files', message: `missing ${m}` })),
-        });
-      }
-      const run = await engine.submit(specOf(t, {}), { template: { name: t.name, version: t.version } });
-      return reply.code(201).header('location', `${cfg.prefix}/api/task/${run.id}`).send({ id: run.id });
+    both('POST', '/api/training/:id/run', 'Start a task of the training: 201 {id}', async (req, reply) => {
+      requireCaller(req);
+      const id = idOf(req.params.id);
+      const t = await getTraining(id);
+      const files = await filesOf(t);
+      const text = files.dockerfile && t.files ? await readFile(join(deps.filesDir(t.files), DOCKERFILE), 'utf8') : undefined;
+      const { missing } = trainingSpec(meta(t, id), files, text);
+      if (missing.length) throw new RegattaError('invalid_request', `Make sure docker file and algorithm are set. (missing: ${missing.join('; ')})`);
+      const n = await serial(async () => {
+        const newest = (await store.listRuns({ labels: { [LABEL_FACADE]: 'training' }, limit: 1 })).runs[0];
+        const next = Number(newest?.labels[LABEL_TASK] ?? 0) + 1;
+        await engine.submit(specOf(t, { labels: { [LABEL_TASK]: String(next) } }), { template: { name: t.name, version: t.version } });
+        return next;
+      });
+      return reply.code(201).send({ id: n });
     });
 
-    r.get('/api/tasks', { schema: { summary: 'Tasks (runs of trainings), oldest first', tags } }, async (req) => {
-      requireAdmin(req);
-      const runs: RunRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.listRuns({ labels: { 'regatta.compat': 'training' }, limit: 500, ...(cursor ? { cursor } : {}) });
-        runs.push(...page.runs);
-        cursor = page.nextCursor;
-      } while (cursor && runs.length < 10_000);
-      return Promise.all(runs.reverse().map(taskView));
+    both('GET', '/api/tasks', 'Tasks, oldest first', async (req) => {
+      requireCaller(req);
+      const runs = await facadeRuns(store, 'training');
+      return Promise.all(runs.filter((x) => x.labels[LABEL_TASK] !== undefined).reverse().map(taskOf));
     });
 
-    r.get('/api/task/:id', { schema: { params: taskParams, summary: 'A task: status, times, failure message, test_loss and test_accuracy', tags } }, async (req) => {
-      requireAdmin(req);
-      const run = await store.getRun(req.params.id);
-      if (!isTask(run)) throw new NotFoundError('task', req.params.id);
-      return taskView(run);
+    both('GET', '/api/task/:id', 'A task: status, dates, failure_message, test_loss, test_accuracy, docker_id', async (req) => {
+      requireCaller(req);
+      return taskOf(await findTask(idOf(req.params.id)));
     });
 
-    r.post('/api/task/:id/abort', { schema: { params: taskParams, summary: 'Abort a task: 202; 400 when it has already ended', tags } }, async (req, reply) => {
-      requireAdmin(req);
-      const run = await store.getRun(req.params.id);
-      if (!isTask(run)) throw new NotFoundError('task', req.params.id);
+    both('POST', '/api/task/:id/abort', 'Abort a task: kills it at once (202); 400 once it completed or failed', async (req, reply) => {
+      requireCaller(req);
+      const run = await findTask(idOf(req.params.id));
+      if (run.status === 'canceled') return reply.code(202).type('application/json').send('""'); // the original answered 202 again
+      if (isTerminal(run.status)) throw new RegattaError('invalid_request', 'Current status does not allow it.');
       try {
-        await engine.cancel(run.id, 'aborted through the training API');
+        // As the original's container.kill(): no grace period.
+        await engine.cancel(run.id, 'aborted through the training API', { graceMs: 0 });
       } catch (e) {
-        if (e instanceof ConflictError) throw new RegattaError('invalid_request', `task ${run.id} has already ended (${taskStatus(run.status)})`);
+        if (e instanceof ConflictError) throw new RegattaError('invalid_request', 'Current status does not allow it.');
         throw e;
       }
-      return reply.code(202).send({ id: run.id, status: 'aborted' });
+      // Answer once it is down, so the next read says aborted.
+      for (let i = 0; i < 100; i++) {
+        if (isTerminal((await store.getRun(run.id))?.status ?? 'canceled')) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return reply.code(202).type('application/json').send('""');
     });
+
+    for (const [url, methods] of allowed) refuseOtherMethods(r, url, methods, (reply, m) => void reply.send({ detail: `Method "${m}" not allowed.` }));
   }, { prefix: cfg.prefix });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerfileCommand, pickScores, taskStatus, trainingFiles, trainingSpec } from './training-spec.js';
+import { dockerfileCommand, pickScores, taskStatus, trainingCommand, trainingSpec, uploadKind } from './training-spec.js';
 
 describe('training files and the command of a Dockerfile', () => {
   it('runs what `docker run IMAGE` runs: CMD and ENTRYPOINT in exec and shell form, final stage only', () => {
@@ -14,22 +14,31 @@ describe('training files and the command of a Dockerfile', () => {
     expect(dockerfileCommand('FROM x\nCMD [not json')).toBe('[not json');
   });
 
-  it('tells the Dockerfile from the script and says what is missing', () => {
-    expect(trainingFiles(['algo.py', 'Dockerfile.dms', 'notes.txt'])).toEqual({ dockerfile: 'Dockerfile.dms', script: 'algo.py' });
-    expect(trainingFiles(['Dockerfile', 'Dockerfile.gpu'], 'Dockerfile.gpu')).toEqual({ dockerfile: 'Dockerfile.gpu' });
-    expect(trainingFiles(['run.sh', 'train.dockerfile'])).toEqual({ dockerfile: 'train.dockerfile', script: 'run.sh' });
+  it("runs the image as the original did: IMAGE -V /training_output/, that folder being the run's outputs", () => {
+    const link = '[ -e /training_output ] || ln -s "$REGATTA_OUTPUTS" /training_output; exec "$@"';
+    expect(trainingCommand('FROM keras\nADD ./algo.py /\nENTRYPOINT ["python3", "/algo.py"]'))
+      .toEqual(['/bin/sh', '-c', link, 'sh', 'python3', '/algo.py', '-V', '/training_output/']);
+    // The arguments replace CMD; a shell-form ENTRYPOINT ignores them, as Docker does.
+    expect(trainingCommand('FROM x\nENTRYPOINT ["python3"]\nCMD ["ignored.py"]')?.slice(4)).toEqual(['python3', '-V', '/training_output/']);
+    expect(trainingCommand('FROM x\nENTRYPOINT python3 /algo.py')?.slice(4)).toEqual(['/bin/sh', '-c', 'python3 /algo.py']);
+    // Only a CMD: it runs as written (the original would have run "-V" and failed).
+    expect(trainingCommand('FROM x\nCMD ["sh", "/app/algo.py"]')?.slice(4)).toEqual(['sh', '/app/algo.py']);
+    expect(trainingCommand('FROM x')).toBeUndefined();
+  });
+
+  it('accepts only *.py and Dockerfile.dms uploads, and says what a training lacks', () => {
+    expect(['algo.py', 'Dockerfile.dms', 'my.Dockerfile.dms', 'Dockerfile', 'notes.txt', 'readme.md', '.py'].map(uploadKind))
+      .toEqual(['algorithm', 'dockerfile', 'dockerfile', undefined, undefined, undefined, undefined]);
     const meta = { id: 3, templateName: 'training-3', name: 'mnist' };
-    const ready = trainingSpec(meta, { dockerfile: 'Dockerfile.dms', script: 'algo.py' }, 'FROM x\nCMD ["sh", "algo.py"]');
-    expect(ready).toEqual({
-      missing: [],
-      spec: {
-        name: 'training-3', runtime: 'docker', build: { context: '.', dockerfile: 'Dockerfile.dms' }, command: ['sh', 'algo.py'],
-        labels: { 'regatta.compat': 'training', 'regatta.compat/training': '3', 'regatta.compat/name': 'mnist' },
-      },
+    const ready = trainingSpec(meta, { dockerfile: 'Dockerfile.dms', script: 'algo.py' }, 'FROM x\nENTRYPOINT ["python3", "/algo.py"]');
+    expect(ready.missing).toEqual([]);
+    expect(ready.spec).toMatchObject({
+      name: 'training-3', runtime: 'docker', build: { context: '.', dockerfile: 'Dockerfile.dms' },
+      labels: { 'regatta.compat': 'training', 'regatta.compat/training': '3', 'regatta.compat/name': 'mnist', 'regatta.compat/algorithm': 'algo.py' },
     });
     expect(trainingSpec(meta, {}, undefined).missing).toHaveLength(2);
-    const noCmd = trainingSpec(meta, { dockerfile: 'Dockerfile', script: 'algo.py' }, 'FROM x');
-    expect(noCmd.missing).toEqual(['a CMD or ENTRYPOINT in Dockerfile (what runs the script)']);
+    const noCmd = trainingSpec(meta, { dockerfile: 'Dockerfile.dms', script: 'algo.py' }, 'FROM x');
+    expect(noCmd.missing).toEqual(['an ENTRYPOINT (or CMD) in Dockerfile.dms (what runs the script)']);
     expect(noCmd.spec.command).toBeUndefined();
   });
 

@@ -7,24 +7,28 @@ import type { RunStatus } from '@regatta/core';
 
 export const LABEL_TRAINING = 'regatta.compat/training';
 export const LABEL_TRAINING_NAME = 'regatta.compat/name';
+/** The training's algorithm: the last *.py uploaded. */
+export const LABEL_ALGORITHM = 'regatta.compat/algorithm';
+/** A task's number (the original's integer task id). */
+export const LABEL_TASK = 'regatta.compat/task';
 
-/** `Dockerfile`, `Dockerfile.dms`, `train.dockerfile`. */
-export function isDockerfile(name: string): boolean {
-  return /^Dockerfile(\..+)?$/i.test(name) || /\.dockerfile$/i.test(name);
+/** The name the original stored every uploaded Dockerfile under. */
+export const DOCKERFILE = 'Dockerfile.dms';
+
+/**
+ * What the original's upload accepted: a `*.py` script (the training's algorithm, the last one
+ * uploaded) or a file whose name ends in `Dockerfile.dms` (stored as Dockerfile.dms); else undefined.
+ */
+export function uploadKind(name: string): 'algorithm' | 'dockerfile' | undefined {
+  if (name.endsWith('Dockerfile.dms')) return 'dockerfile';
+  if (name.endsWith('.py') && name.length > 3) return 'algorithm';
+  return undefined;
 }
 
 export interface TrainingFiles {
   dockerfile?: string;
+  /** The training's algorithm (its script). */
   script?: string;
-}
-
-/** The Dockerfile (the one named, if it is still there) and the script (a .py first) among the files. */
-export function trainingFiles(names: readonly string[], preferredDockerfile?: string): TrainingFiles {
-  const dockerfiles = names.filter(isDockerfile);
-  const others = names.filter((n) => !isDockerfile(n)).sort();
-  const dockerfile = preferredDockerfile && dockerfiles.includes(preferredDockerfile) ? preferredDockerfile : dockerfiles.sort()[0];
-  const script = others.find((n) => n.endsWith('.py')) ?? others[0];
-  return { ...(dockerfile ? { dockerfile } : {}), ...(script ? { script } : {}) };
 }
 
 type Form = { exec: string[] } | { shell: string };
@@ -41,12 +45,8 @@ function form(arg: string): Form {
   return { shell: arg };
 }
 
-/**
- * What `docker run IMAGE` runs for an image built from this Dockerfile (its final stage), as a
- * Regatta command (a string runs with `sh -c`, as Docker's shell form does), or undefined when the
- * Dockerfile sets neither CMD nor ENTRYPOINT.
- */
-export function dockerfileCommand(text: string): string | string[] | undefined {
+/** The ENTRYPOINT and CMD of a Dockerfile's final stage. */
+function dockerfileProcess(text: string): { entrypoint?: Form; cmd?: Form } {
   const lines: string[] = [];
   let current = '';
   for (const raw of text.split(/\r?\n/)) {
@@ -74,11 +74,38 @@ export function dockerfileCommand(text: string): string | string[] | undefined {
     // Docker drops a CMD inherited from the base image when ENTRYPOINT is set; one set in this stage stays.
     else if (op === 'ENTRYPOINT') entrypoint = form(arg);
   }
+  return { ...(entrypoint ? { entrypoint } : {}), ...(cmd ? { cmd } : {}) };
+}
+
+/**
+ * What `docker run IMAGE` runs for an image built from this Dockerfile (its final stage), as a
+ * Regatta command (a string runs with `sh -c`, as Docker's shell form does), or undefined when the
+ * Dockerfile sets neither CMD nor ENTRYPOINT.
+ */
+export function dockerfileCommand(text: string, args?: readonly string[]): string | string[] | undefined {
+  const { entrypoint, cmd } = dockerfileProcess(text);
   if (entrypoint && 'shell' in entrypoint) return entrypoint.shell;
-  const cmdArgs = cmd === undefined ? [] : 'exec' in cmd ? cmd.exec : ['/bin/sh', '-c', cmd.shell];
+  // Arguments given to `docker run IMAGE ARGS` replace CMD.
+  const cmdArgs = args ? [...args] : (cmd === undefined ? [] : 'exec' in cmd ? cmd.exec : ['/bin/sh', '-c', cmd.shell]);
   if (entrypoint) return [...entrypoint.exec, ...cmdArgs];
   if (cmd && 'shell' in cmd) return cmd.shell;
   return cmdArgs.length ? cmdArgs : undefined;
+}
+
+/** The folder the original mounted the training into, and named to its script as `-V /training_output/`. */
+export const TRAINING_OUTPUT = '/training_output';
+
+/**
+ * The task's command under the original's contract: `docker run IMAGE -V /training_output/` (the
+ * arguments go to the ENTRYPOINT), with /training_output being the run's outputs, where score.json
+ * is read. A Dockerfile with only a CMD runs its CMD (the original would have run `-V` and failed).
+ */
+export function trainingCommand(dockerfileText: string): string[] | undefined {
+  const { entrypoint } = dockerfileProcess(dockerfileText);
+  const argv = entrypoint && 'exec' in entrypoint ? dockerfileCommand(dockerfileText, ['-V', `${TRAINING_OUTPUT}/`]) : dockerfileCommand(dockerfileText);
+  if (argv === undefined) return undefined;
+  const exec = typeof argv === 'string' ? ['/bin/sh', '-c', argv] : argv;
+  return ['/bin/sh', '-c', `[ -e ${TRAINING_OUTPUT} ] || ln -s "$REGATTA_OUTPUTS" ${TRAINING_OUTPUT}; exec "$@"`, 'sh', ...exec];
 }
 
 export interface TrainingMeta {
@@ -89,17 +116,20 @@ export interface TrainingMeta {
 }
 
 /**
- * The template spec of a training; complete (build and command) once it has a Dockerfile with a
- * CMD or ENTRYPOINT and a script, otherwise with `missing` saying what is lacking.
+ * The template spec of a training; complete (build and command) once it has a Dockerfile.dms with
+ * an ENTRYPOINT (or CMD) and an algorithm, otherwise with `missing` saying what is lacking.
  */
 export function trainingSpec(meta: TrainingMeta, files: TrainingFiles, dockerfileText: string | undefined): { spec: Record<string, unknown>; missing: string[] } {
-  const labels = { 'regatta.compat': 'training', [LABEL_TRAINING]: String(meta.id), ...(meta.name ? { [LABEL_TRAINING_NAME]: meta.name } : {}) };
+  const labels = {
+    'regatta.compat': 'training', [LABEL_TRAINING]: String(meta.id),
+    ...(meta.name ? { [LABEL_TRAINING_NAME]: meta.name } : {}), ...(files.script ? { [LABEL_ALGORITHM]: files.script } : {}),
+  };
   const spec: Record<string, unknown> = { name: meta.templateName, runtime: 'docker', labels, ...(meta.queue ? { queue: meta.queue } : {}) };
   const missing: string[] = [];
-  if (!files.dockerfile) missing.push('a Dockerfile (upload Dockerfile or Dockerfile.<name>)');
-  if (!files.script) missing.push('the training script (upload e.g. algo.py)');
-  const command = dockerfileText !== undefined ? dockerfileCommand(dockerfileText) : undefined;
-  if (files.dockerfile && command === undefined) missing.push(`a CMD or ENTRYPOINT in ${files.dockerfile} (what runs the script)`);
+  if (!files.dockerfile) missing.push(`the Dockerfile (upload ${DOCKERFILE})`);
+  if (!files.script) missing.push('the algorithm (upload a *.py script)');
+  const command = dockerfileText !== undefined ? trainingCommand(dockerfileText) : undefined;
+  if (files.dockerfile && command === undefined) missing.push(`an ENTRYPOINT (or CMD) in ${files.dockerfile} (what runs the script)`);
   if (!missing.length && files.dockerfile && command !== undefined) {
     spec.build = { context: '.', dockerfile: files.dockerfile };
     spec.command = command;
