@@ -13,7 +13,8 @@ import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
 import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
-import { attemptOutcome, nextAttempt, type StopReason } from './attempt-outcome.js';
+import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
+import { retryLogTail } from './log-tail.js';
 import { GroupBook } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
@@ -522,11 +523,15 @@ export class Engine {
 
   private async record(a: Active, info: ExitInfo): Promise<void> {
     const { run, attempt } = a;
-    const { outcome, reason } = attemptOutcome(a.stopReason, info);
+    const ended = attemptOutcome(a.stopReason, info);
+    const { outcome } = ended;
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
     const now = this.o.clock.now();
     await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, now);
-    const retry = nextAttempt(run.resolved, outcome, reason, attempt, info, { stopping: this.stopping, stopped: a.stopReason !== undefined });
+    const logTail = await retryLogTail(run.resolved, paths.log);
+    const { next: retry, reason } = decideAttempt(run.resolved, outcome, ended.reason, attempt, info, {
+      stopping: this.stopping, stopped: a.stopReason !== undefined, ...(logTail !== undefined ? { logTail } : {}),
+    });
     const attemptRecord = {
       runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
