@@ -15,7 +15,7 @@ import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
 import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
 import { retryLogTail } from './log-tail.js';
-import { GroupBook } from './group-book.js';
+import { GroupBook, rerunStatuses } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { attemptEnv, attemptPaths } from './attempt-env.js';
@@ -186,8 +186,11 @@ export class Engine {
     return (await this.getGroup(id)) ?? g;
   }
 
-  /** Starts a new attempt of every item that failed, timed out or was lost; same group. */
-  async rerunFailed(id: string): Promise<{ group: GroupRecord; rerun: number }> {
+  /**
+   * Starts a new attempt of every item that failed, timed out or was lost; same group. `resume`
+   * also takes the canceled ones (a canceled group's items that never started end canceled too).
+   */
+  async rerunFailed(id: string, o: { resume?: boolean } = {}): Promise<{ group: GroupRecord; rerun: number }> {
     const g = await this.getGroup(id);
     if (!g) throw new NotFoundError('group', id);
     if (!this.groups.get(id)) this.groups.load(g);
@@ -195,10 +198,10 @@ export class Engine {
     let rerun = 0;
     let cursor: string | undefined;
     for (;;) {
-      const page = await this.o.store.listRuns({ groupId: id, status: ['failed', 'timed_out', 'lost'], limit: 500, ...(cursor ? { cursor } : {}) });
+      const page = await this.o.store.listRuns({ groupId: id, status: rerunStatuses(o.resume), limit: 500, ...(cursor ? { cursor } : {}) });
       for (const run of page.runs) {
         const now = this.o.clock.now();
-        const reason = 'rerun of a failed item requested';
+        const reason = o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested';
         await this.save(run, { status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined }, {
           event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
         });
