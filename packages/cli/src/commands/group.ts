@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GroupView, RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
-import { formatDuration } from '@regatta/core';
+import { formatDuration } from '@regatta/core/basics';
 import { table } from '../format.js';
 import { saveGroupLogs } from './group-logs.js';
 import { resolve } from 'node:path';

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { RegattaError } from '@regatta/core';
+import { RegattaError } from '@regatta/core/basics';
 import { TERMINAL, type RegattaClient, type Submitted } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
-import { loadSpec, uploadBuildContext } from '../spec-file.js';
 import { groupExitCode, watchGroup } from './group.js';
 import { failedCheck, parseCheck } from '../result-check.js';
 
@@ -78,6 +77,8 @@ export function runCommand(program: Command, globals: () => GlobalOptions): void
     .action(async (command: string[], o: { file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       if (!o.file && !command.length) throw new Error('give a spec file with -f, or a command after --');
       const api = clientFrom(globals());
+      // Loaded here: the spec schema (zod, yaml) is what other commands start without.
+      const { loadSpec, uploadBuildContext } = await import('../spec-file.js');
       const { spec, baseDir } = loadSpec(o.file, o.set, command);
       await uploadBuildContext(spec, baseDir, api);
       await afterSubmit(api, await api.submitAny(spec), o);

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { create as createTar } from 'tar';
-import { RegattaError } from '@regatta/core';
+import { RegattaError } from '@regatta/core/basics';
 import type { RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { table } from '../format.js';
-import { loadSpec } from '../spec-file.js';
 import { REQUIRE_HELP, afterSubmit } from './run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -43,6 +42,7 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
     .description('Push a new version of a template')
     .action(async (name: string, o: { fileSpec: string; file: string[]; dir?: string }) => {
       const api = clientFrom(globals());
+      const { loadSpec } = await import('../spec-file.js');
       const { spec } = loadSpec(o.fileSpec, [], []);
       const files = await uploadFiles(api, o.file, o.dir);
       const t = await api.pushTemplate(name, { spec, ...(files ? { files } : {}) });
@@ -61,6 +61,7 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
     .option('--require <condition>', REQUIRE_HELP, collect, [])
     .action(async (name: string, o: { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
+      const { loadSpec } = await import('../spec-file.js');
       const { spec: overrides } = loadSpec(o.file, o.set, []);
       await afterSubmit(api, await api.runTemplate(name, overrides, o.at), o);
     });
