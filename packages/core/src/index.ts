@@ -10,3 +10,4 @@ export * from './fanout.js';
 export * from './merge.js';
 export * from './services-spec.js';
 export * from './retry-rules.js';
+export * from './artifacts-spec.js';

@@ -13,6 +13,7 @@ import {
   type ResolvedHealth, type ResolvedPort, type ResolvedService, type RestartPolicy,
 } from './services-spec.js';
 import { resolveRetry, retriesSchema, type RetryPolicy } from './retry-rules.js';
+import { artifactsSpecSchema } from './artifacts-spec.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -103,6 +104,7 @@ export const jobSpecSchema = z
     health: healthSchema.optional().describe('Health check of the main task (reported for kind: service)'),
     restart: restartSchema.optional().describe('Restart policy of a kind: service run'),
     services: servicesSchema.optional(),
+    artifacts: artifactsSpecSchema.optional(),
     finish_on_result: z.boolean().optional()
       .describe('End the run (through cleanup) as soon as its result is posted, as a benchmark controller does'),
   })
@@ -152,6 +154,8 @@ export interface ResolvedSpec {
   /** In start order (dependencies first). */
   services: ResolvedService[];
   finishOnResult: boolean;
+  /** `artifacts.key`: the key template of its files in the artifact store. */
+  artifactKey?: string;
 }
 
 /** What a run holds on its node: the main task plus its services. */
@@ -425,6 +429,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     ...(kind === 'service' ? { restart: resolveRestart(s.restart) } : {}),
     services,
     finishOnResult: s.finish_on_result ?? false,
+    ...(s.artifacts?.key !== undefined ? { artifactKey: s.artifacts.key } : {}),
   };
   return resolved;
 }

@@ -15,6 +15,7 @@ import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
 import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
 import { retryLogTail } from './log-tail.js';
+import { storeAttempt, withStorage, type AttemptStorage } from './attempt-storage.js';
 import { GroupBook, rerunStatuses } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   datasetPath(name: string): Promise<string | undefined>;
   /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
   queueBackends?: Readonly<Record<string, string>>;
+  /** Where ended attempts' artifacts go (default: they stay on this server's disk). */
+  storage?: AttemptStorage;
 }
 
 export interface RunChange {
@@ -526,11 +529,11 @@ export class Engine {
 
   private async record(a: Active, info: ExitInfo): Promise<void> {
     const { run, attempt } = a;
-    const ended = attemptOutcome(a.stopReason, info);
-    const { outcome } = ended;
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
+    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, this.o.clock.now());
+    const ended = withStorage(attemptOutcome(a.stopReason, info), await storeAttempt(this.o.storage, this.o.store, run, attempt, paths));
+    const { outcome } = ended;
     const now = this.o.clock.now();
-    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, now);
     const logTail = await retryLogTail(run.resolved, paths.log);
     const { next: retry, reason } = decideAttempt(run.resolved, outcome, ended.reason, attempt, info, {
       stopping: this.stopping, stopped: a.stopReason !== undefined, ...(logTail !== undefined ? { logTail } : {}),

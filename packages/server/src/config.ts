@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
 import { compatConfigSchema, compileCompatConfig, type CompatConfig } from './compat/compat-config.js';
+import { artifactStoreConfigSchema, compileArtifactStoreConfig, type ArtifactStoreConfig } from './artifact-store-config.js';
 
 export const serverConfigSchema = z.strictObject({
   data: z.string().min(1).optional().describe('Data directory: the SQLite file, logs and artifacts'),
@@ -55,6 +56,7 @@ export const serverConfigSchema = z.strictObject({
   })).optional()
     .describe('Queues created at start, with their concurrency limits'),
   compat: compatConfigSchema.optional(),
+  artifactStore: artifactStoreConfigSchema.optional(),
   slurm: z
     .strictObject({
       sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
@@ -92,6 +94,7 @@ export interface ServerConfig {
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
   compat: CompatConfig;
+  artifactStore: ArtifactStoreConfig;
   /** The built web UI; undefined: the installed @regatta/web build, if any. */
   webDir?: string;
 }
@@ -172,6 +175,9 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const compatIssues: FieldIssue[] = [];
   const compat = compileCompatConfig(c.compat, compatIssues);
   if (compatIssues.length) invalid(compatIssues, 'compat');
+  const storeIssues: FieldIssue[] = [];
+  const artifactStore = compileArtifactStoreConfig(c.artifactStore, env, storeIssues);
+  if (storeIssues.length) invalid(storeIssues, 'artifactStore');
   return {
     dataDir: resolve(c.data ?? '.regatta'),
     host: c.host ?? '127.0.0.1',
@@ -194,6 +200,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodeLostAfterMs,
     nodeHealthIntervalMs,
     compat,
+    artifactStore,
     ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
