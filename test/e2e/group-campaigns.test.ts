@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
+import { runCli, startTestServer, tempDir, waitFor, waitForGroup, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -15,11 +15,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const waitGroup = (id: string, timeoutMs = 60_000) =>
-  waitFor(`group ${id} to end`, async () => {
-    const g = await t.api.getGroup(id);
-    return g.status !== 'running' ? g : undefined;
-  }, timeoutMs);
+const waitGroup = (id: string) => waitForGroup(t.api, id);
 
 describe('evaluation campaigns', () => {
   it('resume queues every item that did not succeed (canceled while running, never started, failed) in the same group', async () => {
