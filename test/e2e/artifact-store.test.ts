@@ -100,6 +100,11 @@ describe('a server with artifactStore: s3 (radosgw)', () => {
     expect(dl.code).toBe(0);
     expect(readFileSync(join(out, 's2', 'result.json'), 'utf8')).toBe('{"scene": "s2"}\n');
     expect(readFileSync(join(out, 's1', 'frames.bin')).length).toBe(7_000_000);
+    // So do the logs, from their archived copy; group logs gathers them all.
+    const logs = join(tempDir('regatta-s3-logs-'), 'logs');
+    const gl = await runCli(['group', 'logs', groupId, '--out', logs], { url: t.url });
+    expect(gl.code).toBe(0);
+    expect(readFileSync(join(logs, 's1', 'log'), 'utf8')).toMatch(/^==> attempt 1 of 1 on node eval-box, started \S+: succeeded \(exit code 0\) <==\nevaluating s1\n$/);
   }, 180_000);
 
   it('a run without a template keeps the default layout <run>/<attempt>/<path>', async () => {

@@ -31,6 +31,8 @@ export interface ArtifactStore {
   persist(ref: AttemptRef, dir: string, files: readonly StoredFile[]): Promise<void>;
   /** Keeps a copy of the attempt's log (a no-op where the log is already where it stays). */
   archiveLog(ref: AttemptRef, logPath: string): Promise<void>;
+  /** The attempt's archived log, streamed; a NotFoundError when none was archived. */
+  openLog(ref: AttemptRef): Promise<{ body: Readable; size?: number }>;
   /** One artifact, streamed; a NotFoundError when there is none at `path`. */
   open(ref: AttemptRef, path: string): Promise<{ body: Readable; size?: number }>;
   /** Where `path` of the attempt is stored, for people (`s3://bucket/key`, or the local file). */

@@ -36,6 +36,8 @@ export function createLocalArtifactStore(o: { outputsDir: (runId: string, attemp
     kind: 'local',
     persist: () => Promise.resolve(),
     archiveLog: () => Promise.resolve(),
+    // The log stays where the runtime wrote it: nothing archived to read back.
+    openLog: () => Promise.reject(new NotFoundError('archived log', 'local')),
     async open(ref: AttemptRef, path: string) {
       const file = await resolveInside(o.outputsDir(ref.runId, ref.attempt), path);
       const st = await stat(file);

@@ -69,6 +69,17 @@ export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
     }
   }
 
+  async function get(key: string, what: string): Promise<{ body: Readable; size?: number }> {
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: key }));
+      if (!(res.Body instanceof Readable)) throw new RegattaError('backend_error', `s3://${o.bucket} answered without a body`);
+      return { body: res.Body, ...(res.ContentLength !== undefined ? { size: res.ContentLength } : {}) };
+    } catch (e) {
+      if ((e as ErrorWithStatus).name === 'NoSuchKey') throw new NotFoundError('artifact', what);
+      throw e;
+    }
+  }
+
   return {
     kind: 's3',
     async persist(ref: AttemptRef, dir: string, files: readonly StoredFile[]) {
@@ -79,15 +90,9 @@ export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
     },
     async open(ref: AttemptRef, path: string) {
       checkArtifactPath(path);
-      try {
-        const res = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: artifactKey(ref, path, o.prefix) }));
-        if (!(res.Body instanceof Readable)) throw new RegattaError('backend_error', `s3://${o.bucket} answered without a body`);
-        return { body: res.Body, ...(res.ContentLength !== undefined ? { size: res.ContentLength } : {}) };
-      } catch (e) {
-        if ((e as ErrorWithStatus).name === 'NoSuchKey') throw new NotFoundError('artifact', path);
-        throw e;
-      }
+      return get(artifactKey(ref, path, o.prefix), path);
     },
+    openLog: (ref: AttemptRef) => get(logKey(ref, o.prefix), 'log'),
     locate: (ref, path) => `s3://${o.bucket}/${artifactKey(ref, path, o.prefix)}`,
     close: () => Promise.resolve(client.destroy()),
   };
