@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
-import { RegattaClient, type RunDetail } from '@regatta/sdk';
+import { RegattaClient, type GroupView, type RunDetail } from '@regatta/sdk';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'packages/cli/bin/regatta.js');
@@ -104,6 +104,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/** Polls a group until it has ended (any status but running). */
+export function waitForGroup(api: RegattaClient, id: string, timeoutMs = 60_000): Promise<GroupView> {
+  return waitFor(`group ${id} to end`, async () => {
+    const g = await api.getGroup(id);
+    return g.status !== 'running' ? g : undefined;
+  }, timeoutMs);
 }
 
 export async function waitForStatus(api: RegattaClient, id: string, status: string): Promise<RunDetail> {

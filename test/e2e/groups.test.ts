@@ -58,8 +58,8 @@ describe('fan-out groups', () => {
     const csv = await t.api.groupResultsCsv(groupId, { sort: 'params.lr' });
     const lines = csv.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
-    expect(lines[0]).toBe('id,item,status,exitCode,params.lr,params.depth,metrics.loss,result.acc');
-    expect(lines[1]).toMatch(/^[0-9a-z]{20},"lr=0.001,depth=2",succeeded,0,0.001,2,20,0.001$/);
+    expect(lines[0]).toBe('id,item,status,exitCode,attempts,node,started,duration,reason,params.lr,params.depth,metrics.loss,result.acc');
+    expect(lines[1]).toMatch(/^[0-9a-z]{20},"lr=0.001,depth=2",succeeded,0,1,[^,]+,[^,]+,[\d.]+,exit code 0,0.001,2,20,0.001$/);
   });
 
   it('foreach over files: one run per file, and the artifacts of all under DIR/<item>/', async () => {
@@ -87,7 +87,7 @@ describe('fan-out groups', () => {
       expect(readFileSync(join(out, 'scenes', `${s}.json`, 'input.json'), 'utf8')).toBe(`{"scene":"${s}"}`);
     }
     const table = await runCli(['group', 'results', groupId, '--format', 'csv'], { url: t.url });
-    expect(table.stdout.split('\n')[0]).toBe('id,item,status,exitCode,params.scene');
+    expect(table.stdout.split('\n')[0]).toBe('id,item,status,exitCode,attempts,node,started,duration,reason,params.scene');
   });
 
   it('holds items to max_parallel (observed from their events)', async () => {

@@ -1,5 +1,5 @@
 /** Terminal output: tables, durations, statuses. */
-import { formatBytes, formatDuration } from '@regatta/core';
+import { formatBytes, formatDuration } from '@regatta/core/basics';
 
 export function table(rows: string[][], header: string[]): string {
   const all = [header, ...rows];

@@ -1,6 +1,6 @@
 /** `regatta`: the command-line interface. Server commands start Regatta; the rest talk to its API. */
 import { Command, CommanderError } from 'commander';
-import { RegattaError, VERSION } from '@regatta/core';
+import { RegattaError, VERSION } from '@regatta/core/basics';
 import { ApiError } from '@regatta/sdk';
 import { adminCommands } from './commands/admin.js';
 import { completionCommand } from './commands/completion.js';
@@ -27,6 +27,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
+let ran: string | undefined;
+program.hook('preAction', (_program, action) => { ran = action.name(); });
 serverCommand(program);
 runCommand(program, globals);
 inspectCommands(program, globals);
@@ -59,3 +61,7 @@ try {
     process.exitCode = 1;
   }
 }
+// A client command is done when its action returns: exit now instead of waiting for fetch's idle
+// keep-alive socket to let go (0.3-0.5 s on every command). Output is written synchronously on
+// Linux (files, pipes, terminals), so nothing is cut. The server keeps running, of course.
+if (ran !== 'server') process.exit();

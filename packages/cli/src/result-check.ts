@@ -3,7 +3,7 @@
  * the result JSON, an operator, and a JSON value (or a bare string). A failed condition makes the
  * command exit non-zero, so one CLI call can gate a pipeline on a benchmark.
  */
-import { RegattaError } from '@regatta/core';
+import { RegattaError } from '@regatta/core/basics';
 
 const OPS = ['==', '!=', '>=', '<=', '>', '<'] as const;
 type Op = (typeof OPS)[number];

@@ -21,7 +21,7 @@ describe('expandItems', () => {
   it('refuses empty and ambiguous fan-outs', () => {
     expect(() => expandItems({ foreach: { param: 's', files: '*.json' } }, [])).toThrow(/no file matches/);
     expect(() => expandItems({ foreach: { param: 's', values: [1], files: '*' } })).toThrow(/exactly one of values or files/);
-    expect(() => expandItems({ matrix: { lr: [1] }, foreach: { param: 's', values: [1] } })).toThrow(/either matrix or foreach/);
+    expect(() => expandItems({ matrix: { s: [1] }, foreach: { param: 's', values: [1] } })).toThrow(/foreach.param: 's' is also a matrix param/);
   });
 });
 
@@ -42,5 +42,14 @@ describe('compileGroup and compileItems', () => {
 
   it('a single run refuses fan-out fields', () => {
     expect(() => compileSpec({ command: 'x', max_parallel: 2 })).toThrow(SpecError);
+  });
+  it('crosses a matrix with a foreach: every combination for every value, keyed <combination>/<value>', () => {
+    const items = expandItems({ matrix: { eval_group: ['a', 'b'], level: [1] }, foreach: { param: 'scene', files: 'x' } }, ['s/1.json', 's/2.json']);
+    expect(items).toEqual([
+      { params: { eval_group: 'a', level: 1, scene: 's/1.json' }, key: 'eval_group=a,level=1/s/1.json' },
+      { params: { eval_group: 'a', level: 1, scene: 's/2.json' }, key: 'eval_group=a,level=1/s/2.json' },
+      { params: { eval_group: 'b', level: 1, scene: 's/1.json' }, key: 'eval_group=b,level=1/s/1.json' },
+      { params: { eval_group: 'b', level: 1, scene: 's/2.json' }, key: 'eval_group=b,level=1/s/2.json' },
+    ]);
   });
 });

@@ -63,15 +63,28 @@ export function expandItems(f: FanoutSpec, files: readonly string[] = []): Item[
   const issues: FieldIssue[] = [];
   let params: Record<string, unknown>[] = [];
   let keyOf: (p: Record<string, unknown>) => string;
-  if (f.matrix && f.foreach) issues.push({ path: 'foreach', message: 'use either matrix or foreach, not both' });
-  if (f.matrix) {
-    params = matrixItems(f.matrix, issues);
-    keyOf = (p) => Object.entries(p).map(([k, v]) => `${k}=${text(v)}`).join(',');
-  } else if (f.foreach) {
+  const matrixKey = (p: Record<string, unknown>, axes: readonly string[]) => axes.filter((k) => k in p).map((k) => `${k}=${text(p[k])}`).join(',');
+  let foreachParams: Record<string, unknown>[] | undefined;
+  if (f.foreach) {
     const fe = f.foreach;
     if ((fe.values === undefined) === (fe.files === undefined)) issues.push({ path: 'foreach', message: 'give exactly one of values or files' });
-    const values = fe.values ?? files;
-    params = values.map((v) => ({ [fe.param]: v }));
+    foreachParams = (fe.values ?? files).map((v) => ({ [fe.param]: v }));
+  }
+  if (f.matrix && f.foreach && foreachParams) {
+    // matrix × foreach: every combination for every value (seed 004's eval groups × scenes), keyed
+    // `<combination>/<value>` so each combination's items share a directory.
+    const fe = f.foreach;
+    const combos = matrixItems(f.matrix, issues);
+    if (combos.some((c) => fe.param in c)) issues.push({ path: 'foreach.param', message: `'${fe.param}' is also a matrix param: give them different names` });
+    const each = foreachParams;
+    params = combos.flatMap((c) => each.map((v) => ({ ...c, ...v })));
+    keyOf = (p) => `${matrixKey(p, Object.keys(p).filter((k) => k !== fe.param))}/${text(p[fe.param])}`;
+  } else if (f.matrix) {
+    params = matrixItems(f.matrix, issues);
+    keyOf = (p) => matrixKey(p, Object.keys(p));
+  } else if (f.foreach && foreachParams) {
+    const fe = f.foreach;
+    params = foreachParams;
     keyOf = (p) => text(p[fe.param]);
   } else {
     keyOf = () => 'item';

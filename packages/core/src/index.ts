@@ -10,3 +10,5 @@ export * from './fanout.js';
 export * from './merge.js';
 export * from './services-spec.js';
 export { deriveRunName } from './run-name.js';
+export * from './retry-rules.js';
+export * from './artifacts-spec.js';

@@ -13,7 +13,7 @@ export const SERVICE_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-const durationSchema = z
+export const durationSchema = z
   .union([z.string(), z.number()])
   .refine((v) => { const ms = parseDuration(v); return ms !== undefined && ms > 0; }, {
     message: "expected a duration such as '90s', '30m', '2h' or a number of seconds",

@@ -13,6 +13,8 @@ import {
   healthSchema, mountsSchema, portsSchema, resolveHealth, resolveMounts, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
   type ResolvedHealth, type ResolvedPort, type ResolvedService, type RestartPolicy,
 } from './services-spec.js';
+import { resolveRetry, retriesSchema, type RetryPolicy } from './retry-rules.js';
+import { artifactsSpecSchema } from './artifacts-spec.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -33,8 +35,6 @@ const duration = z
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const jsonValue: z.ZodType<unknown> = z.json();
 
-export const RETRY_ON = ['failed', 'lost', 'timed_out'] as const;
-
 export const resourcesSchema = z.strictObject({
   cpus: z.number().positive().max(4096).optional().describe('CPU cores reserved for the run (default 1; fractions allowed)'),
   memory: memory.optional(),
@@ -43,15 +43,6 @@ export const resourcesSchema = z.strictObject({
   nodes: z.number().int().min(1).max(1024).optional()
     .describe('Machines for a distributed run (Slurm backend): one task per node, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK set (default 1)'),
 });
-
-export const retriesSchema = z.union([
-  z.number().int().min(0).max(100),
-  z.strictObject({
-    limit: z.number().int().min(0).max(100),
-    on: z.array(z.enum(RETRY_ON)).min(1).optional().describe('Outcomes that trigger a retry (default: all three)'),
-    delay: duration.optional().describe('Wait before the next attempt (default 0)'),
-  }),
-]);
 
 export const jobSpecSchema = z
   .strictObject({
@@ -107,18 +98,13 @@ export const jobSpecSchema = z
     health: healthSchema.optional().describe('Health check of the main task (reported for kind: service)'),
     restart: restartSchema.optional().describe('Restart policy of a kind: service run'),
     services: servicesSchema.optional(),
+    artifacts: artifactsSpecSchema.optional(),
     finish_on_result: z.boolean().optional()
       .describe('End the run (through cleanup) as soon as its result is posted, as a benchmark controller does'),
   })
   .describe('A Regatta job spec');
 
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
-
-export interface RetryPolicy {
-  limit: number;
-  on: readonly (typeof RETRY_ON)[number][];
-  delayMs: number;
-}
 
 export interface ResolvedResources {
   cpus: number;
@@ -162,6 +148,8 @@ export interface ResolvedSpec {
   /** In start order (dependencies first). */
   services: ResolvedService[];
   finishOnResult: boolean;
+  /** `artifacts.key`: the key template of its files in the artifact store. */
+  artifactKey?: string;
 }
 
 /** What a run holds on its node: the main task plus its services. */
@@ -271,6 +259,12 @@ export function zodIssues(error: z.ZodError, root?: z.ZodType, prefix = ''): Fie
       }
     } else if (issue.code === 'invalid_union') {
       // Unions of a scalar and an object report every branch; the first branch's message reads best.
+      // But a branch that got inside the value (an object whose field is wrong) says where.
+      const deep = issue.errors.find((branch) => branch.some((i) => i.path.length > 0));
+      if (deep) {
+        for (const i of deep) out.push({ path: join(formatPath([...issue.path, ...i.path])), message: readable(i.message) });
+        continue;
+      }
       const inner = issue.errors[0]?.[0];
       out.push({ path: join(formatPath(issue.path)), message: readable(inner?.message ?? issue.message) });
     } else {
@@ -403,10 +397,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
   if (issues.length) {
     throw new SpecError(`invalid job spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
-  const retries = s.retries;
-  const retry: RetryPolicy = typeof retries === 'object'
-    ? { limit: retries.limit, on: retries.on ?? RETRY_ON, delayMs: retries.delay !== undefined ? parseDuration(retries.delay) ?? 0 : 0 }
-    : { limit: retries ?? 0, on: RETRY_ON, delayMs: 0 };
+  const retry = resolveRetry(s.retries);
   const resolved: ResolvedSpec = {
     name: s.name ?? deriveRunName(s.command),
     command,
@@ -439,6 +430,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     ...(kind === 'service' ? { restart: resolveRestart(s.restart) } : {}),
     services,
     finishOnResult: s.finish_on_result ?? false,
+    ...(s.artifacts?.key !== undefined ? { artifactKey: s.artifacts.key } : {}),
   };
   return resolved;
 }

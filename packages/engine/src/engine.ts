@@ -13,8 +13,10 @@ import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
 import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
-import { attemptOutcome, nextAttempt, type StopReason } from './attempt-outcome.js';
-import { GroupBook } from './group-book.js';
+import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
+import { retryLogTail } from './log-tail.js';
+import { storeAttempt, withStorage, type AttemptStorage } from './attempt-storage.js';
+import { GroupBook, rerunStatuses } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { attemptEnv, attemptPaths } from './attempt-env.js';
@@ -43,6 +45,8 @@ export interface EngineOptions {
   queueBackends?: Readonly<Record<string, string>>;
   /** The path an app is served under by the proxy (default /runs/<id>/proxy/<port>/; '/' at origins of their own). */
   proxyPath?: (runId: string, port: number) => string;
+  /** Where ended attempts' artifacts go (default: they stay on this server's disk). */
+  storage?: AttemptStorage;
 }
 
 export interface RunChange {
@@ -189,8 +193,11 @@ export class Engine {
     return (await this.getGroup(id)) ?? g;
   }
 
-  /** Starts a new attempt of every item that failed, timed out or was lost; same group. */
-  async rerunFailed(id: string): Promise<{ group: GroupRecord; rerun: number }> {
+  /**
+   * Starts a new attempt of every item that failed, timed out or was lost; same group. `resume`
+   * also takes the canceled ones (a canceled group's items that never started end canceled too).
+   */
+  async rerunFailed(id: string, o: { resume?: boolean } = {}): Promise<{ group: GroupRecord; rerun: number }> {
     const g = await this.getGroup(id);
     if (!g) throw new NotFoundError('group', id);
     if (!this.groups.get(id)) this.groups.load(g);
@@ -198,10 +205,10 @@ export class Engine {
     let rerun = 0;
     let cursor: string | undefined;
     for (;;) {
-      const page = await this.o.store.listRuns({ groupId: id, status: ['failed', 'timed_out', 'lost'], limit: 500, ...(cursor ? { cursor } : {}) });
+      const page = await this.o.store.listRuns({ groupId: id, status: rerunStatuses(o.resume), limit: 500, ...(cursor ? { cursor } : {}) });
       for (const run of page.runs) {
         const now = this.o.clock.now();
-        const reason = 'rerun of a failed item requested';
+        const reason = o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested';
         await this.save(run, { status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined }, {
           event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
         });
@@ -536,11 +543,15 @@ export class Engine {
 
   private async record(a: Active, info: ExitInfo): Promise<void> {
     const { run, attempt } = a;
-    const { outcome, reason } = attemptOutcome(a.stopReason, info);
     const paths = attemptPaths(this.o.runsDir, run.id, attempt);
+    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, this.o.clock.now());
+    const ended = withStorage(attemptOutcome(a.stopReason, info), await storeAttempt(this.o.storage, this.o.store, run, attempt, paths));
+    const { outcome } = ended;
     const now = this.o.clock.now();
-    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, now);
-    const retry = nextAttempt(run.resolved, outcome, reason, attempt, info, { stopping: this.stopping, stopped: a.stopReason !== undefined });
+    const logTail = await retryLogTail(run.resolved, paths.log);
+    const { next: retry, reason } = decideAttempt(run.resolved, outcome, ended.reason, attempt, info, {
+      stopping: this.stopping, stopped: a.stopReason !== undefined, ...(logTail !== undefined ? { logTail } : {}),
+    });
     const attemptRecord = {
       runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,

@@ -15,6 +15,11 @@ export function groupStatus(total: number, c: StatusCounts): GroupStatus {
   return c.canceled > 0 ? 'canceled' : 'succeeded';
 }
 
+/** The items `group rerun` queues again; `group resume` also takes the canceled ones. */
+export function rerunStatuses(resume = false): RunStatus[] {
+  return resume ? ['failed', 'timed_out', 'lost', 'canceled'] : ['failed', 'timed_out', 'lost'];
+}
+
 export function activeCount(c: StatusCounts): number {
   let n = 0;
   for (const s of ACTIVE_STATUSES) n += c[s];

@@ -306,6 +306,11 @@ export class RegattaClient {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/rerun`);
   }
 
+  /** Queues again every item that did not succeed (canceled, failed, timed out, lost), same group. */
+  resumeGroup(id: string): Promise<GroupView & { rerun: number }> {
+    return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/resume`);
+  }
+
   listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null; nextOffset?: number | null; total?: number }> {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) {

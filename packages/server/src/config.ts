@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
 import { compatConfigSchema, compileCompatConfig, type CompatConfig } from './compat/compat-config.js';
+import { artifactStoreConfigSchema, compileArtifactStoreConfig, type ArtifactStoreConfig } from './artifact-store-config.js';
 
 export const serverConfigSchema = z.strictObject({
   data: z.string().min(1).optional().describe('Data directory: the SQLite file, logs and artifacts'),
@@ -63,6 +64,7 @@ export const serverConfigSchema = z.strictObject({
     })
     .optional()
     .describe('The proxy to service ports'),
+  artifactStore: artifactStoreConfigSchema.optional(),
   slurm: z
     .strictObject({
       sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
@@ -100,6 +102,7 @@ export interface ServerConfig {
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
   compat: CompatConfig;
+  artifactStore: ArtifactStoreConfig;
   /** The built web UI; undefined: the installed @regatta/web build, if any. */
   webDir?: string;
   proxy: { domain?: string; bodyLimit?: number };
@@ -183,6 +186,9 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const compatIssues: FieldIssue[] = [];
   const compat = compileCompatConfig(c.compat, compatIssues);
   if (compatIssues.length) invalid(compatIssues, 'compat');
+  const storeIssues: FieldIssue[] = [];
+  const artifactStore = compileArtifactStoreConfig(c.artifactStore, env, storeIssues);
+  if (storeIssues.length) invalid(storeIssues, 'artifactStore');
   return {
     dataDir: resolve(c.data ?? '.regatta'),
     host: c.host ?? '127.0.0.1',
@@ -205,6 +211,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodeLostAfterMs,
     nodeHealthIntervalMs,
     compat,
+    artifactStore,
     ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
     proxy: { ...(c.proxy?.domain ? { domain: c.proxy.domain } : {}), ...(proxyBodyLimit !== undefined ? { bodyLimit: proxyBodyLimit } : {}) },
     docker: {

@@ -11,7 +11,8 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
-import { createEngine, type Engine } from '@regatta/engine';
+import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
+import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
@@ -85,13 +86,15 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
 
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
+  const artifacts = createArtifactStore(config.artifactStore, (id, n) => attemptPaths(runsDir, id, n).outputs);
   const engine = createEngine({
     store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
     ...(config.proxy.domain ? { proxyPath: () => '/' } : {}),
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
+    storage: { artifacts, archiveLogs: config.artifactStore.type === 's3' && config.artifactStore.archiveLogs },
   });
-  const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };
+  const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name, artifacts };
 
   await app.register(multipart);
   await app.register(swagger, {
@@ -197,6 +200,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
         await app.close();
         await store.close();
         await closeBackends();
+        await artifacts.close();
       })();
       return closing;
     },

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { jobSpecJsonSchema } from '@regatta/core';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { formatBytes, formatCpus, printJson, table } from '../format.js';
 
@@ -9,7 +8,8 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
   program
     .command('schema')
     .description('Print the JSON Schema of job specs (for editors: regatta schema > regatta.schema.json)')
-    .action(() => {
+    .action(async () => {
+      const { jobSpecJsonSchema } = await import('@regatta/core');
       process.stdout.write(JSON.stringify(jobSpecJsonSchema(), null, 2) + '\n');
     });
 

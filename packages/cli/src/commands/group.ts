@@ -1,17 +1,20 @@
 import type { Command } from 'commander';
 import type { GroupView, RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
-import { formatDuration } from '@regatta/core';
+import { formatDuration } from '@regatta/core/basics';
 import { printJson, table } from '../format.js';
+import { saveGroupLogs } from './group-logs.js';
+import { resolve } from 'node:path';
 
 function bar(g: GroupView, width = 30): string {
   const filled = Math.round((g.done / Math.max(1, g.total)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-export function progressLine(g: GroupView, elapsedMs: number): string {
+/** `doneBefore`: items already done when the watch began, so a rerun's rate counts only its own. */
+export function progressLine(g: GroupView, elapsedMs: number, doneBefore = 0): string {
   const c = g.counts;
-  const rate = elapsedMs > 0 ? (g.done / elapsedMs) * 1000 : 0;
+  const rate = elapsedMs > 0 ? (Math.max(0, g.done - doneBefore) / elapsedMs) * 1000 : 0;
   const eta = g.etaSeconds !== null ? ` ETA ${formatDuration(g.etaSeconds * 1000)}` : '';
   return `${bar(g)} ${g.done}/${g.total}  done ${c.succeeded}  failed ${c.failed}  running ${c.running}  queued ${c.queued}` +
     `${c.canceled ? `  canceled ${c.canceled}` : ''}  ${rate.toFixed(1)}/s${eta}`;
@@ -23,9 +26,11 @@ export async function watchGroup(api: RegattaClient, id: string): Promise<GroupV
   const tty = process.stderr.isTTY;
   let last = '';
   let lastPrinted = 0;
+  let doneBefore: number | undefined;
   for (;;) {
     const g = await api.getGroup(id);
-    const line = progressLine(g, Date.now() - started);
+    doneBefore ??= g.done;
+    const line = progressLine(g, Date.now() - started, doneBefore);
     const ended = g.status !== 'running';
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (ended || (line !== last && Date.now() - lastPrinted > 2000)) {
@@ -90,19 +95,44 @@ export function groupCommands(program: Command, globals: () => GlobalOptions): v
       const shown = columns.filter((c) => c !== 'id');
       process.stdout.write(table(rows.map((r) => shown.map((c) => cell(r[c]))), shown.map((c) => c.toUpperCase())) + '\n');
     });
-  group.command('cancel').argument('<id>').description('Cancel every item not yet ended').action(async (id: string) => {
-    const g = await clientFrom(globals()).cancelGroup(id);
-    process.stdout.write(`${g.id} ${g.status}\n`);
-  });
-  group
-    .command('rerun')
-    .argument('<id>')
-    .option('--wait', 'show progress until the group ends; exit non-zero if an item failed')
-    .description('Rerun only the items that failed (a new attempt each, same group)')
-    .action(async (id: string, o: { wait?: boolean }) => {
+  group.command('cancel').argument('<id>').description('Cancel every item not yet ended, and wait until they have stopped')
+    .option('--timeout <seconds>', 'wait at most this long for running items to stop', (v) => Number(v), 60)
+    .action(async (id: string, o: { timeout: number }) => {
       const api = clientFrom(globals());
-      const g = await api.rerunGroup(id);
-      process.stdout.write(`${g.rerun} item(s) queued again\n`);
-      if (o.wait) process.exitCode = groupExitCode(await watchGroup(api, id));
+      let g = await api.cancelGroup(id);
+      // Running items take their stop grace to end: report the group as it is once they have.
+      const deadline = Date.now() + o.timeout * 1000;
+      while (g.status === 'running' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        g = await api.getGroup(id);
+      }
+      const c = g.counts;
+      process.stdout.write(`${g.id} ${g.status === 'running' ? 'canceling' : g.status}  (canceled ${c.canceled}, succeeded ${c.succeeded}, failed ${c.failed}${c.running ? `, still stopping ${c.running}` : ''})\n`);
+    });
+  const requeue = [
+    ['rerun', false, 'Rerun only the items that failed (a new attempt each, same group)'],
+    ['resume', true, 'Queue again every item that did not succeed: canceled (started or not), failed, timed out, lost; same group'],
+  ] as const;
+  for (const [name, resume, description] of requeue) {
+    group
+      .command(name)
+      .argument('<id>')
+      .option('--wait', 'show progress until the group ends; exit non-zero if an item failed')
+      .description(description)
+      .action(async (id: string, o: { wait?: boolean }) => {
+        const api = clientFrom(globals());
+        const g = resume ? await api.resumeGroup(id) : await api.rerunGroup(id);
+        process.stdout.write(`${g.rerun} item(s) queued again\n`);
+        if (o.wait) process.exitCode = groupExitCode(await watchGroup(api, id));
+      });
+  }
+  group
+    .command('logs')
+    .argument('<id>')
+    .requiredOption('--out <dir>', 'directory to write DIR/<item>/log into')
+    .description("Download every item's log to DIR/<item>/log, each attempt after a line naming its node")
+    .action(async (id: string, o: { out: string }) => {
+      const { items, attempts } = await saveGroupLogs(clientFrom(globals()), id, o.out);
+      process.stdout.write(`logs of ${items} item(s), ${attempts} attempt(s), saved to ${resolve(o.out)}/<item>/log\n`);
     });
 }

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { RegattaError } from '@regatta/core';
+import { RegattaError } from '@regatta/core/basics';
 import { TERMINAL, type RegattaClient, type Submitted } from '@regatta/sdk';
 import { clientFrom, exitCodeFor, type GlobalOptions } from '../context.js';
-import { loadSpec, uploadBuildContext } from '../spec-file.js';
 import { groupExitCode, watchGroup } from './group.js';
 import { failedCheck, parseCheck } from '../result-check.js';
 import { resolveRunId, resolveRunIds } from '../ids.js';
@@ -94,6 +93,8 @@ Ctrl-C on --follow/--wait detaches: the run keeps running (regatta cancel ID sto
       if (!o.file && !words.length) throw new Error('give a spec file with -f, or a command after --');
       const command = commandOverride(o.file, words);
       const api = clientFrom(globals());
+      // Loaded here: the spec schema (zod, yaml) is what other commands start without.
+      const { loadSpec, uploadBuildContext } = await import('../spec-file.js');
       const { spec, baseDir } = loadSpec(o.file, o.set, [], (s) => {
         if (command.length) {
           if (o.file) process.stderr.write(`regatta: the command after -- replaces the spec's (${JSON.stringify(s.command ?? null)})\n`);

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { create as createTar } from 'tar';
-import { RegattaError } from '@regatta/core';
+import { RegattaError } from '@regatta/core/basics';
 import type { RegattaClient } from '@regatta/sdk';
 import { clientFrom, type GlobalOptions } from '../context.js';
 import { printJson, table } from '../format.js';
-import { loadSpec } from '../spec-file.js';
 import { addSubmitOptions, afterSubmit } from './run.js';
 import { addRunFlags, applyRunFlags, type RunFlags } from '../run-options.js';
 
@@ -44,6 +43,7 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
     .description('Push a new version of a template')
     .action(async (name: string, o: { fileSpec: string; file: string[]; dir?: string }) => {
       const api = clientFrom(globals());
+      const { loadSpec } = await import('../spec-file.js');
       const { spec } = loadSpec(o.fileSpec, [], []);
       const files = await uploadFiles(api, o.file, o.dir);
       const t = await api.pushTemplate(name, { spec, ...(files ? { files } : {}) });
@@ -57,6 +57,7 @@ export function templateCommands(program: Command, globals: () => GlobalOptions)
     .description('Run a template with overrides')))
     .action(async (name: string, o: RunFlags & { at?: number; file?: string; set: string[]; follow?: boolean; wait?: boolean; detach?: boolean; require: string[] }) => {
       const api = clientFrom(globals());
+      const { loadSpec } = await import('../spec-file.js');
       const { spec: overrides } = loadSpec(o.file, o.set, [], (s) => applyRunFlags(s, o));
       await afterSubmit(api, await api.runTemplate(name, overrides, o.at), o);
     });

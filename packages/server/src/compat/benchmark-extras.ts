@@ -12,7 +12,7 @@ import { NotFoundError, RegattaError, isTerminal, zodIssues, type RunRecord } fr
 import { attemptPaths } from '@regatta/engine';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { resolveInside } from '../http/artifacts-routes.js';
+import { resolveInside } from '@regatta/artifacts';
 import {
   LABEL_RESULT_ID, benchmarkStatus, requestJson, resultParams, runBenchmarkBody, type RunBenchmarkBody,
 } from './benchmark-request.js';

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, type RunRecord } from '@regatta/core';
 import type { DockerPool } from '@regatta/backends';
 import type { Engine } from '@regatta/engine';
+import type { ArtifactStore } from '@regatta/artifacts';
 import type { Store } from '@regatta/store';
 import type { Principal } from '../auth.js';
 
@@ -15,6 +16,8 @@ export interface RouteContext {
   runsDir: string;
   pool: DockerPool;
   localNode: string;
+  /** Where ended attempts' artifacts are read from. */
+  artifacts: ArtifactStore;
 }
 
 declare module 'fastify' {

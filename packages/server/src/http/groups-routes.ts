@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, TERMINAL_STATUSES, type GroupRecord, type RunStatus } from '@regatta/core';
 import { iso, requireAdmin, runSummary, type App, type RouteContext } from './context.js';
+import { itemColumns } from './group-results.js';
 
 const groupParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a group id') });
 
@@ -91,7 +92,7 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     for (;;) {
       const page = await ctx.store.listRuns({ groupId: g.id, limit: 1000, ...(cursor ? { cursor } : {}) });
       for (const r of page.runs) {
-        const row: Record<string, unknown> = { id: r.id, item: r.itemKey, status: r.status, exitCode: r.exitCode ?? null };
+        const row: Record<string, unknown> = { id: r.id, item: r.itemKey, status: r.status, exitCode: r.exitCode ?? null, ...itemColumns(r) };
         for (const [k, v] of Object.entries(r.resolved.params)) row[`params.${k}`] = v;
         for (const [k, v] of Object.entries(metrics.get(r.id) ?? {})) row[`metrics.${k}`] = v;
         if (r.result && typeof r.result === 'object' && !Array.isArray(r.result)) {
@@ -131,6 +132,14 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
   app.post('/api/v1/groups/:id/rerun', { schema: { params: groupParams, summary: 'Rerun the items that failed, timed out or were lost', tags: ['groups'] } }, async (req, reply) => {
     requireAdmin(req);
     const { group, rerun } = await ctx.engine.rerunFailed(req.params.id);
+    return reply.code(202).send({ ...groupView(group), rerun });
+  });
+
+  app.post('/api/v1/groups/:id/resume', {
+    schema: { params: groupParams, summary: 'Queue again every item that did not succeed: canceled (started or not), failed, timed out, lost', tags: ['groups'] },
+  }, async (req, reply) => {
+    requireAdmin(req);
+    const { group, rerun } = await ctx.engine.rerunFailed(req.params.id, { resume: true });
     return reply.code(202).send({ ...groupView(group), rerun });
   });
 }

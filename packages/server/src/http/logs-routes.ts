@@ -1,8 +1,9 @@
 /** Plain-text logs, optionally followed until the run ends (chunked transfer). */
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { NotFoundError, RegattaError } from '@regatta/core';
-import { attemptPaths } from '@regatta/engine';
+import type { Readable } from 'node:stream';
+import { NotFoundError, RegattaError, type RunRecord } from '@regatta/core';
+import { attemptPaths, attemptRef } from '@regatta/engine';
 import { serviceLogPath } from '@regatta/runtimes';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { streamLog } from './log-follow.js';
@@ -21,6 +22,17 @@ async function fileSize(path: string): Promise<number> {
     return (await stat(path)).size;
   } catch {
     return 0;
+  }
+}
+
+/** The store's archived copy of a log the server no longer has on its disk (artifactStore.archiveLogs). */
+async function archivedLog(ctx: RouteContext, run: RunRecord, attempt: number, path: string): Promise<{ body: Readable; size?: number } | undefined> {
+  if (ctx.artifacts.kind === 'local' || (await stat(path).then(() => true, () => false))) return undefined;
+  try {
+    return await ctx.artifacts.openLog(attemptRef(run, attempt));
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    return undefined;
   }
 }
 
@@ -47,6 +59,14 @@ export function registerLogRoutes(app: App, ctx: RouteContext): void {
       const paths = attemptPaths(ctx.runsDir, run.id, n);
       return service !== undefined ? serviceLogPath(paths, service) : paths.log;
     };
+    if (service === undefined && !follow && req.query.offset === undefined && req.query.limit === undefined) {
+      const archived = await archivedLog(ctx, run, attempt, logPath(attempt));
+      if (archived) {
+        reply.type('text/plain; charset=utf-8').header('x-regatta-attempt', String(attempt)).header('x-content-type-options', 'nosniff');
+        if (archived.size !== undefined) reply.header('x-regatta-log-size', String(archived.size));
+        return reply.send(archived.body);
+      }
+    }
     const size = await fileSize(logPath(attempt));
     reply.hijack();
     reply.raw.writeHead(200, {

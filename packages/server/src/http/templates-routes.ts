@@ -13,7 +13,7 @@ import {
   NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, parseSpecText, type TemplateVersion,
 } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
-import { resolveInside } from './artifacts-routes.js';
+import { resolveInside } from '@regatta/artifacts';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
