@@ -9,3 +9,4 @@ export * from './version.js';
 export * from './fanout.js';
 export * from './merge.js';
 export * from './services-spec.js';
+export * from './document-limits.js';

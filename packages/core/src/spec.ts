@@ -4,9 +4,9 @@
  * `ResolvedSpec` the scheduler and runtimes use (units parsed, defaults filled, params substituted).
  */
 import { z } from 'zod';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SpecError, type FieldIssue } from './errors.js';
-import { parseDuration, parseMemory } from './quantity.js';
+import { MAX_DURATION_MESSAGE, parseDuration, parseMemory, withinMaxDuration } from './quantity.js';
+import { parseYamlLimited } from './document-limits.js';
 import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
 import {
   healthSchema, portsSchema, resolveHealth, resolvePorts, resolveRestart, resolveServices, restartSchema, servicesSchema,
@@ -27,6 +27,7 @@ const duration = z
   .refine((v) => { const ms = parseDuration(v); return ms !== undefined && ms > 0; }, {
     message: "expected a duration such as '90s', '30m', '2h' or a number of seconds",
   })
+  .refine(withinMaxDuration, { message: MAX_DURATION_MESSAGE })
   .describe('Duration: 90s, 30m, 2h, 1h30m, or a number of seconds');
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -191,12 +192,7 @@ export function jobSpecJsonSchema(): Record<string, unknown> {
 
 /** Parses YAML or JSON text into a plain value, with the line of a syntax error. */
 export function parseSpecText(text: string, source = 'spec'): unknown {
-  try {
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] ?? e.message : String(e);
-    throw new SpecError(`${source} is not valid YAML or JSON: ${msg}`, [{ path: '', message: msg }]);
-  }
+  return parseYamlLimited(text, source);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -480,8 +476,8 @@ export interface CompiledItem extends Item {
 }
 
 /** One spec per item: the shared spec with the item's values set in its params. */
-export function compileItems(g: GroupSubmission, files: readonly string[] = []): CompiledItem[] {
-  const items = expandItems(g.fanout, files);
+export function compileItems(g: GroupSubmission, files: readonly string[] = [], maxItems?: number): CompiledItem[] {
+  const items = expandItems(g.fanout, files, maxItems);
   const baseParams = (g.base.params ?? {}) as Record<string, unknown>;
   // Items differ only in params, whose values the group's schema checked already: the shape is
   // validated once, and each item is only resolved (a 10,000-item group is accepted in well under 2 s).

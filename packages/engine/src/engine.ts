@@ -41,6 +41,8 @@ export interface EngineOptions {
   datasetPath(name: string): Promise<string | undefined>;
   /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
   queueBackends?: Readonly<Record<string, string>>;
+  /** The most items (runs) one fan-out may create; default DEFAULT_MAX_FANOUT_ITEMS. */
+  maxFanoutItems?: number;
 }
 
 export interface RunChange {
@@ -154,7 +156,7 @@ export class Engine {
   /** Submits a fan-out: the group and every item, in one transaction. */
   async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath);
+    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath, this.o.maxFanoutItems);
     const { group } = prepared;
     // Every item names the same datasets: resolved once, applied to all.
     const first = { ...prepared.first, resolved: await withDatasets(prepared.first.resolved, this.o.datasetPath) };

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
+import { DEFAULT_MAX_FANOUT_ITEMS, RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
 import { compatConfigSchema, compileCompatConfig, type CompatConfig } from './compat/compat-config.js';
 
 export const serverConfigSchema = z.strictObject({
@@ -55,6 +55,12 @@ export const serverConfigSchema = z.strictObject({
   })).optional()
     .describe('Queues created at start, with their concurrency limits'),
   compat: compatConfigSchema.optional(),
+  limits: z.strictObject({
+    fanoutItems: z.number().int().min(1).optional().describe('Most items (runs) one fan-out request may create (default 100000)'),
+  }).optional().describe('Limits on what one request may ask for'),
+  jobs: z.strictObject({
+    user: z.string().min(1).optional().describe("When the server runs as root: the user process jobs run as (default 'regatta-job', created if missing, else 'nobody')"),
+  }).optional().describe('How process jobs are run on this machine'),
   slurm: z
     .strictObject({
       sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
@@ -94,6 +100,9 @@ export interface ServerConfig {
   compat: CompatConfig;
   /** The built web UI; undefined: the installed @regatta/web build, if any. */
   webDir?: string;
+  limits: { fanoutItems: number };
+  /** The user process jobs run as when the server is root; undefined: the default. */
+  jobs: { user?: string };
 }
 
 export interface SlurmConfig {
@@ -195,6 +204,8 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     nodeHealthIntervalMs,
     compat,
     ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
+    limits: { fanoutItems: c.limits?.fanoutItems ?? DEFAULT_MAX_FANOUT_ITEMS },
+    jobs: { ...(c.jobs?.user ? { user: c.jobs.user } : {}) },
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

@@ -10,7 +10,7 @@ import Fastify, { LogController } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
+import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { createEngine, type Engine } from '@regatta/engine';
 import { composeBackends } from './compose-backends.js';
 import { openSqliteStore } from '@regatta/store';
@@ -30,7 +30,8 @@ import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTemplateRoutes } from './http/templates-routes.js';
-import { ARCHIVE_TYPES, registerUploadRoutes } from './http/uploads-routes.js';
+import { registerUploadRoutes } from './http/uploads-routes.js';
+import { registerBodyParsers } from './http/body-parsers.js';
 import { validatorCompiler } from './http/validation.js';
 import { defaultWebDir, isPageRequest, registerWebUi } from './http/web-ui.js';
 
@@ -70,22 +71,18 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     routerOptions: { maxParamLength: 1000 },
+    // Errors the router raises before any route (a bad URL, a path parameter over the limit) get the same problem+json.
+    frameworkErrors: (e, req, reply) => createErrorHandler(req.log)(e, req, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.addContentTypeParser(ARCHIVE_TYPES, { parseAs: 'buffer', bodyLimit: config.uploadLimit }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseSpecText(String(body), 'request body'));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  registerBodyParsers(app, config);
 
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
     store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
+    maxFanoutItems: config.limits.fanoutItems,
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name };

@@ -10,10 +10,11 @@ import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import {
-  NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, parseSpecText, type TemplateVersion,
+  NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, type TemplateVersion,
 } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
+import { parseYamlBody } from './yaml-body.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const nameParams = z.strictObject({ name: z.string().regex(NAME, 'template names use letters, digits, dot, dash or underscore') });
@@ -84,14 +85,19 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     try {
       for await (const part of req.parts({ preservePath: true, limits: { fileSize: limits.maxBytes, files: 1000, fields: 10 } })) {
         if (part.type === 'field') {
-          if (part.fieldname === 'spec') spec = parseSpecText(String(part.value), 'spec');
+          if (part.fieldname === 'spec') spec = await parseYamlBody(String(part.value), 'spec');
           continue;
         }
         const file: MultipartFile = part;
         if (!FILE_NAME.test(file.filename) || file.filename === '.' || file.filename === '..') {
           throw new RegattaError('invalid_request', `upload refused: file name '${file.filename}' is not allowed (no paths, no ..)`, { issues: [{ path: `files:${file.filename}`, message: 'a plain file name' }] });
         }
-        await pipeline(file.file, createWriteStream(join(dir, file.filename), { flags: 'wx' }));
+        try {
+          await pipeline(file.file, createWriteStream(join(dir, file.filename), { flags: 'wx' }));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          throw new RegattaError('invalid_request', `upload refused: file '${file.filename}' is sent twice`, { issues: [{ path: `files:${file.filename}`, message: 'each file name once' }] });
+        }
         if (file.file.truncated) throw new RegattaError('payload_too_large', `upload refused: '${file.filename}' is larger than ${limits.maxBytes} bytes`);
         count++;
       }
