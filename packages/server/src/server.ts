@@ -13,6 +13,7 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { createEngine, type Engine } from '@regatta/engine';
 import { composeBackends } from './compose-backends.js';
+import { DB_FILE, secureDataDir } from './data-dir.js';
 import { openSqliteStore } from '@regatta/store';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { registerCompat } from './compat/index.js';
@@ -62,9 +63,11 @@ function loadSecret(dataDir: string): Buffer {
 export async function startServer(config: ServerConfig, deps: { env: Record<string, string | undefined>; clock?: Clock }): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
   const runsDir = join(config.dataDir, 'runs');
+  secureDataDir(config.dataDir);
   mkdirSync(runsDir, { recursive: true });
   const secret = loadSecret(config.dataDir);
-  const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
+  const store = await openSqliteStore(join(config.dataDir, DB_FILE));
+  secureDataDir(config.dataDir); // the WAL files SQLite just made
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -97,7 +100,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     transform: jsonSchemaTransform,
   });
 
-  const auth = createAuthenticator(store, secret, config.adminToken);
+  const auth = createAuthenticator(store, secret, config.adminToken, () => clock.now());
   // Requests wait until recovery of interrupted runs is done, so nothing schedules on stale state.
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
@@ -106,7 +109,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const whoIs = async (headers: IncomingHttpHeaders): Promise<{ principal: Principal | undefined; token: string | undefined }> => {
     const token = tokenOf(headers.authorization);
     if (token) return { principal: await auth.authenticate(token), token };
-    return { principal: principalFromCookie(auth, headers.cookie, clock.now()), token };
+    return { principal: await principalFromCookie(auth, headers.cookie, clock.now()), token };
   };
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -144,7 +147,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerEventRoutes(app, ctx);
-  registerSessionRoutes(app, auth, () => clock.now());
+  registerSessionRoutes(app, auth, store, () => clock.now());
   registerDatasetRoutes(app, ctx, filesDir);
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
