@@ -2,7 +2,7 @@
  * Security items against a real server and real processes: run tokens end with their attempt,
  * signed-out and revoked sessions open nothing, and jobs cannot read the server's secrets.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, linkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '@regatta/core';
@@ -81,5 +81,61 @@ describe('sessions', () => {
 describe("the server's secrets", () => {
   it('the secret and the database are readable by the server only (0600)', () => {
     for (const f of ['secret', 'regatta.db']) expect(statSync(join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+  });
+
+  const asRoot = process.getuid?.() === 0;
+  it.skipIf(!asRoot)('a job (server is root) runs unprivileged: it cannot read the secret or the db, write beside its attempt, or signal the server', async () => {
+    const script = [
+      'id -u > "$REGATTA_OUTPUTS/uid"', 'echo "$HOME" > "$REGATTA_OUTPUTS/home"', 'echo work > mine.txt',
+      `cat ${dataDir}/secret >/dev/null 2>&1 && echo READ-SECRET`,
+      `cat ${dataDir}/regatta.db >/dev/null 2>&1 && echo READ-DB`,
+      `ls ${dataDir}/runs >/dev/null 2>&1 && echo LISTED-RUNS`,
+      `touch ${dataDir}/planted 2>/dev/null && echo WROTE-DATA`,
+      `touch ${dataDir}/runs/planted 2>/dev/null && echo WROTE-RUNS`,
+      `kill -0 ${process.pid} 2>/dev/null && echo SIGNALED`,
+      `ln ${dataDir}/secret "$REGATTA_OUTPUTS/hard" 2>/dev/null && echo HARDLINKED`,
+      `ln -s ${dataDir}/secret "$REGATTA_OUTPUTS/sym"`, `ln -s ${dataDir}/secret link.txt`,
+      'echo done',
+    ].join('; ');
+    const { id } = await api.submit({ command: script, outputs: ['link.txt', 'mine.txt'] });
+    const run = await api.waitForRun(id, { intervalMs: 100 });
+    const log = await (await fetch(`${server.url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(log).toContain('done');
+    for (const bad of ['READ-SECRET', 'READ-DB', 'LISTED-RUNS', 'WROTE-DATA', 'WROTE-RUNS', 'SIGNALED', 'HARDLINKED']) expect(log).not.toContain(bad);
+    expect(run.status).toBe('succeeded');
+    const outputs = join(dataDir, 'runs', id, '1', 'outputs');
+    expect(Number(readFileSync(join(outputs, 'uid'), 'utf8'))).not.toBe(0);
+    expect(existsSync(join(dataDir, 'planted'))).toBe(false);
+    // Its own workdir was usable (the declared output was collected), the planted link was not followed.
+    const names = (await api.artifacts(id)).items.map((a) => a.path);
+    expect(names).toContain('mine.txt');
+    expect(names).not.toContain('link.txt');
+    const sym = await get(`/api/v1/runs/${id}/artifacts/sym`, { authorization: `Bearer ${TOKEN}` });
+    expect(sym.status).toBeGreaterThanOrEqual(400);
+    expect(await sym.text()).not.toContain(readFileSync(join(dataDir, 'secret')).toString('base64').slice(0, 8));
+  });
+
+  it('a hard link in outputs to a file the job could not read, or to the secret, is not served', async () => {
+    const { id } = await api.submit({ command: 'echo hi > "$REGATTA_OUTPUTS/ok.txt"' });
+    await api.waitForRun(id, { intervalMs: 100 });
+    const outputs = join(dataDir, 'runs', id, '1', 'outputs');
+    // Planted the way a job would where hard links to others' files are allowed (fs.protected_hardlinks=0).
+    linkSync(join(dataDir, 'secret'), join(outputs, 'secret'));
+    const privateFile = join(tempDir('regatta-private-'), 'key');
+    writeFileSync(privateFile, 'private', { mode: 0o600 });
+    chownSync(privateFile, 0, 0);
+    linkSync(privateFile, join(outputs, 'key'));
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await get(`/api/v1/runs/${id}/artifacts/ok.txt`, auth)).status).toBe(200);
+    expect((await get(`/api/v1/runs/${id}/artifacts/secret`, auth)).status).toBe(403);
+    expect((await get(`/api/v1/runs/${id}/artifacts/key`, auth)).status).toBe(asRoot ? 403 : 200);
+  });
+
+  it("refuses datasets and mounts that hold the data directory", async () => {
+    for (const path of ['/', dataDir, join(dataDir, 'runs'), `${dataDir}/`]) {
+      const res = await fetch(`${server.url}/api/v1/datasets/all`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe('path');
+    }
   });
 });

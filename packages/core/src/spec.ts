@@ -306,14 +306,26 @@ function substitute(text: string, params: Record<string, unknown>, path: string,
 }
 
 /** Host paths a run mounts that are not under any allowed prefix, as field issues. */
-export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[]): FieldIssue[] {
+export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[], serverPrivate: readonly string[] = []): FieldIssue[] {
   const ok = (p: string) => allowed.some((a) => { const base = a.replace(/\/+$/, ''); return p === base || p.startsWith(`${base}/`); });
+  const exposed = spec.mounts.flatMap((m, i) => serverPrivate.some((d) => pathsOverlap(m.source, d)) ? [{
+    path: `mounts[${i}].source`, message: `${m.source} holds or is inside the server's data directory, which is never mounted into a job`,
+  }] : []);
+  if (exposed.length) return exposed;
   return spec.mounts.flatMap((m, i) => ok(m.source) ? [] : [{
     path: `mounts[${i}].source`,
     message: allowed.length
       ? `${m.source} is not under a host path the admin allows (${allowed.join(', ')})`
       : `${m.source}: this server allows no host paths (docker.allowedHostPaths)`,
   }]);
+}
+
+/** Whether one absolute path is the other, or inside it (either way round). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const x = a.replace(/\/+$/, '') || '/';
+  const y = b.replace(/\/+$/, '') || '/';
+  const inside = (p: string, dir: string) => p === dir || dir === '/' || p.startsWith(`${dir}/`);
+  return inside(x, y) || inside(y, x);
 }
 
 /** Validates an untrusted value and resolves it; throws SpecError naming every bad field. */

@@ -35,6 +35,8 @@ export interface EngineOptions {
   stopGraceMs: number;
   /** Host paths runs may mount (prefixes); nothing else is mounted. */
   allowedHostPaths: readonly string[];
+  /** Host paths never mounted, even when allowed (the server's data directory). */
+  privateHostPaths?: readonly string[];
   /** Where an uploaded directory (`upload:<id>`) is on the server. */
   filesDir(ref: string): string;
   /** The host path of a registered dataset. */
@@ -131,7 +133,7 @@ export class Engine {
     const { spec, resolved: compiled } = compileSpec(input);
     const resolved = bindBackend(await withDatasets(compiled, this.o.datasetPath), this.o.queueBackends);
     const now = this.o.clock.now();
-    checkPlaceable(resolved, this.o.backends, this.o.allowedHostPaths);
+    checkPlaceable(resolved, this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
     const run = await this.o.store.createRun(
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
@@ -165,7 +167,7 @@ export class Engine {
       ...r, ...(origin.template ? { template: origin.template } : {}),
       resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
-    checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths);
+    checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);
     for (const r of runs) this.queued.add(r);

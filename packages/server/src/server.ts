@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const engine = createEngine({
-    store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
+    store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, privateHostPaths: [config.dataDir], filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
     maxFanoutItems: config.limits.fanoutItems,
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
@@ -148,7 +148,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerGroupRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerSessionRoutes(app, auth, store, () => clock.now());
-  registerDatasetRoutes(app, ctx, filesDir);
+  registerDatasetRoutes(app, ctx, filesDir, { dataDir: config.dataDir, uploadsDir });
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
   await registerProxyRoutes(app, ctx, async (headers) => {

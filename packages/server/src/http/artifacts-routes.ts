@@ -1,10 +1,12 @@
 /** Listing and downloading the files a run produced. Paths never leave the attempt's outputs. */
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { NotFoundError, RegattaError } from '@regatta/core';
 import { attemptPaths } from '@regatta/engine';
+import { jobCouldRead } from '@regatta/runtimes';
+import { isPrivateFile } from '../data-dir.js';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
 
@@ -62,6 +64,11 @@ export function registerArtifactRoutes(app: App, ctx: RouteContext): void {
     const file = await resolveInside(root, req.params['*']);
     const st = await stat(file);
     if (!st.isFile()) throw new NotFoundError('artifact', req.params['*']);
+    // The job owns its outputs: a hard link it planted there to a file it could not read (or to
+    // the server's own secret or database) is not served.
+    if ((st.nlink > 1 && !(await jobCouldRead(root, file))) || isPrivateFile(dirname(ctx.runsDir), st)) {
+      throw new RegattaError('forbidden', `artifact '${req.params['*']}' links to a file the job may not read`, { issues: [{ path: 'path', message: 'a link to a file outside what the job may read' }] });
+    }
     return reply
       .type('application/octet-stream')
       .header('content-length', st.size)
