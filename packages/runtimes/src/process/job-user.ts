@@ -92,11 +92,23 @@ export async function prepareAttemptDirs(paths: { dir: string; outputs: string }
   }
 }
 
-/** A launcher whose every spawn runs as `who`, with HOME in a directory it may write. */
-export function launcherAs(launcher: Launcher, who: JobIdentity, home: string): Launcher {
+/**
+ * A launcher whose every spawn runs as `who`, with HOME in a directory it may write. The
+ * directories a spawn asks for inside the attempt directory, and the outputs directory it is
+ * given (a service's own), are made the job's first.
+ */
+export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, attemptDir: string): Launcher {
+  const inside = (d: string | undefined): d is string => d !== undefined && d.startsWith(`${attemptDir}/`);
   return {
     baseEnv: launcher.baseEnv,
-    spawn: (req) => launcher.spawn({ ...req, uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env } }),
+    spawnAs: { uid: who.uid, gid: who.gid },
+    async spawn(req) {
+      for (const d of [...req.mkdirs, req.env.REGATTA_OUTPUTS].filter(inside)) {
+        await mkdir(d, { recursive: true });
+        await chown(d, who.uid, who.gid);
+      }
+      return launcher.spawn({ ...req, uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env } });
+    },
     pid: () => launcher.pid(),
     close: () => launcher.close(),
   };

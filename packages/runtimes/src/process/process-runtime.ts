@@ -90,7 +90,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
       }
       const who = options.jobUser && identityFor(options.jobUser, spec.workdir);
       if (who) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
-      const launcher = who ? launcherAs(options.launcher, who, workdir) : options.launcher;
+      const launcher = who ? launcherAs(options.launcher, who, workdir, paths.dir) : options.launcher;
       const plain = !spec.services.length && !spec.ports.length && !spec.health;
       if (plain) return startMain(launcher, req, workdir, req.env, hooks);
       return superviseServices({
