@@ -19,7 +19,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', data: dataDir, port: 0, docker: { host: 'unix:///nonexistent/docker.sock' } }, { REGATTA_TOKEN: TOKEN });
+  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', data: dataDir, port: 0, docker: { host: 'unix:///nonexistent/docker.sock', allowedHostPaths: ['/'] } }, { REGATTA_TOKEN: TOKEN });
   server = await startServer(config, { env: { ...process.env, REGATTA_TOKEN: TOKEN }, clock });
   api = new RegattaClient({ url: server.url, token: TOKEN });
 });
@@ -132,6 +132,15 @@ describe("the server's secrets", () => {
   });
 
   it("refuses datasets and mounts that hold the data directory", async () => {
+    // Even where the admin allows every host path, a container never gets the data directory.
+    for (const source of ['/', dataDir, join(dataDir, 'runs')]) {
+      const res = await fetch(`${server.url}/api/v1/runs`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ runtime: 'docker', image: 'busybox', command: 'cat /d/secret', mounts: [{ source, target: '/d' }] }),
+      });
+      expect(res.status, source).toBe(400);
+      expect(((await res.json()) as { errors: { path: string; message: string }[] }).errors[0]).toMatchObject({ path: 'mounts[0].source', message: expect.stringMatching(/data directory/) });
+    }
     for (const path of ['/', dataDir, join(dataDir, 'runs'), `${dataDir}/`]) {
       const res = await fetch(`${server.url}/api/v1/datasets/all`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
       expect(res.status, path).toBe(400);

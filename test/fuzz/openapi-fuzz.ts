@@ -41,18 +41,6 @@ export interface OpenApiDoc {
   components?: { schemas?: Record<string, Schema> };
 }
 
-/** mulberry32: small, fast and seedable, so a failing run can be replayed from its seed. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const deep = (n: number): unknown => {
   let v: unknown = 1;
   for (let i = 0; i < n; i++) v = i % 2 ? [v] : { a: v };
