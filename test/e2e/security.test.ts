@@ -131,7 +131,14 @@ describe("the server's secrets", () => {
     expect((await get(`/api/v1/runs/${id}/artifacts/key`, auth)).status).toBe(asRoot ? 403 : 200);
   });
 
-  it("refuses datasets and mounts that hold the data directory", async () => {
+  it("refuses datasets, mounts and workdirs that hold the data directory", async () => {
+    for (const workdir of [dataDir, `${dataDir}/`, join(dataDir, 'runs')]) {
+      const res = await fetch(`${server.url}/api/v1/runs`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ command: 'cat secret', workdir }),
+      });
+      expect(res.status, workdir).toBe(400);
+      expect(((await res.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe('workdir');
+    }
     // Even where the admin allows every host path, a container never gets the data directory.
     for (const source of ['/', dataDir, join(dataDir, 'runs')]) {
       const res = await fetch(`${server.url}/api/v1/runs`, {

@@ -311,6 +311,12 @@ export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[],
   const exposed = spec.mounts.flatMap((m, i) => serverPrivate.some((d) => pathsOverlap(m.source, d)) ? [{
     path: `mounts[${i}].source`, message: `${m.source} holds or is inside the server's data directory, which is never mounted into a job`,
   }] : []);
+  // A workdir above the data directory is common (a project holding .regatta): its files' modes keep
+  // the job out. Inside it, the job would start beside the server's own files.
+  const workdir = spec.workdir?.replace(/\/+$/, '');
+  if (workdir !== undefined && serverPrivate.some((d) => workdir === d || workdir.startsWith(`${d}/`))) {
+    exposed.push({ path: 'workdir', message: `${workdir} is inside the server's data directory; a job never works there` });
+  }
   if (exposed.length) return exposed;
   return spec.mounts.flatMap((m, i) => ok(m.source) ? [] : [{
     path: `mounts[${i}].source`,

@@ -1,7 +1,8 @@
 /**
- * Uploaded directories (build contexts now, template files later): a tar or tar.gz is checked
- * entry by entry before anything is written, refused whole when one entry is unsafe, then stored
- * under its content hash, so the same upload twice is stored once.
+ * Uploaded directories (build contexts, template files): a tar or tar.gz stream is unpacked into a
+ * private directory with every entry checked before it is written, refused whole (the directory
+ * removed) when one entry is unsafe or a limit is crossed, then stored under its content hash, so
+ * the same upload twice is stored once.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
