@@ -166,6 +166,8 @@ describe('fan-out size', () => {
     expect((await expect4xx(await call('/api/v1/runs', json(JSON.stringify(huge))), 400)).errors?.[0]?.path).toBe('matrix');
     const foreach = { command: 'true', foreach: { param: 'x', values: Array.from({ length: 501 }, (_, i) => i) } };
     expect((await expect4xx(await call('/api/v1/runs', json(JSON.stringify(foreach))), 400)).errors?.[0]?.path).toBe('foreach.values');
+    // A template is checked against the same limit when it is pushed.
+    expect((await expect4xx(await call('/api/v1/templates/big', json(JSON.stringify({ spec }), 'PUT')), 400)).errors?.[0]?.path).toBe('matrix');
     expect((await t.api.listRuns({})).items.filter((r) => r.groupId)).toEqual([]);
   });
 });

@@ -150,7 +150,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerSessionRoutes(app, auth, store, () => clock.now());
   registerDatasetRoutes(app, ctx, filesDir, { dataDir: config.dataDir, uploadsDir });
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
-  registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
+  registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 }, config.limits.fanoutItems);
   await registerProxyRoutes(app, ctx, async (headers) => {
     await ready;
     return (await whoIs(headers)).principal;

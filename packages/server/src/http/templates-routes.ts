@@ -39,14 +39,14 @@ export function specOf(t: TemplateVersion, overrides: unknown): unknown {
   return merged;
 }
 
-function validate(spec: unknown): void {
+function validate(spec: unknown, maxFanoutItems: number | undefined): void {
   if (!isFanout(spec)) {
     compileSpec(spec);
     return;
   }
   const g = compileGroup(spec);
   // The files a foreach names are listed when a run starts; a stand-in checks the rest now.
-  compileItems(g, g.fanout.foreach?.files !== undefined ? ['file'] : []);
+  compileItems(g, g.fanout.foreach?.files !== undefined ? ['file'] : [], maxFanoutItems);
 }
 
 function view(t: TemplateVersion) {
@@ -60,10 +60,10 @@ async function listFiles(root: string): Promise<{ path: string; size: number }[]
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)); // byte order, whatever the locale
 }
 
-export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits): void {
+export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits, maxFanoutItems?: number): void {
   const push = async (name: string, spec: Record<string, unknown>, files: string | undefined) => {
     const draft: TemplateVersion = { name, version: 0, spec, ...(files ? { files } : {}), createdAt: Date.now() };
-    validate(specOf(draft, {})); // a template must run as it is, before any override
+    validate(specOf(draft, {}), maxFanoutItems); // a template must run as it is, before any override
     return ctx.store.addTemplateVersion(name, spec, files, Date.now());
   };
 
