@@ -1,6 +1,6 @@
 /** Starting real Regatta servers and running the real CLI for end-to-end tests. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
@@ -19,6 +19,9 @@ export function removeTempDirs(): void {
 
 export function tempDir(prefix = 'regatta-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
+  // Tests run as root in CI, so process jobs run as the unprivileged job user: the directories
+  // tests share with jobs (workdirs, files a job writes for the test) must be writable by it.
+  chmodSync(d, 0o777);
   made.push(d);
   return d;
 }

@@ -1,8 +1,9 @@
 /** The `regatta` CLI as a child process against a real server. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startTestServer, tempDir, waitForStatus, type TestServer } from '../helpers.js';
+import { ROOT, runCli, startTestServer, tempDir, waitForStatus, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 let dir: string;
@@ -153,9 +154,26 @@ describe('watching and managing runs', () => {
   });
 });
 
+/**
+ * The example's job file. As root (CI), jobs run as the owner of their workdir, or as the
+ * unprivileged job user when root owns it, which may not write into a root-owned checkout: the
+ * example then runs from a copy owned by `nobody`, as a user's own checkout would be, with the
+ * repository's packages and node_modules beside it.
+ */
+function exampleJob(name: string): string {
+  const original = join(ROOT, 'examples', name);
+  if (process.getuid?.() !== 0) return join(original, 'job.yaml');
+  const root = tempDir('regatta-example-');
+  for (const d of ['node_modules', 'packages']) symlinkSync(join(ROOT, d), join(root, d));
+  const copy = join(root, 'examples', name);
+  cpSync(original, copy, { recursive: true });
+  execFileSync('chown', ['-R', 'nobody:', join(root, 'examples')]);
+  return join(copy, 'job.yaml');
+}
+
 describe('examples', () => {
   it.each(['hello', 'python'])('examples/%s runs to success on the embedded default', async (name) => {
-    const r = await cli(['run', '-f', join(import.meta.dirname, '../../examples', name, 'job.yaml'), '--follow']);
+    const r = await cli(['run', '-f', exampleJob(name), '--follow']);
     expect(r.stderr).toMatch(/succeeded/);
     expect(r.code).toBe(0);
     const id = /run ([0-9a-z]{20})/.exec(r.stderr)?.[1] ?? '';

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ROOT, TOKEN, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { ROOT, TOKEN, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -101,7 +101,7 @@ describe.skipIf(!jupyter)('the proxy with a real Jupyter server (Debian jupyter-
         + '--NotebookApp.base_url="$REGATTA_PROXY_PATH"',
       ports: [8888],
       health: { tcp: 8888, interval: 0.2 },
-      env: { JUPYTER_RUNTIME_DIR: '/tmp/regatta-test-jupyter-runtime' },
+      env: { JUPYTER_RUNTIME_DIR: tempDir('regatta-jupyter-runtime-') }, // its own: the job runs as the job user
     });
     await waitFor('jupyter healthy', async () => ((await t.api.getRun(id)).health === 'healthy' ? true : undefined), 60_000);
     const base = `${t.url}/runs/${id}/proxy/8888`;

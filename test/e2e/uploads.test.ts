@@ -51,13 +51,13 @@ describe('uploads', () => {
     ['absolute path', () => ['-P', '/etc/hostname'], /leaves the upload directory/],
     ['symlink out of the upload', (d: string) => { symlinkSync('/etc/passwd', join(d, 'evil')); return ['evil', 'Dockerfile']; }, /links outside the upload/],
     ['device file', () => ['-C', '/', 'dev/null'], /is a CharacterDevice entry/],
-    ['oversized content', (d: string) => { writeFileSync(join(d, 'big.bin'), Buffer.alloc(100 * 1024)); return ['big.bin']; }, /exceeds the limit/],
-  ])('refuses %s whole, and stores nothing', async (_name, make, why) => {
+    ['oversized content', (d: string) => { writeFileSync(join(d, 'big.bin'), Buffer.alloc(100 * 1024)); return ['big.bin']; }, /exceeds the limit/, 413],
+  ])('refuses %s whole, and stores nothing', async (_name, make, why, status = 400) => {
     const d = ctxDir();
     const before = readdirSync(uploadsDir()).length;
     const err = await t.api.upload(tarOf(d, make(d))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).status).toBe(400);
+    expect((err as ApiError).status).toBe(status);
     expect((err as ApiError).message).toMatch(why);
     expect(readdirSync(uploadsDir()).length).toBe(before);
   });

@@ -30,14 +30,14 @@ describe('web API', () => {
     const res = await signIn(TOKEN);
     expect(res.status).toBe(204);
     const setCookie = res.headers.get('set-cookie') ?? '';
-    expect(setCookie).toMatch(/^regatta_session=s1\./);
+    expect(setCookie).toMatch(/^regatta_session=s2\./);
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Strict/i);
     expect(setCookie).toMatch(/Path=\//);
     const cookie = setCookie.split(';')[0] ?? '';
 
     const who = await fetch(`${s.url}/api/v1/session`, { headers: { cookie } });
-    expect(await who.json()).toEqual({ kind: 'admin', tokenId: 'env' });
+    expect(await who.json()).toMatchObject({ kind: 'admin', tokenId: 'env', sessionId: expect.any(String) });
     expect((await fetch(`${s.url}/api/v1/runs`, { headers: { cookie } })).status).toBe(200);
 
     // A tampered or foreign cookie is nobody.
@@ -58,6 +58,8 @@ describe('web API', () => {
     const out = await fetch(`${s.url}/api/v1/session`, { method: 'DELETE', headers: { cookie } });
     expect(out.status).toBe(204);
     expect(out.headers.get('set-cookie')).toMatch(/regatta_session=;.*Max-Age=0/i);
+    // Signing out ends the session itself: the old cookie, kept by someone, opens nothing.
+    expect((await fetch(`${s.url}/api/v1/runs`, { headers: { cookie } })).status).toBe(401);
   });
 
   it('a run token cannot make a session', async () => {

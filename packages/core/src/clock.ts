@@ -4,11 +4,25 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): { cancel(): void };
 }
 
+/** The longest delay one Node timer holds. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
+    // Node fires a timer over 2^31-1 ms at once (TimeoutOverflowWarning): a long wait (a 60-day
+    // training timeout) is a chain of shorter timers, each re-armed for what is left.
+    const due = Date.now() + ms;
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (left: number) => {
+      t = setTimeout(() => {
+        const rest = due - Date.now();
+        if (rest > 0) arm(rest);
+        else fn();
+      }, Math.min(Math.max(0, left), MAX_TIMER_MS));
+      t.unref?.();
+    };
+    arm(ms);
     return { cancel: () => clearTimeout(t) };
   },
 };

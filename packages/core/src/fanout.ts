@@ -39,8 +39,21 @@ function safeKey(raw: string): string {
   return k.slice(0, 200) || 'item';
 }
 
-function matrixItems(matrix: Record<string, unknown[]>, issues: FieldIssue[]): Record<string, unknown>[] {
+/** The most items one fan-out may expand to unless the server is configured otherwise (`limits.fanoutItems`). */
+export const DEFAULT_MAX_FANOUT_ITEMS = 100_000;
+
+const tooMany = (path: string, n: number, max: number): FieldIssue => ({
+  path, message: `expands to ${n > Number.MAX_SAFE_INTEGER ? 'more than 2^53' : n} items; at most ${max} per fan-out (the server's limits.fanoutItems)`,
+});
+
+function matrixItems(matrix: Record<string, unknown[]>, issues: FieldIssue[], maxItems: number): Record<string, unknown>[] {
   const { include = [], exclude = [], ...axes } = matrix;
+  // Counted before anything is built: a small matrix can name billions of combinations.
+  const size = Object.values(axes).reduce((n, values) => n * values.length, Object.keys(axes).length ? 1 : 0) + include.length;
+  if (size > maxItems) {
+    issues.push(tooMany('matrix', size, maxItems));
+    return [];
+  }
   for (const [name, list] of Object.entries({ include, exclude })) {
     list.forEach((v, i) => { if (!isObject(v)) issues.push({ path: `matrix.${name}[${i}]`, message: 'expected an object of param values' }); });
   }
@@ -59,7 +72,7 @@ function matrixItems(matrix: Record<string, unknown[]>, issues: FieldIssue[]): R
  * The items of a fan-out spec, each with a key for its outputs. `files` are the matches of
  * `foreach.files`, listed by the caller (sorted).
  */
-export function expandItems(f: FanoutSpec, files: readonly string[] = []): Item[] {
+export function expandItems(f: FanoutSpec, files: readonly string[] = [], maxItems = DEFAULT_MAX_FANOUT_ITEMS): Item[] {
   const issues: FieldIssue[] = [];
   let params: Record<string, unknown>[] = [];
   let keyOf: (p: Record<string, unknown>) => string;
@@ -68,19 +81,22 @@ export function expandItems(f: FanoutSpec, files: readonly string[] = []): Item[
   if (f.foreach) {
     const fe = f.foreach;
     if ((fe.values === undefined) === (fe.files === undefined)) issues.push({ path: 'foreach', message: 'give exactly one of values or files' });
-    foreachParams = (fe.values ?? files).map((v) => ({ [fe.param]: v }));
+    const values = fe.values ?? files;
+    if (values.length > maxItems) issues.push(tooMany(fe.files !== undefined ? 'foreach.files' : 'foreach.values', values.length, maxItems));
+    else foreachParams = values.map((v) => ({ [fe.param]: v }));
   }
   if (f.matrix && f.foreach && foreachParams) {
     // matrix × foreach: every combination for every value (seed 004's eval groups × scenes), keyed
     // `<combination>/<value>` so each combination's items share a directory.
     const fe = f.foreach;
-    const combos = matrixItems(f.matrix, issues);
-    if (combos.some((c) => fe.param in c)) issues.push({ path: 'foreach.param', message: `'${fe.param}' is also a matrix param: give them different names` });
     const each = foreachParams;
+    // The product is counted before it is built, as the matrix alone is.
+    const combos = matrixItems(f.matrix, issues, Math.floor(maxItems / Math.max(1, each.length)));
+    if (combos.some((c) => fe.param in c)) issues.push({ path: 'foreach.param', message: `'${fe.param}' is also a matrix param: give them different names` });
     params = combos.flatMap((c) => each.map((v) => ({ ...c, ...v })));
     keyOf = (p) => `${matrixKey(p, Object.keys(p).filter((k) => k !== fe.param))}/${text(p[fe.param])}`;
   } else if (f.matrix) {
-    params = matrixItems(f.matrix, issues);
+    params = matrixItems(f.matrix, issues, maxItems);
     keyOf = (p) => matrixKey(p, Object.keys(p));
   } else if (f.foreach && foreachParams) {
     const fe = f.foreach;

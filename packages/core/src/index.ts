@@ -12,3 +12,4 @@ export * from './services-spec.js';
 export { deriveRunName } from './run-name.js';
 export * from './retry-rules.js';
 export * from './artifacts-spec.js';
+export * from './document-limits.js';

@@ -20,11 +20,17 @@ export function parseMemory(value: string | number): number | undefined {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest duration a spec may give (a timeout, a delay): longer is a mistake, not a plan. */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+export const MAX_DURATION_MESSAGE = 'at most 366 days (366d)';
+/** True when the value is not a duration at all (another check says so) or one within MAX_DURATION_MS. */
+export const withinMaxDuration = (value: string | number): boolean => (parseDuration(value) ?? 0) <= MAX_DURATION_MS;
+
 /** `2h`, `1h30m`, `90s`, `250ms` → milliseconds; a bare number means seconds. */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  if (typeof value === 'number') return Number.isFinite(value * 1000) && value >= 0 ? Math.round(value * 1000) : undefined;
   const s = value.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  if (/^\d+(\.\d+)?$/.test(s)) return Number.isFinite(Number(s) * 1000) ? Math.round(Number(s) * 1000) : undefined;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
   let total = 0;
   let consumed = 0;
@@ -32,7 +38,7 @@ export function parseDuration(value: string | number): number | undefined {
     total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? 0);
     consumed = re.lastIndex;
   }
-  return consumed === s.length && consumed > 0 ? Math.round(total) : undefined;
+  return consumed === s.length && consumed > 0 && Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
 export function formatBytes(n: number): string {

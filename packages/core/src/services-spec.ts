@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { FieldIssue } from './errors.js';
-import { parseDuration, parseMemory } from './quantity.js';
+import { MAX_DURATION_MESSAGE, parseDuration, parseMemory, withinMaxDuration } from './quantity.js';
 
 /** DNS label: a service's name is also its host name on the run's network. */
 export const SERVICE_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -17,7 +17,8 @@ export const durationSchema = z
   .union([z.string(), z.number()])
   .refine((v) => { const ms = parseDuration(v); return ms !== undefined && ms > 0; }, {
     message: "expected a duration such as '90s', '30m', '2h' or a number of seconds",
-  });
+  })
+  .refine(withinMaxDuration, { message: MAX_DURATION_MESSAGE });
 const memorySchema = z
   .union([z.string(), z.number()])
   .refine((v) => parseMemory(v) !== undefined, { message: "expected a size such as '512Mi', '4Gi' or a number of bytes" });

@@ -4,9 +4,9 @@
  * `ResolvedSpec` the scheduler and runtimes use (units parsed, defaults filled, params substituted).
  */
 import { z } from 'zod';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SpecError, type FieldIssue } from './errors.js';
-import { parseDuration, parseMemory } from './quantity.js';
+import { MAX_DURATION_MESSAGE, parseDuration, parseMemory, withinMaxDuration } from './quantity.js';
+import { parseYamlLimited } from './document-limits.js';
 import { deriveRunName } from './run-name.js';
 import { expandItems, foreachSchema, matrixSchema, type FanoutSpec, type Item } from './fanout.js';
 import {
@@ -30,6 +30,7 @@ const duration = z
   .refine((v) => { const ms = parseDuration(v); return ms !== undefined && ms > 0; }, {
     message: "expected a duration such as '90s', '30m', '2h' or a number of seconds",
   })
+  .refine(withinMaxDuration, { message: MAX_DURATION_MESSAGE })
   .describe('Duration: 90s, 30m, 2h, 1h30m, or a number of seconds');
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -173,12 +174,7 @@ export function jobSpecJsonSchema(): Record<string, unknown> {
 
 /** Parses YAML or JSON text into a plain value, with the line of a syntax error. */
 export function parseSpecText(text: string, source = 'spec'): unknown {
-  try {
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] ?? e.message : String(e);
-    throw new SpecError(`${source} is not valid YAML or JSON: ${msg}`, [{ path: '', message: msg }]);
-  }
+  return parseYamlLimited(text, source);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -303,18 +299,36 @@ export function underAllowedHostPath(p: string, allowed: readonly string[]): boo
 }
 
 /** Host paths a run mounts that are not under any allowed prefix, as field issues. */
-export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[]): FieldIssue[] {
+export function disallowedMounts(spec: ResolvedSpec, allowed: readonly string[], serverPrivate: readonly string[] = []): FieldIssue[] {
   const ok = (p: string) => underAllowedHostPath(p, allowed);
   const all = [
     ...spec.mounts.map((m, i) => ({ m, path: `mounts[${i}].source` })),
     ...spec.services.flatMap((s) => (s.mounts ?? []).map((m, i) => ({ m, path: `services.${s.name}.mounts[${i}].source` }))),
   ];
+  const exposed = all.flatMap(({ m, path }) => serverPrivate.some((d) => pathsOverlap(m.source, d)) ? [{
+    path, message: `${m.source} holds or is inside the server's data directory, which is never mounted into a job`,
+  }] : []);
+  // A workdir above the data directory is common (a project holding .regatta): its files' modes keep
+  // the job out. Inside it, the job would start beside the server's own files.
+  const workdir = spec.workdir?.replace(/\/+$/, '');
+  if (workdir !== undefined && serverPrivate.some((d) => workdir === d || workdir.startsWith(`${d}/`))) {
+    exposed.push({ path: 'workdir', message: `${workdir} is inside the server's data directory; a job never works there` });
+  }
+  if (exposed.length) return exposed;
   return all.flatMap(({ m, path }) => ok(m.source) ? [] : [{
     path,
     message: allowed.length
       ? `${m.source} is not under a host path the admin allows (${allowed.join(', ')})`
       : `${m.source}: this server allows no host paths (docker.allowedHostPaths)`,
   }]);
+}
+
+/** Whether one absolute path is the other, or inside it (either way round). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const x = a.replace(/\/+$/, '') || '/';
+  const y = b.replace(/\/+$/, '') || '/';
+  const inside = (p: string, dir: string) => p === dir || dir === '/' || p.startsWith(`${dir}/`);
+  return inside(x, y) || inside(y, x);
 }
 
 /** Validates an untrusted value and resolves it; throws SpecError naming every bad field. */
@@ -473,8 +487,8 @@ export interface CompiledItem extends Item {
 }
 
 /** One spec per item: the shared spec with the item's values set in its params. */
-export function compileItems(g: GroupSubmission, files: readonly string[] = []): CompiledItem[] {
-  const items = expandItems(g.fanout, files);
+export function compileItems(g: GroupSubmission, files: readonly string[] = [], maxItems?: number): CompiledItem[] {
+  const items = expandItems(g.fanout, files, maxItems);
   const baseParams = (g.base.params ?? {}) as Record<string, unknown>;
   // Items differ only in params, whose values the group's schema checked already: the shape is
   // validated once, and each item is only resolved (a 10,000-item group is accepted in well under 2 s).

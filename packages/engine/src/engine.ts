@@ -37,6 +37,8 @@ export interface EngineOptions {
   stopGraceMs: number;
   /** Host paths runs may mount (prefixes); nothing else is mounted. */
   allowedHostPaths: readonly string[];
+  /** Host paths never mounted, even when allowed (the server's data directory). */
+  privateHostPaths?: readonly string[];
   /** Where an uploaded directory (`upload:<id>`) is on the server. */
   filesDir(ref: string): string;
   /** The host path of a registered dataset. */
@@ -47,6 +49,8 @@ export interface EngineOptions {
   proxyPath?: (runId: string, port: number) => string;
   /** Where ended attempts' artifacts go (default: they stay on this server's disk). */
   storage?: AttemptStorage;
+  /** The most items (runs) one fan-out may create; default DEFAULT_MAX_FANOUT_ITEMS. */
+  maxFanoutItems?: number;
 }
 
 export interface RunChange {
@@ -137,7 +141,7 @@ export class Engine {
     const { spec, resolved: compiled } = compileSpec(input);
     const resolved = bindBackend(await withDatasets(compiled, this.o.datasetPath), this.o.queueBackends);
     const now = this.o.clock.now();
-    checkPlaceable(resolved, this.o.backends, this.o.allowedHostPaths);
+    checkPlaceable(resolved, this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
     const run = await this.o.store.createRun(
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
@@ -162,7 +166,7 @@ export class Engine {
   /** Submits a fan-out: the group and every item, in one transaction. */
   async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
-    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath);
+    const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath, this.o.maxFanoutItems);
     const { group } = prepared;
     // Every item names the same datasets: resolved once, applied to all.
     const first = { ...prepared.first, resolved: await withDatasets(prepared.first.resolved, this.o.datasetPath) };
@@ -171,7 +175,7 @@ export class Engine {
       ...r, ...(origin.template ? { template: origin.template } : {}),
       resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
-    checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths);
+    checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
     const runs = await this.o.store.createGroup(group, items);
     this.groups.load(group);
     for (const r of runs) this.queued.add(r);

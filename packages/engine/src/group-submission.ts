@@ -30,10 +30,10 @@ export interface PreparedGroup {
 }
 
 export async function prepareGroup(
-  input: unknown, now: number, filesDir: (ref: string) => string, datasetPath: (name: string) => Promise<string | undefined>,
+  input: unknown, now: number, filesDir: (ref: string) => string, datasetPath: (name: string) => Promise<string | undefined>, maxItems?: number,
 ): Promise<PreparedGroup> {
   const g = compileGroup(input);
-  const items = compileItems(g, await listItemFiles(g, filesDir, datasetPath));
+  const items = compileItems(g, await listItemFiles(g, filesDir, datasetPath), maxItems);
   const first = items[0];
   if (!first) throw new SpecError('a fan-out needs at least one item', [{ path: 'foreach', message: 'expands to no items' }]);
   const id = newId(now);

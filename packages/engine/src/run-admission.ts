@@ -27,8 +27,8 @@ export async function withDatasets(resolved: ResolvedSpec, datasetPath: (name: s
 }
 
 /** Refuses a spec that no node of this server could ever run. */
-export function checkPlaceable(resolved: ResolvedSpec, backends: readonly Backend[], allowedHostPaths: readonly string[]): void {
-  const mountIssues = disallowedMounts(resolved, allowedHostPaths);
+export function checkPlaceable(resolved: ResolvedSpec, backends: readonly Backend[], allowedHostPaths: readonly string[], privateHostPaths: readonly string[] = []): void {
+  const mountIssues = disallowedMounts(resolved, allowedHostPaths, privateHostPaths);
   if (mountIssues.length) throw new SpecError(`invalid job spec: ${mountIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, mountIssues);
   const bound = checkBackend(backends, resolved);
   if (bound) throw new RegattaError('invalid_spec', `invalid job spec: ${bound.path}: ${bound.message}`, { issues: [bound] });

@@ -11,3 +11,4 @@ export { superviseServices, parseServicesId, describeExit, type ServiceDriver, t
 export { probeOnce, watchHealth, type ProbeTarget } from './services/probe.js';
 export { freePort } from './process/process-services.js';
 export { discoveryEnv, ownPortEnv } from './services/service-env.js';
+export { DEFAULT_JOB_USER, jobCouldRead, resolveJobUser, type JobIdentity } from './process/job-user.js';

@@ -3,6 +3,7 @@ import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import type { Artifact } from '@regatta/core';
+import { jobCouldRead } from './process/job-user.js';
 
 /** Copies files matching `patterns` (relative to `workdir`) into `outputs`, keeping relative paths. */
 export async function collectOutputs(workdir: string, patterns: readonly string[], outputs: string): Promise<void> {
@@ -12,6 +13,8 @@ export async function collectOutputs(workdir: string, patterns: readonly string[
   for (const f of files) {
     const src = resolve(root, f);
     if (!src.startsWith(root + sep)) continue; // never copy from outside the workdir
+    // The server copies as itself: a link the job planted must not hand it a file the job could not read.
+    if (!(await jobCouldRead(root, src))) continue;
     const dst = join(outputs, relative(root, src));
     await mkdir(dirname(dst), { recursive: true });
     await copyFile(src, dst);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Clock, Logger } from '@regatta/core';
 import { createDockerPool, createLocalBackend, createSlurmBackend, createSlurmCli, detectCapacity, type Backend, type DockerPool } from '@regatta/backends';
 import { connectDocker, createDockerRuntime, createLauncher, createProcessRuntime, publishFor, type Launcher, type Runtime } from '@regatta/runtimes';
+import { jobUserOf } from './job-user-config.js';
 import type { Store } from '@regatta/store';
 import type { ServerConfig } from './config.js';
 
@@ -40,7 +41,8 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   const network = config.docker.network ? { network: config.docker.network } : {};
 
   const launcher = createLauncher(baseEnv);
-  const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs })];
+  const jobUser = jobUserOf(config, deps.logger);
+  const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs, ...(jobUser ? { jobUser } : {}) })];
   const docker = await reachDocker(config);
   if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, publish: publishFor(config.docker.host), serviceStopGraceMs: config.stopGraceMs, ...network }));
   const local = createLocalBackend({ nodeName: config.node.name, capacity: await detectCapacity(config.node), runtimes });

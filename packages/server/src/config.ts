@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
+import { DEFAULT_MAX_FANOUT_ITEMS, RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
 import { compatConfigSchema, compileCompatConfig, type CompatConfig } from './compat/compat-config.js';
 import { artifactStoreConfigSchema, compileArtifactStoreConfig, type ArtifactStoreConfig } from './artifact-store-config.js';
 
@@ -65,6 +65,12 @@ export const serverConfigSchema = z.strictObject({
     .optional()
     .describe('The proxy to service ports'),
   artifactStore: artifactStoreConfigSchema.optional(),
+  limits: z.strictObject({
+    fanoutItems: z.number().int().min(1).optional().describe('Most items (runs) one fan-out request may create (default 100000)'),
+  }).optional().describe('Limits on what one request may ask for'),
+  jobs: z.strictObject({
+    user: z.string().min(1).optional().describe("When the server runs as root: the user process jobs run as (default 'regatta-job', created if missing, else 'nobody')"),
+  }).optional().describe('How process jobs are run on this machine'),
   slurm: z
     .strictObject({
       sharedDir: z.string().regex(/^\//, 'an absolute path').describe('A directory the server and every Slurm node see at the same path'),
@@ -106,6 +112,9 @@ export interface ServerConfig {
   /** The built web UI; undefined: the installed @regatta/web build, if any. */
   webDir?: string;
   proxy: { domain?: string; bodyLimit?: number };
+  limits: { fanoutItems: number };
+  /** The user process jobs run as when the server is root; undefined: the default. */
+  jobs: { user?: string };
 }
 
 export interface SlurmConfig {
@@ -214,6 +223,8 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     artifactStore,
     ...(c.webDir ? { webDir: resolve(c.webDir) } : {}),
     proxy: { ...(c.proxy?.domain ? { domain: c.proxy.domain } : {}), ...(proxyBodyLimit !== undefined ? { bodyLimit: proxyBodyLimit } : {}) },
+    limits: { fanoutItems: c.limits?.fanoutItems ?? DEFAULT_MAX_FANOUT_ITEMS },
+    jobs: { ...(c.jobs?.user ? { user: c.jobs.user } : {}) },
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
       ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),

@@ -10,10 +10,11 @@ import Fastify, { LogController } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@regatta/core';
+import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
+import { DB_FILE, secureDataDir } from './data-dir.js';
 import { openSqliteStore } from '@regatta/store';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
@@ -31,7 +32,8 @@ import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTemplateRoutes } from './http/templates-routes.js';
-import { ARCHIVE_TYPES, registerUploadRoutes } from './http/uploads-routes.js';
+import { registerUploadRoutes } from './http/uploads-routes.js';
+import { registerBodyParsers } from './http/body-parsers.js';
 import { validatorCompiler } from './http/validation.js';
 import { defaultWebDir, isPageRequest, registerWebUi } from './http/web-ui.js';
 
@@ -61,9 +63,11 @@ function loadSecret(dataDir: string): Buffer {
 export async function startServer(config: ServerConfig, deps: { env: Record<string, string | undefined>; clock?: Clock }): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
   const runsDir = join(config.dataDir, 'runs');
+  secureDataDir(config.dataDir);
   mkdirSync(runsDir, { recursive: true });
   const secret = loadSecret(config.dataDir);
-  const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
+  const store = await openSqliteStore(join(config.dataDir, DB_FILE));
+  secureDataDir(config.dataDir); // the WAL files SQLite just made
 
   // The service proxy (its paths, and app origins' hosts) is split off before the API's router sees it.
   const proxied: { proxy?: Proxy } = {};
@@ -73,24 +77,20 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     routerOptions: { maxParamLength: 1000 },
+    // Errors the router raises before any route (a bad URL, a path parameter over the limit) get the same problem+json.
+    frameworkErrors: (e, req, reply) => createErrorHandler(req.log)(e, req, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.addContentTypeParser(ARCHIVE_TYPES, { parseAs: 'buffer', bodyLimit: config.uploadLimit }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseSpecText(String(body), 'request body'));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  registerBodyParsers(app, config);
 
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
   const artifacts = createArtifactStore(config.artifactStore, (id, n) => attemptPaths(runsDir, id, n).outputs);
   const engine = createEngine({
-    store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, filesDir,
+    store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, privateHostPaths: [config.dataDir], filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
     ...(config.proxy.domain ? { proxyPath: () => '/' } : {}),
+    maxFanoutItems: config.limits.fanoutItems,
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
     storage: { artifacts, archiveLogs: config.artifactStore.type === 's3' && config.artifactStore.archiveLogs },
   });
@@ -106,7 +106,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     transform: jsonSchemaTransform,
   });
 
-  const auth = createAuthenticator(store, secret, config.adminToken);
+  const auth = createAuthenticator(store, secret, config.adminToken, () => clock.now());
   // Requests wait until recovery of interrupted runs is done, so nothing schedules on stale state.
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => { markReady = r; });
@@ -115,7 +115,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const whoIs = async (headers: IncomingHttpHeaders): Promise<{ principal: Principal | undefined; token: string | undefined }> => {
     const token = tokenOf(headers.authorization);
     if (token) return { principal: await auth.authenticate(token), token };
-    return { principal: principalFromCookie(auth, headers.cookie, clock.now()), token };
+    return { principal: await principalFromCookie(auth, headers.cookie, clock.now()), token };
   };
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -157,10 +157,10 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerArtifactRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerEventRoutes(app, ctx);
-  registerSessionRoutes(app, auth, () => clock.now());
-  registerDatasetRoutes(app, ctx, filesDir);
+  registerSessionRoutes(app, auth, store, () => clock.now());
+  registerDatasetRoutes(app, ctx, filesDir, { dataDir: config.dataDir, uploadsDir });
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
-  registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 });
+  registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 }, config.limits.fanoutItems);
   const proxy = createProxy(ctx, {
     authenticate: async (headers) => {
       await ready;

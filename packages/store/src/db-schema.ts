@@ -112,6 +112,15 @@ export interface TokensTable {
   created_at: number;
 }
 
+export interface SessionsTable {
+  id: string;
+  token_id: string;
+  /** SHA-256 of the cookie's secret; the secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface NodesTable {
   name: string;
   kind: string;
@@ -149,4 +158,5 @@ export interface Database {
   artifacts: ArtifactsTable;
   queues: QueuesTable;
   tokens: TokensTable;
+  sessions: SessionsTable;
 }

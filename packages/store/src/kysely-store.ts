@@ -6,6 +6,7 @@ import { Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder, t
 import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts, TemplateVersion } from '@regatta/core';
 import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
+import { createSessionMethods } from './session-store.js';
 import type { GroupPatch, NewEvent, QueueRecord, RunFilter, RunPatch, Store } from './store.js';
 import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
 import { listSorted } from './run-list.js';
@@ -548,6 +549,8 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       const r = await db.deleteFrom('nodes').where('name', '=', name).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
+
+    ...createSessionMethods(db),
 
     async close() {
       await db.destroy();

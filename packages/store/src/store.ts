@@ -68,6 +68,14 @@ export interface QueueRecord {
   concurrency?: number;
 }
 
+export interface SessionRecord {
+  id: string;
+  /** The admin token it was made from. */
+  tokenId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface TokenRecord {
   id: string;
   name: string;
@@ -139,6 +147,13 @@ export interface Store {
   createToken(token: TokenRecord, hash: string): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
   countTokens(): Promise<number>;
+
+  /** Browser sessions (the cookie's secret is stored as `hash` only). */
+  createSession(session: SessionRecord, hash: string): Promise<void>;
+  findSession(hash: string): Promise<SessionRecord | undefined>;
+  listSessions(): Promise<SessionRecord[]>;
+  /** Ends a session; false when there was none with that id. */
+  deleteSession(id: string): Promise<boolean>;
 
   /** Adds the next version of a template (version 1 creates it). */
   addTemplateVersion(name: string, spec: Record<string, unknown>, files: string | undefined, now: number): Promise<TemplateVersion>;

@@ -48,6 +48,7 @@ function handle(req: SpawnRequest): void {
       env: { ...process.env, ...req.env },
       detached: true, // its own process group, so a stop reaches every descendant
       stdio: ['ignore', fd, fd],
+      ...(req.uid !== undefined && req.gid !== undefined ? { uid: req.uid, gid: req.gid } : {}),
     });
   } catch (e) {
     closeSync(fd);

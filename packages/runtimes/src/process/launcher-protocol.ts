@@ -11,6 +11,9 @@ export interface SpawnRequest {
   /** Directories to create first, parents before children. */
   mkdirs: string[];
   log: string;
+  /** Run as this user and group (the server is root); absent: as the launcher's own. */
+  uid?: number;
+  gid?: number;
 }
 
 export type LauncherReply =

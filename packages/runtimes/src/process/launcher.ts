@@ -20,6 +20,8 @@ export interface Launcher {
   /** The environment jobs start from (the server's, less its secrets). */
   readonly baseEnv: Readonly<Record<string, string>>;
   spawn(req: Omit<SpawnRequest, 't' | 'id'>): Promise<SpawnedProcess>;
+  /** The user its spawns run as, when not the server's (see job-user.ts); helpers it runs directly use it too. */
+  readonly spawnAs?: { uid: number; gid: number };
   /** The helper's pid (for tests and diagnostics). */
   pid(): number | undefined;
   close(): void;

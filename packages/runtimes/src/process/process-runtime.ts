@@ -11,6 +11,7 @@ import { SpawnError, type Launcher } from './launcher.js';
 import { parseServicesId, superviseServices } from '../services/supervisor.js';
 import { processServiceDriver } from './process-services.js';
 import { argv, groupAlive, killGroup, processStartTime, stopGroup } from './process-group.js';
+import { identityFor, launcherAs, prepareAttemptDirs, type JobIdentity } from './job-user.js';
 
 export interface ProcessRuntimeOptions {
   launcher: Launcher;
@@ -18,6 +19,8 @@ export interface ProcessRuntimeOptions {
   filesDir(ref: string): string;
   /** Grace period for stopping services in cleanup (default 5 s; the server passes its stopGrace). */
   serviceStopGraceMs?: number;
+  /** The unprivileged user jobs run as (the server is root); absent: jobs run as the server. */
+  jobUser?: JobIdentity;
 }
 
 async function stopStray(id: string): Promise<void> {
@@ -74,7 +77,6 @@ async function startMain(
 export type StartMain = typeof startMain;
 
 export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
-  const { launcher } = options;
   return {
     name: 'process',
 
@@ -86,6 +88,9 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         await mkdir(workdir, { recursive: true });
         await cp(options.filesDir(spec.files), workdir, { recursive: true });
       }
+      const who = options.jobUser && identityFor(options.jobUser, spec.workdir);
+      if (who) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
+      const launcher = who ? launcherAs(options.launcher, who, workdir, paths.dir) : options.launcher;
       const plain = !spec.services.length && !spec.ports.length && !spec.health;
       if (plain) return startMain(launcher, req, workdir, req.env, hooks);
       return superviseServices({

@@ -35,12 +35,12 @@ export function freePort(): Promise<number> {
  * Runs a health-check command in its own process group, with the job's environment (never the
  * server's: that holds the admin token); on timeout the whole group is killed.
  */
-function runCheck(cmd: string | string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
+function runCheck(cmd: string | string[], cwd: string, env: Record<string, string>, timeoutMs: number, as?: { uid: number; gid: number }): Promise<boolean> {
   const [file, args] = argv(cmd);
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn(file, args, { cwd, env, detached: true, stdio: 'ignore' });
+      child = spawn(file, args, { cwd, env, detached: true, stdio: 'ignore', ...as });
     } catch {
       resolve(false);
       return;
@@ -69,7 +69,7 @@ export async function processServiceDriver(launcher: Launcher, req: LaunchReques
   const target = (unit: string, env: Record<string, string>): ProbeTarget => ({
     host: '127.0.0.1',
     port: hostPort(unit),
-    command: (cmd, timeoutMs) => runCheck(cmd, workdir, { ...launcher.baseEnv, ...env }, timeoutMs),
+    command: (cmd, timeoutMs) => runCheck(cmd, workdir, { ...launcher.baseEnv, ...env }, timeoutMs, launcher.spawnAs),
   });
 
   return {

@@ -1,7 +1,7 @@
 /** Named datasets: a directory on the server, or an uploaded one, that runs mount read-only by name. */
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { NotFoundError, RegattaError } from '@regatta/core';
+import { NotFoundError, RegattaError, pathsOverlap } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
 
 const nameParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'dataset names use letters, digits, dot, dash or underscore') });
@@ -10,7 +10,7 @@ const body = z.union([
   z.strictObject({ upload: z.string().regex(/^upload:[0-9a-f]{64}$/, 'expected upload:<id> from POST /api/v1/uploads') }),
 ]);
 
-export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (ref: string) => string): void {
+export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (ref: string) => string, dirs: { dataDir: string; uploadsDir: string }): void {
   app.put('/api/v1/datasets/:name', { schema: { params: nameParams, body, summary: 'Register a dataset: a server directory or an upload', tags: ['datasets'] } }, async (req, reply) => {
     requireAdmin(req);
     const path = 'path' in req.body ? req.body.path.replace(/\/+$/, '') || '/' : filesDir(req.body.upload);
@@ -18,6 +18,12 @@ export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (re
     if (!st?.isDirectory()) {
       throw new RegattaError('invalid_request', `${'path' in req.body ? path : req.body.upload} is not a directory on the server`, {
         issues: [{ path: 'path' in req.body ? 'path' : 'upload', message: 'not a directory on the server' }],
+      });
+    }
+    // Datasets are mounted into jobs: the data directory (its secret, database, other runs) never is, except uploads.
+    if ('path' in req.body && pathsOverlap(path, dirs.dataDir) && !path.startsWith(`${dirs.uploadsDir}/`)) {
+      throw new RegattaError('invalid_request', `${path} holds or is inside the server's data directory (${dirs.dataDir})`, {
+        issues: [{ path: 'path', message: "a directory outside the server's data directory" }],
       });
     }
     await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now() });

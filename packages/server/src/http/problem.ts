@@ -28,6 +28,10 @@ const TITLES: Record<ErrorCode, string> = {
   internal: 'Internal server error',
 };
 
+const CLIENT_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large',
+};
+
 function fromFastify(e: FastifyError): RegattaError | undefined {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -39,8 +43,11 @@ function fromFastify(e: FastifyError): RegattaError | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new RegattaError('invalid_request', `request body is not valid JSON: ${e.message}`, { issues: [{ path: '', message: e.message }] });
     default:
-      if (e instanceof SyntaxError || (e.statusCode === 400 && e.code !== undefined)) {
-        return new RegattaError('invalid_request', e.message);
+      if (e instanceof SyntaxError) return new RegattaError('invalid_request', e.message);
+      // Plugins' own client errors (a static file path refused, a multipart limit reached) stay
+      // client errors: any 4xx they set keeps its meaning instead of turning into a 500.
+      if (e.code !== undefined && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+        return new RegattaError(CLIENT_CODES[e.statusCode] ?? 'invalid_request', e.message);
       }
       return undefined;
   }

@@ -10,11 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import {
-  NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, parseSpecText, type TemplateVersion,
+  NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, type TemplateVersion,
 } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
 import { resolveInside } from '@regatta/artifacts';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
+import { parseYamlBody } from './yaml-body.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const nameParams = z.strictObject({ name: z.string().regex(NAME, 'template names use letters, digits, dot, dash or underscore') });
@@ -39,14 +40,14 @@ export function specOf(t: TemplateVersion, overrides: unknown): unknown {
   return merged;
 }
 
-function validate(spec: unknown): void {
+function validate(spec: unknown, maxFanoutItems: number | undefined): void {
   if (!isFanout(spec)) {
     compileSpec(spec);
     return;
   }
   const g = compileGroup(spec);
   // The files a foreach names are listed when a run starts; a stand-in checks the rest now.
-  compileItems(g, g.fanout.foreach?.files !== undefined ? ['file'] : []);
+  compileItems(g, g.fanout.foreach?.files !== undefined ? ['file'] : [], maxFanoutItems);
 }
 
 function view(t: TemplateVersion) {
@@ -60,10 +61,10 @@ async function listFiles(root: string): Promise<{ path: string; size: number }[]
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)); // byte order, whatever the locale
 }
 
-export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits): void {
+export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits, maxFanoutItems?: number): void {
   const push = async (name: string, spec: Record<string, unknown>, files: string | undefined) => {
     const draft: TemplateVersion = { name, version: 0, spec, ...(files ? { files } : {}), createdAt: Date.now() };
-    validate(specOf(draft, {})); // a template must run as it is, before any override
+    validate(specOf(draft, {}), maxFanoutItems); // a template must run as it is, before any override
     return ctx.store.addTemplateVersion(name, spec, files, Date.now());
   };
 
@@ -85,14 +86,19 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     try {
       for await (const part of req.parts({ preservePath: true, limits: { fileSize: limits.maxBytes, files: 1000, fields: 10 } })) {
         if (part.type === 'field') {
-          if (part.fieldname === 'spec') spec = parseSpecText(String(part.value), 'spec');
+          if (part.fieldname === 'spec') spec = await parseYamlBody(String(part.value), 'spec');
           continue;
         }
         const file: MultipartFile = part;
         if (!FILE_NAME.test(file.filename) || file.filename === '.' || file.filename === '..') {
           throw new RegattaError('invalid_request', `upload refused: file name '${file.filename}' is not allowed (no paths, no ..)`, { issues: [{ path: `files:${file.filename}`, message: 'a plain file name' }] });
         }
-        await pipeline(file.file, createWriteStream(join(dir, file.filename), { flags: 'wx' }));
+        try {
+          await pipeline(file.file, createWriteStream(join(dir, file.filename), { flags: 'wx' }));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          throw new RegattaError('invalid_request', `upload refused: file '${file.filename}' is sent twice`, { issues: [{ path: `files:${file.filename}`, message: 'each file name once' }] });
+        }
         if (file.file.truncated) throw new RegattaError('payload_too_large', `upload refused: '${file.filename}' is larger than ${limits.maxBytes} bytes`);
         count++;
       }

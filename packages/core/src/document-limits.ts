@@ -1,0 +1,125 @@
+/**
+ * Limits on parsed documents (YAML and JSON bodies, spec files), so a small hostile body can neither
+ * exhaust the stack (deep nesting: the YAML composer and zod recurse) nor freeze the event loop
+ * (the YAML library's duplicate-key check is quadratic in a mapping's size).
+ */
+import { isMap, isScalar, parseDocument, type Node as YamlNode } from 'yaml';
+import { SpecError } from './errors.js';
+
+/** Deepest nesting of mappings and lists a document may have. */
+export const MAX_DOCUMENT_DEPTH = 64;
+/** Most mapping entries and list items, all levels together. */
+export const MAX_DOCUMENT_NODES = 200_000;
+/** Text nesting (indentation columns plus open brackets) refused before the YAML parser recurses. */
+const MAX_TEXT_NESTING = 200;
+
+function tooDeep(source: string, why: string): SpecError {
+  return new SpecError(`${source} is nested too deeply: ${why}`, [{ path: '', message: `nesting deeper than ${MAX_DOCUMENT_DEPTH} levels is not accepted` }]);
+}
+
+/**
+ * A linear pre-scan of YAML text: the column where each line's content starts (after indentation
+ * and `- `, `? `, `: ` indicators) plus the open flow brackets bounds the parser's recursion. Quotes
+ * are followed roughly; an error here only over-counts, which refuses sooner.
+ */
+function scanYamlNesting(text: string, source: string): void {
+  let flow = 0;
+  let quote = '';
+  let lineStart = true;
+  let column = 0;
+  let prev = '\n';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
+    if (c === '\n') {
+      lineStart = true;
+      column = 0;
+      if (quote === '') prev = c;
+      continue;
+    }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) {
+        quote = '';
+        prev = c;
+      }
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '\t' || ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t'))) {
+        column++;
+        if (column + flow > MAX_TEXT_NESTING) throw tooDeep(source, `line indentation over ${MAX_TEXT_NESTING} columns`);
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === '#' && (prev === ' ' || prev === '\t' || prev === '\n')) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end - 1;
+      continue;
+    }
+    if ((c === '"' || c === "'") && /[\s:[{,\-?]/.test(prev)) quote = c;
+    else if (c === '[' || c === '{') {
+      flow++;
+      if (column + flow > MAX_TEXT_NESTING) throw tooDeep(source, `more than ${MAX_TEXT_NESTING} open brackets`);
+    } else if ((c === ']' || c === '}') && flow > 0) flow--;
+    prev = c;
+  }
+}
+
+/** Mapping keys must be unique; checked with a set per mapping (the library's own check is quadratic). */
+function checkUniqueKeys(root: YamlNode | null, source: string): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) throw new SpecError(`${source} is not valid YAML or JSON: duplicate key '${key}'`, [{ path: key, message: 'map keys must be unique' }]);
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray(node.items)) {
+      for (const item of node.items as unknown[]) stack.push(item);
+    }
+  }
+}
+
+/** Throws when a parsed value nests deeper or holds more entries than the limits; iterative, so it cannot overflow. */
+export function checkDocumentShape(value: unknown, source = 'document'): void {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  let nodes = 0;
+  while (stack.length) {
+    const { v, depth } = stack.pop() ?? { v: undefined, depth: 0 };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_DOCUMENT_DEPTH) throw tooDeep(source, `more than ${MAX_DOCUMENT_DEPTH} levels`);
+    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+    nodes += children.length;
+    if (nodes > MAX_DOCUMENT_NODES) {
+      throw new SpecError(`${source} is too large: more than ${MAX_DOCUMENT_NODES} keys and list items`, [{ path: '', message: `at most ${MAX_DOCUMENT_NODES} keys and list items` }]);
+    }
+    for (const c of children) stack.push({ v: c, depth: depth + 1 });
+  }
+}
+
+/** Parses YAML (or JSON, a subset) within the limits above; errors are SpecErrors naming `source`. */
+export function parseYamlLimited(text: string, source: string): unknown {
+  scanYamlNesting(text, source);
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
+  const first = doc.errors[0];
+  if (first) {
+    const msg = first.message.split('\n')[0] ?? first.message;
+    throw new SpecError(`${source} is not valid YAML or JSON: ${msg}`, [{ path: '', message: msg }]);
+  }
+  checkUniqueKeys(doc.contents, source);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new SpecError(`${source} is not valid YAML or JSON: ${(e as Error).message}`, [{ path: '', message: (e as Error).message }]);
+  }
+  checkDocumentShape(value, source);
+  return value;
+}
