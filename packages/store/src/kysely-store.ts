@@ -185,7 +185,9 @@ function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFi
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  // Each migration adds its own table, columns or indexes and none depends on a later one, so a database
+  // that missed one (made by a build that had a later one) gets it instead of refusing to open.
+  const { error, results } = await new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed`, { cause: error });
