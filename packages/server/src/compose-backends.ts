@@ -39,7 +39,8 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   const contextDir = (ref: string) => (ref.startsWith('upload:') ? join(uploadsDir, ref.slice('upload:'.length)) : ref);
   const network = config.docker.network ? { network: config.docker.network } : {};
 
-  const launcher = createLauncher(baseEnv);
+  // The supervisor of process jobs outlives the server: one per data directory (see the README's "Restarts").
+  const launcher = createLauncher({ baseEnv, stateDir: config.dataDir });
   const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs })];
   const docker = await reachDocker(config);
   if (docker) runtimes.push(createDockerRuntime({ docker, contextDir, publish: publishFor(config.docker.host), serviceStopGraceMs: config.stopGraceMs, ...network }));

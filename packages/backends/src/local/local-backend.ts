@@ -30,7 +30,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     runtimes: [...byName.keys()],
     nodes: () => [node],
     launch: (req, hooks) => runtimeFor(req.spec.runtime).start(req, hooks),
-    recover: (req, externalId) => runtimeFor(req.spec.runtime).recover(req, externalId),
+    recover: (req, externalId, hooks) => runtimeFor(req.spec.runtime).recover(req, externalId, hooks),
     close: () => Promise.resolve(),
   };
 }

@@ -35,3 +35,9 @@ export async function stopGroup(pid: number, graceMs: number, exited: () => bool
   while (Date.now() < deadline && !exited()) await new Promise((r) => setTimeout(r, 20));
   killGroup(pid, 'SIGKILL');
 }
+
+/** Stops a job's group, unless its leader is gone and the pid now names another process. */
+export async function stopJob(job: { pid: number; start: string }, graceMs: number, exited: () => boolean): Promise<void> {
+  if (exited() || (await processStartTime(job.pid)) !== job.start) return;
+  await stopGroup(job.pid, graceMs, exited);
+}
