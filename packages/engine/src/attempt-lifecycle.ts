@@ -317,7 +317,7 @@ export class AttemptLifecycle {
       reason: `the server stopped while the run was ${run.status}; ${
         !rec ? 'its attempt was never recorded as started'
           : failure ? `re-attaching its ${run.resolved.runtime} failed: ${failure}`
-            : `its ${run.resolved.runtime} ${rec.externalId ? 'was gone' : 'had not started'} when the server came back`}`,
+            : `its ${run.resolved.runtime} ${rec.externalId ? 'could not be re-attached (it is gone, or its runtime cannot follow it again)' : 'had not started'}`}`,
     };
     await this.finish(a, {});
   }
