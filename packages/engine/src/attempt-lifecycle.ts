@@ -251,7 +251,9 @@ export class AttemptLifecycle {
       event: { attempt, ts: ended, from: a.status, to: patch.status ?? outcome, reason: patch.reason ?? reason },
       attempt: attemptRecord,
     });
-    const next: RunRecord = { ...run, ...patch, attempt };
+    // The health of an ended attempt says nothing of the next one.
+    const { health: _health, ...rest } = run;
+    const next: RunRecord = { ...rest, ...patch, attempt };
     if (retry && !this.d.stopping()) this.d.requeue(next);
     this.d.emit(next);
     this.d.requestPass();

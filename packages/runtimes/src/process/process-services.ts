@@ -67,10 +67,11 @@ const serviceStartFile = (req: LaunchRequest, service: string) => join(req.paths
 /** A unit's id names its service, so a restarted server knows which process is which. */
 const unitId = (service: string, job: JobId) => `${service}=${formatJobId(job)}`;
 
+const key = (unit: string, p: number) => `${unit}\u0000${p}`;
+
 /** Environments and probe targets of an attempt's units, given its port allocation (`unit\0port` → host port). */
-function attemptContext(launcher: Launcher, req: LaunchRequest, workdir: string, allocated: Map<string, number>) {
+function attemptContext(launcher: Launcher, req: LaunchRequest, workdir: string, allocated: ReadonlyMap<string, number>) {
   const { spec, paths } = req;
-  const key = (unit: string, p: number) => `${unit}\u0000${p}`;
   const hostPort = (unit: string) => (p: number) => allocated.get(key(unit, p)) ?? p;
   const shared = { ...req.env, ...discoveryEnv(spec.services, () => '127.0.0.1', (s, p) => hostPort(s.name)(p)) };
   const target = (unit: string, env: Record<string, string>): ProbeTarget => ({
@@ -85,7 +86,7 @@ function attemptContext(launcher: Launcher, req: LaunchRequest, workdir: string,
   });
   const mainEnv = { ...shared, ...ownPortEnv(spec.ports.map((p) => p.port), hostPort('')) };
   const endpoints = Object.fromEntries(spec.ports.map((p) => [p.port, `127.0.0.1:${hostPort('')(p.port)}`]));
-  return { key, target, serviceEnv, mainEnv, endpoints };
+  return { target, serviceEnv, mainEnv, endpoints };
 }
 
 type Context = ReturnType<typeof attemptContext>;
@@ -124,9 +125,9 @@ export async function processServiceDriver(launcher: Launcher, req: LaunchReques
   const { spec, paths } = req;
   // Ports are chosen now, before anything starts, so every unit's environment is complete.
   const allocated = new Map<string, number>();
+  for (const s of spec.services) for (const p of s.ports) allocated.set(key(s.name, p), await freePort());
+  for (const p of spec.ports) allocated.set(key('', p.port), await freePort());
   const ctx = attemptContext(launcher, req, workdir, allocated);
-  for (const s of spec.services) for (const p of s.ports) allocated.set(ctx.key(s.name, p), await freePort());
-  for (const p of spec.ports) allocated.set(ctx.key('', p.port), await freePort());
 
   return {
     detachable: true,
