@@ -128,7 +128,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       });
     },
 
-    async recover(req, externalId) {
+    async recover(req, externalId, hooks) {
       const ids = parseServicesId(externalId);
       if (ids) {
         // The supervisor that knew which service is which is gone with the old server: rather
@@ -143,8 +143,12 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       } catch {
         return undefined;
       }
-      // Running or exited while the server was away: follow it to its end either way.
-      return followMain(req, container, publish);
+      // Running or exited while the server was away: follow it to its end either way, with the
+      // health watch of a kind: service run back.
+      const handle = await followMain(req, container, publish);
+      const { health } = req.spec;
+      if (health && hooks?.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
+      return handle;
     },
   };
 }
