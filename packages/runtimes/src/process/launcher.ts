@@ -96,6 +96,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   let conn: Promise<Socket> | undefined;
   let supervisorPid: number | undefined;
   let nextId = 1;
+  let closed = false;
   const pending = new Map<number, Pending>();
 
   // Keep the event loop alive only while something is being followed.
@@ -175,6 +176,11 @@ export function createLauncher(options: LauncherOptions): Launcher {
     s.once('close', () => {
       conn = undefined;
       supervisorPid = undefined;
+      if (closed) {
+        // This server is going away: its jobs run on, and the next one collects them.
+        pending.clear();
+        return;
+      }
       // The supervisor went away: what it was following is followed here, never left hanging.
       for (const [id, p] of pending) {
         pending.delete(id);
@@ -280,6 +286,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
     },
     pid: () => supervisorPid,
     close() {
+      closed = true;
       void conn?.then((s) => s.end(), () => undefined);
       conn = undefined;
     },
