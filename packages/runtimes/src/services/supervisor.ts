@@ -222,8 +222,12 @@ export async function superviseServices(o: SuperviseOptions): Promise<RunHandle>
  * Supervises an attempt found again after a server restart: its units and main task are already
  * running (or have ended while the server was away, which `done` of each reports).
  */
-export function resumeServices(o: { units: ReadonlyMap<string, UnitHandle>; main: RunHandle; hooks: LaunchHooks; graceMs: number; detachable: boolean }): RunHandle {
-  const sv = supervision({ hooks: o.hooks, graceMs: o.graceMs, teardown: () => Promise.resolve(), detachable: o.detachable });
+export function resumeServices(o: {
+  units: ReadonlyMap<string, UnitHandle>; main: RunHandle; hooks: LaunchHooks; graceMs: number; detachable: boolean;
+  /** Removes what the attempt's services share (a network), after cleanup. */
+  teardown?: () => Promise<void>;
+}): RunHandle {
+  const sv = supervision({ hooks: o.hooks, graceMs: o.graceMs, teardown: o.teardown ?? (() => Promise.resolve()), detachable: o.detachable });
   for (const [name, unit] of o.units) sv.addUnit(name, unit);
   void sv.follow(o.main);
   return sv.handle;
