@@ -85,6 +85,16 @@ export class Engine {
     for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.add(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
     await Promise.all(interrupted.map((run) => this.attempts.recover(run)));
+    // What is left of attempts that are not active any more (containers of given-up attempts) goes.
+    for (const b of this.o.backends) {
+      const stray = async (runId: string, attempt: number) =>
+        this.active.get(runId)?.attempt !== attempt && (await this.o.store.getRun(runId)) !== undefined;
+      const removed = await b.sweep?.(stray).catch((e: unknown) => {
+        this.o.logger.warn({ err: e, backend: b.name }, 'sweeping leftovers failed');
+        return 0;
+      });
+      if (removed) this.o.logger.info({ backend: b.name, removed }, 'removed leftovers of attempts that are not active');
+    }
     this.requestPass();
   }
 

@@ -86,4 +86,10 @@ export interface Runtime {
    * attempt's health watch back.
    */
   recover(req: LaunchRequest, externalId: string, hooks?: LaunchHooks): Promise<RunHandle | undefined>;
+  /**
+   * After recovery at start: removes what is left of attempts that `stray` says are this server's
+   * and not active (containers of attempts given up while the server was down); what belongs to
+   * another server sharing the engine is left alone. Returns how many attempts it cleaned up.
+   */
+  sweep?(stray: (runId: string, attempt: number) => Promise<boolean>): Promise<number>;
 }

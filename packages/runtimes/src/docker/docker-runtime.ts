@@ -11,9 +11,9 @@ import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '.
 import { parseServicesId, superviseServices } from '../services/supervisor.js';
 import { watchHealth } from '../services/probe.js';
 import { buildImage, buildTag } from './build-context.js';
-import { containerCreateBody } from './container-spec.js';
+import { LABEL_ATTEMPT, LABEL_RUN, containerCreateBody } from './container-spec.js';
 import { follow, message, statusOf } from './container-handle.js';
-import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, recoverDockerServices } from './docker-services.js';
+import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, recoverDockerServices, removeAttempt } from './docker-services.js';
 import { endpointsOf, type Publish } from './ports-health.js';
 
 export interface DockerRuntimeOptions {
@@ -150,6 +150,19 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
         return undefined;
       }
       return followAgain(container);
+    },
+
+    async sweep(stray) {
+      const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_RUN] } });
+      const strays = new Map<string, { runId: string; attempt: number }>();
+      for (const c of containers) {
+        const runId = c.Labels[LABEL_RUN] ?? '';
+        const attempt = Number(c.Labels[LABEL_ATTEMPT]);
+        if (!strays.has(`${runId}\u0000${attempt}`) && (await stray(runId, attempt))) strays.set(`${runId}\u0000${attempt}`, { runId, attempt });
+      }
+      // Every container of a stray attempt, and the network of its services.
+      for (const s of strays.values()) await removeAttempt(docker, s.runId, s.attempt).catch(() => undefined);
+      return strays.size;
     },
   };
 }
