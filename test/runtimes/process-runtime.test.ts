@@ -113,6 +113,21 @@ describe('process runtime (through the launcher)', () => {
   });
 });
 
+describe('the supervisor of a long data directory', () => {
+  it('listens in a private directory of this user instead of the data directory', async () => {
+    const long = join(tempDir('regatta-sv-'), 'a'.repeat(60), 'b'.repeat(60));
+    const l = createLauncher({ baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stateDir: long });
+    try {
+      const rt = createProcessRuntime({ launcher: l, filesDir: (ref) => ref });
+      const h = await rt.start(request('echo far'), hooks);
+      expect(await h.done).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(join(long, 'supervisor.log'), 'utf8')).toMatch(/supervising on \/tmp\/regatta-\d+\/supervisor-[0-9a-f]{16}\.sock/);
+    } finally {
+      l.close();
+    }
+  });
+});
+
 async function waitForPid(get: () => number | undefined): Promise<number> {
   for (let i = 0; i < 500; i++) {
     const pid = get();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,11 +68,21 @@ function readBootId(): string {
   }
 }
 
-/** A unix socket path must fit in sun_path (108 bytes): long data directories get one in /tmp. */
+/**
+ * A unix socket path must fit in sun_path (108 bytes): long data directories get one in a private
+ * directory of this user under /tmp (mode 0700, checked: whoever reaches the socket runs commands).
+ */
 function socketPathFor(stateDir: string): string {
   const p = join(stateDir, 'supervisor.sock');
   if (Buffer.byteLength(p) < 100) return p;
-  return join(tmpdir(), `regatta-supervisor-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`);
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `regatta-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw new SpawnError(`${dir} is not a private directory of this user: cannot place the process supervisor's socket there`, undefined);
+  }
+  return join(dir, `supervisor-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,7 +11,7 @@
  *   node supervisor-process.js <socket path>
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import type { LauncherReply, LauncherRequest, SpawnRequest, WatchRequest } from './launcher-protocol.js';
@@ -204,6 +204,8 @@ function listen(retry: boolean): void {
     });
   });
   server.listen(socketPath, () => {
+    // Whoever can connect can run commands: this user only.
+    try { chmodSync(socketPath, 0o600); } catch (e) { log(`chmod ${socketPath}: ${String(e)}`); }
     log(`supervising on ${socketPath} (pid ${process.pid})`);
     checkIdle();
   });
