@@ -3,11 +3,11 @@
  * real `kill -9` the whole attempt is re-attached, its health is watched again, its restart policy
  * applies, and cleanup still stops its services.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegattaClient } from '@regatta/sdk';
-import { TOKEN, freePort, isAlive, readAll, spawnServer, tempDir, waitFor, waitForStatus } from '../helpers.js';
+import { TOKEN, freePort, isAlive, readAll, readPidFile, spawnServer, tempDir, waitFor, waitForStatus } from '../helpers.js';
 import type { ChildProcess } from 'node:child_process';
 
 const servers: ChildProcess[] = [];
@@ -18,17 +18,6 @@ afterEach(() => {
 const auth = { authorization: `Bearer ${TOKEN}` };
 const httpServer = (portVar: string, body: string) =>
   `exec node -e 'require("http").createServer((q,s)=>s.end(${JSON.stringify(body)}+" "+q.url)).listen(+process.env.${portVar},"127.0.0.1")'`;
-
-function readPid(file: string) {
-  return waitFor(`pid in ${file}`, async () => {
-    try {
-      const n = Number(readFileSync(file, 'utf8').trim());
-      return n > 0 ? n : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-}
 
 async function setup() {
   const data = tempDir();
@@ -66,8 +55,8 @@ describe('service runs outlive the server (process runtime)', () => {
       },
     });
     await waitForStatus(t.api, id, 'running');
-    const db = await readPid(join(t.dir, 'db'));
-    const apiPid = await readPid(join(t.dir, 'api'));
+    const db = await readPidFile(join(t.dir, 'db'));
+    const apiPid = await readPidFile(join(t.dir, 'api'));
     await t.kill9(s1);
     expect(isAlive(db) && isAlive(apiPid)).toBe(true);
     await t.start();
@@ -90,7 +79,7 @@ describe('service runs outlive the server (process runtime)', () => {
       services: { side: { command: `echo $$ > ${t.dir}/side; exec sleep 60` } },
     });
     await waitForStatus(t.api, id, 'running');
-    const side = await readPid(join(t.dir, 'side'));
+    const side = await readPidFile(join(t.dir, 'side'));
     await t.kill9(s1);
     await t.start();
     expect((await t.api.getRun(id)).status).toBe('running');
@@ -110,7 +99,7 @@ describe('service runs outlive the server (process runtime)', () => {
       restart: { policy: 'on-failure', max_restarts: 2, backoff: 0.1 },
     });
     await waitFor('healthy', async () => (await t.api.getRun(id)).health === 'healthy');
-    const pid = await readPid(join(t.dir, 'web-1'));
+    const pid = await readPidFile(join(t.dir, 'web-1'));
     await t.kill9(s1);
     await t.start();
     const after = await waitFor('healthy again', async () => { const r = await t.api.getRun(id); return r.health === 'healthy' ? r : undefined; });
@@ -122,7 +111,7 @@ describe('service runs outlive the server (process runtime)', () => {
 
     // It crashes: the restart policy starts attempt 2.
     process.kill(pid, 'SIGKILL');
-    const pid2 = await readPid(join(t.dir, 'web-2'));
+    const pid2 = await readPidFile(join(t.dir, 'web-2'));
     await waitFor('attempt 2 healthy', async () => { const r = await t.api.getRun(id); return r.attempt === 2 && r.health === 'healthy'; }, 30_000);
     expect((await t.api.getRun(id)).attempts[0]).toMatchObject({ status: 'failed', reason: 'killed by SIGKILL' });
     await t.api.cancel(id);

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegattaClient } from '@regatta/sdk';
-import { TOKEN, freePort, isAlive, readAll, spawnServer, tempDir, waitFor, waitForStatus } from '../helpers.js';
+import { TOKEN, freePort, isAlive, readAll, readPidFile, spawnServer, tempDir, waitFor, waitForStatus } from '../helpers.js';
 import type { ChildProcess } from 'node:child_process';
 
 const servers: ChildProcess[] = [];
@@ -36,17 +36,6 @@ async function setup(configText = 'node: {cpus: 4}\nstopGrace: 1s\n', args: stri
   const go = (name: string) => writeFileSync(flag(name), '');
   const waitForFlag = (name: string) => `while [ ! -f ${flag(name)} ]; do sleep 0.05; done`;
   return { data, dir, api, start, kill9, flag, go, waitForFlag };
-}
-
-function readPid(file: string) {
-  return waitFor(`pid in ${file}`, async () => {
-    try {
-      const n = Number(readFileSync(file, 'utf8').trim());
-      return n > 0 ? n : undefined;
-    } catch {
-      return undefined;
-    }
-  });
 }
 
 /** Every `run attempt` line a job appended: an attempt that ran twice shows up twice. */
@@ -137,8 +126,8 @@ describe('runs outlive the server', () => {
     const pids = t.dir;
     const run = await t.api.submit({ command: `sleep 60 & echo $! > ${pids}/child; echo $$ > ${pids}/leader; wait` });
     await waitForStatus(t.api, run.id, 'running');
-    const child = await readPid(join(pids, 'child'));
-    const leader = await readPid(join(pids, 'leader'));
+    const child = await readPidFile(join(pids, 'child'));
+    const leader = await readPidFile(join(pids, 'leader'));
     await t.kill9(s1);
     expect(isAlive(leader) && isAlive(child)).toBe(true);
     await t.start();
@@ -206,7 +195,7 @@ describe('runs outlive the server', () => {
     const s1 = await t.start();
     const run = await t.api.submit({ retries: 1, command: `[ "$REGATTA_ATTEMPT" -ge 2 ] && echo second || { echo $$ > ${t.dir}/pid; exec sleep 60; }` });
     await waitForStatus(t.api, run.id, 'running');
-    const pid = await readPid(join(t.dir, 'pid'));
+    const pid = await readPidFile(join(t.dir, 'pid'));
     await t.kill9(s1);
     // Take the supervisor down as well, then the job: nobody saw its exit status.
     const supervisor = Number(readFileSync(join(t.data, 'supervisor.log'), 'utf8').match(/\(pid (\d+)\)/)?.[1]);

@@ -2,6 +2,22 @@
  * Messages between the server and the process supervisor (see supervisor-process.ts), one JSON
  * object per line over a unix socket in the data directory.
  */
+import type { Socket } from 'node:net';
+
+/** Calls `onLine` with each complete line the socket receives (the protocol's framing). */
+export function readLines(socket: Socket, onLine: (line: string) => void): void {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      onLine(line);
+    }
+  });
+}
 
 /** First message of a connection: the environment jobs of this server start from. */
 export interface HelloRequest {

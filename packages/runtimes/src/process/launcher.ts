@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readExitRecord, readStartRecord } from './exit-journal.js';
-import type { ExitStatus, LauncherReply, LauncherRequest, SpawnOptions } from './launcher-protocol.js';
+import { readLines, type ExitStatus, type LauncherReply, type LauncherRequest, type SpawnOptions } from './launcher-protocol.js';
 import { groupAlive, processStartTime } from './process-group.js';
 
 export type { SpawnOptions } from './launcher-protocol.js';
@@ -171,17 +171,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
       s.once('close', () => reject(new Error('the process supervisor closed the connection')));
     });
     s.write(`${JSON.stringify({ t: 'hello', env: baseEnv } satisfies LauncherRequest)}\n`);
-    let buffered = '';
-    s.setEncoding('utf8');
-    s.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        onReply(s, JSON.parse(line) as LauncherReply);
-      }
-    });
+    readLines(s, (line) => onReply(s, JSON.parse(line) as LauncherReply));
     s.on('error', () => undefined);
     s.once('close', () => {
       conn = undefined;

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
-import type { LauncherReply, LauncherRequest, SpawnRequest, WatchRequest } from './launcher-protocol.js';
+import { readLines, type LauncherReply, type LauncherRequest, type SpawnRequest, type WatchRequest } from './launcher-protocol.js';
 
 const socketPath = process.argv[2] ?? '';
 if (!socketPath) {
@@ -155,28 +155,19 @@ function serve(socket: Socket): void {
   };
   conns.add(conn);
   checkIdle();
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let m: LauncherRequest;
-      try {
-        m = JSON.parse(line) as LauncherRequest;
-      } catch {
-        log('ignored a malformed request');
-        continue;
-      }
-      if (m.t === 'hello') {
-        conn.env = m.env;
-        conn.send({ t: 'ready', pid: process.pid });
-      }
-      else if (m.t === 'spawn') handleSpawn(conn, m);
-      else if (m.t === 'watch') handleWatch(conn, m);
+  readLines(socket, (line) => {
+    let m: LauncherRequest;
+    try {
+      m = JSON.parse(line) as LauncherRequest;
+    } catch {
+      log('ignored a malformed request');
+      return;
     }
+    if (m.t === 'hello') {
+      conn.env = m.env;
+      conn.send({ t: 'ready', pid: process.pid });
+    } else if (m.t === 'spawn') handleSpawn(conn, m);
+    else if (m.t === 'watch') handleWatch(conn, m);
   });
   const gone = () => {
     if (!conn.open) return;
