@@ -166,27 +166,22 @@ for (let trial = 1; trial <= TRIALS; trial++) {
 
   const issues = [];
   if (stuck.length) issues.push(`stuck: ${stuck.join(', ')}`);
-  let missing = 0;
-  let wrong = 0;
-  let groupMismatch = 0;
-  let lost = 0;
-  let attempts = 0;
-  let reattached = 0;
+  const n = { missing: 0, wrong: 0, groupMismatch: 0, lost: 0, attempts: 0, reattached: 0 };
   const check = async (id, expect, label) => {
     const { body: r } = await api('GET', `/api/v1/runs/${id}`).catch(() => ({ body: undefined }));
     if (!r) {
-      missing++;
+      n.missing++;
       issues.push(`missing acknowledged run ${label} ${id}`);
       return;
     }
-    attempts += r.attempts.length;
-    lost += r.attempts.filter((a) => a.status === 'lost').length;
+    n.attempts += r.attempts.length;
+    n.lost += r.attempts.filter((a) => a.status === 'lost').length;
     const ev = (await api('GET', `/api/v1/runs/${id}/events`)).body.items;
-    if (ev.some((e) => e.reason === 're-attached after a server restart')) reattached++;
+    if (ev.some((e) => e.reason === 're-attached after a server restart')) n.reattached++;
     const ok = r.status === expect.status && r.attempt === expect.attempt && (r.exitCode ?? null) === expect.exitCode
       && (!expect.result || (r.result?.ok === true && r.metrics?.loss?.value === 1 && r.artifacts.some((a) => a.path === 'out.txt')));
     if (!ok) {
-      wrong++;
+      n.wrong++;
       issues.push(`${r.name}: ${r.status} attempt ${r.attempt} exit ${r.exitCode ?? '-'} (${r.reason ?? ''}); wanted ${JSON.stringify(expect)}; attempts ${r.attempts.map((a) => `${a.status}:${a.reason ?? ''}`).join(' | ')}`);
     }
   };
@@ -194,7 +189,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
     if (a.groupId) {
       const { body: g } = await api('GET', `/api/v1/groups/${a.groupId}`).catch(() => ({ body: undefined }));
       if (!g) {
-        missing++;
+        n.missing++;
         issues.push(`missing acknowledged group ${a.groupId}`);
         continue;
       }
@@ -203,7 +198,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
       for (const r of items) counted[r.status] = (counted[r.status] ?? 0) + 1;
       const mismatch = Object.entries(g.counts).filter(([k, v]) => (counted[k] ?? 0) !== v);
       if (mismatch.length || items.length !== g.total) {
-        groupMismatch++;
+        n.groupMismatch++;
         issues.push(`group ${g.name} counters ${JSON.stringify(g.counts)} vs items ${JSON.stringify(counted)}`);
       }
       for (const r of items) await check(r.id, a.expect, `${g.name} item`);
@@ -214,25 +209,25 @@ for (let trial = 1; trial <= TRIALS; trial++) {
   const lines = readFileSync(ran, 'utf8').trim().split('\n').filter(Boolean);
   const duplicates = lines.length - new Set(lines).size;
   if (duplicates) issues.push(`${duplicates} attempt(s) executed twice`);
-  if (lost) issues.push(`${lost} attempt(s) marked lost`);
+  if (n.lost) issues.push(`${n.lost} attempt(s) marked lost`);
 
   totals.trials++;
   totals.acknowledged += acknowledged.length;
   totals.runs += mine.size;
-  totals.attempts += attempts;
-  totals.lost += lost;
-  totals.missing += missing;
+  totals.attempts += n.attempts;
+  totals.lost += n.lost;
+  totals.missing += n.missing;
   totals.stuck += stuck.length;
   totals.duplicates = duplicates;
-  totals.wrongOutcome += wrong;
-  totals.groupMismatch += groupMismatch;
-  totals.reattached += reattached;
+  totals.wrongOutcome += n.wrong;
+  totals.groupMismatch += n.groupMismatch;
+  totals.reattached += n.reattached;
   if (issues.length) {
     totals.failedTrials++;
     problems.push(`trial ${trial}: ${issues.join('; ')}`);
   }
-  console.log(`trial ${String(trial).padStart(2)}: kill -9 after ${Math.round(killAfter)} ms, ${acknowledged.length} submissions acknowledged, ${mine.size} runs, ${attempts} attempts, `
-    + `${reattached} re-attached, ${lost} lost, ${issues.length ? `PROBLEMS: ${issues.join('; ')}` : 'ok'} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+  console.log(`trial ${String(trial).padStart(2)}: kill -9 after ${Math.round(killAfter)} ms, ${acknowledged.length} submissions acknowledged, ${mine.size} runs, ${n.attempts} attempts, `
+    + `${n.reattached} re-attached, ${n.lost} lost, ${issues.length ? `PROBLEMS: ${issues.join('; ')}` : 'ok'} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
 }
 await kill9();
 close();
