@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readExitRecord, readStartRecord } from './exit-journal.js';
 import { readLines, type ExitStatus, type LauncherReply, type LauncherRequest, type SpawnOptions } from './launcher-protocol.js';
-import { groupAlive, processStartTime } from './process-group.js';
+import { jobRunning, processStartTime } from './process-group.js';
 
 export type { SpawnOptions } from './launcher-protocol.js';
 
@@ -120,7 +120,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
    * then take the journal if the supervisor wrote it in time; otherwise the status is lost.
    */
   const followOrphan = async (job: { pid: number; start: string; exitFile: string }): Promise<ProcessExit> => {
-    while ((await processStartTime(job.pid)) === job.start && groupAlive(job.pid)) await sleep(orphanPollMs);
+    while (await jobRunning(job)) await sleep(orphanPollMs);
     return (await readExitRecord(job.exitFile))
       ?? { lost: 'the process ended while no supervisor was watching it (the supervisor had stopped), so its exit status was not recorded' };
   };
