@@ -1,27 +1,28 @@
 /**
- * The job journal: two small files per job, written by the supervisor before it tells anyone. The
- * start record (pid, start time, boot) is written as the job starts, so a server that dies before
+ * The job journal: two small files per job, written by the supervisor in the same tick as it tells
+ * the server (so before it reads any other request). The start record (pid, start time, boot) is written as the job starts, so a server that dies before
  * storing the job's id still finds it and never starts the attempt twice; the exit record is
- * written when the job exits, so an exit is never lost while the server is down. Each is written to
- * a temporary name and renamed, so a reader sees all of it or nothing.
+ * written when the job exits, so an exit is never lost while the server is down.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ExitStatus } from './launcher-protocol.js';
 import type { JobId } from './job-id.js';
 
-function writeAtomically(file: string, value: unknown): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value)}\n`);
-  renameSync(tmp, file);
+/**
+ * One small write, no rename (it is on every run's path): a reader racing it sees an empty or
+ * partial record, reads it as none, and asks the supervisor, which answers after the write.
+ */
+function writeRecord(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value)}\n`);
 }
 
 export function writeExitRecord(file: string, status: ExitStatus & { pid: number }): void {
-  writeAtomically(file, status);
+  writeRecord(file, status);
 }
 
 export function writeStartRecord(file: string, job: JobId): void {
-  writeAtomically(file, job);
+  writeRecord(file, job);
 }
 
 export async function readStartRecord(file: string): Promise<JobId | undefined> {

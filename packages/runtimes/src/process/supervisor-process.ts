@@ -1,6 +1,6 @@
 /**
  * The process supervisor: one small, long-lived process per data directory that spawns the jobs of
- * process runs and outlives the server (it is started detached, in its own session). The server
+ * process runs and outlives the server (it ignores the signals that end the server). The server
  * talks to it over a unix socket (launcher-protocol.ts). Each job's stdout and stderr go straight
  * to its log file, so the log keeps growing while the server is away. When a job exits, its status
  * is journaled to a file in the attempt directory first (exit-journal.ts), then reported, so an exit
@@ -110,19 +110,23 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
     return;
   }
   child.on('error', (err) => log(`job ${pid}: ${err.message}`));
-  // Journaled in the same tick as the request is read: whoever asks after this request sees it.
   const start = startTime(pid);
   jobs.set(pid, { exitFile: req.exitFile, watchers: [{ conn, id: req.id }] });
+  // The reply goes first (it is what the run waits for); the journal is written in the same tick,
+  // so any request this supervisor reads later, from any server, sees it.
+  conn.send({ t: 'spawned', id: req.id, pid, start });
   try {
     writeStartRecord(req.startFile, { pid, start, ...(bootId ? { bootId } : {}) });
   } catch (e) {
     log(`journaling the start of ${pid} to ${req.startFile} failed: ${String(e)}`);
   }
-  conn.send({ t: 'spawned', id: req.id, pid, start });
   child.once('exit', (code, signal) => {
     const job = jobs.get(pid);
     if (!job) return;
     const status = { code, signal, endedAt: Date.now() };
+    // Reported and journaled in one tick: a server that dies before recording what it was told
+    // finds the journal, and a watch request read later is answered from it.
+    for (const w of job.watchers) if (w.conn.open) w.conn.send({ t: 'exit', id: w.id, ...status });
     try {
       writeExitRecord(job.exitFile, { pid, ...status });
     } catch (e) {
@@ -131,7 +135,6 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
     jobs.delete(pid);
     // Stragglers left in its group go with it (the group's id cannot be reused while they live).
     try { process.kill(-pid, 'SIGKILL'); } catch { /* none left */ }
-    for (const w of job.watchers) if (w.conn.open) w.conn.send({ t: 'exit', id: w.id, ...status });
     checkIdle();
   });
 }
@@ -202,9 +205,10 @@ function listen(retry: boolean): void {
   });
 }
 
-// A terminal's hang-up or Ctrl-C reaching this session must not end the jobs' supervisor.
-process.on('SIGHUP', () => undefined);
-process.on('SIGINT', () => undefined);
+// It shares the server's session and process group: a terminal's hang-up, Ctrl-C or a signal to
+// the group must not end the jobs' supervisor with the server. It ends itself once idle (SIGKILL
+// ends it at once; jobs then run on, their exits unrecorded).
+for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
 // Losing the supervisor loses exit statuses: log a bug and keep going.
 process.on('uncaughtException', (e) => log(`uncaught: ${e.stack ?? String(e)}`));
 listen(true);
