@@ -1,6 +1,6 @@
 /** Starting real Regatta servers and running the real CLI for end-to-end tests. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
@@ -132,6 +132,18 @@ export async function freePort(): Promise<number> {
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       s.close(() => res(port));
     });
+  });
+}
+
+/** Waits for a job to write its pid (a positive number) to `file`. */
+export function readPidFile(file: string): Promise<number> {
+  return waitFor(`pid in ${file}`, async () => {
+    try {
+      const n = Number(readFileSync(file, 'utf8').trim());
+      return n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
   });
 }
 

@@ -128,7 +128,7 @@ describe('services on docker', () => {
     expect(await leftovers(env.hostA, id)).toEqual([]);
   });
 
-  it('after kill -9 of the server, removes the containers and network of a run with services and ends it lost', async () => {
+  it('after kill -9 of the server, re-attaches a run with services as a whole, and a kind: service run with its health', async () => {
     const data = tempDir();
     const config = join(data, 'config.yaml');
     writeFileSync(config, `docker: {host: "${env.hostA}"}\nstopGrace: 1s\n`);
@@ -137,16 +137,31 @@ describe('services on docker', () => {
     const s1 = await spawnServer(data, port, ['--config', config]);
     let s2: ChildProcess | undefined;
     try {
-      const { id } = await api.submit(docker({ command: 'sleep 60', services: { side: { image: TEST_IMAGE, command: 'exec sleep 60' } } }));
+      const { id } = await api.submit(docker({
+        command: 'echo start; sleep 6; wget -qO- http://side:8080/ || echo unreachable', services: { side: { image: TEST_IMAGE, command: 'mkdir -p /www && echo side-ok > /www/index.html && exec httpd -f -p 8080 -h /www', ports: [8080] } },
+      }));
+      const { id: svc } = await api.submit(docker({
+        kind: 'service', command: 'exec sleep 600', health: { command: 'true', interval: 0.2 }, restart: { policy: 'never' },
+      }));
       await waitForStatus(api, id, 'running');
+      await waitFor('healthy', async () => (await api.getRun(svc)).health === 'healthy');
       s1.kill('SIGKILL');
       await new Promise((r) => s1.once('exit', r));
       expect((await leftovers(env.hostA, id)).length).toBe(3); // main, side, the network: they outlive the server
       s2 = await spawnServer(data, port, ['--config', config]);
-      const run = await api.waitForRun(id, { intervalMs: 100 });
-      expect(run).toMatchObject({ status: 'lost', attempt: 1 });
-      expect(run.reason).toMatch(/could not be re-attached/);
+      expect(await api.getRun(id)).toMatchObject({ status: 'running', attempt: 1 });
+      const run = await api.waitForRun(id, { intervalMs: 100, timeoutMs: 60_000 });
+      expect(run).toMatchObject({ status: 'succeeded', attempt: 1 });
+      expect(await readAll(await api.logs(id))).toBe('start\nside-ok\n');
       expect(await leftovers(env.hostA, id)).toEqual([]);
+      // The service run is the same attempt, and its health is watched again.
+      const after = await waitFor('healthy again', async () => { const r = await api.getRun(svc); return r.health === 'healthy' ? r : undefined; });
+      expect(after).toMatchObject({ status: 'running', attempt: 1 });
+      const reasons = (await api.events(svc)).items.map((e) => e.reason ?? '');
+      expect(reasons.lastIndexOf('healthy: health check passed')).toBeGreaterThan(reasons.indexOf('re-attached after a server restart'));
+      await api.cancel(svc);
+      expect((await api.waitForRun(svc, { intervalMs: 100 })).status).toBe('canceled');
+      expect(await leftovers(env.hostA, svc)).toEqual([]);
     } finally {
       if (s1.exitCode === null) s1.kill('SIGKILL');
       if (s2) {
@@ -154,7 +169,7 @@ describe('services on docker', () => {
         await new Promise((r) => s2?.once('exit', r));
       }
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('an engine without networking', () => {

@@ -193,7 +193,7 @@ describe('a pool of engines', () => {
 });
 
 describe('server restart with containers', () => {
-  it('re-attaches containers after kill -9: logs resume without gaps or duplicates; one that ended meanwhile is collected', async () => {
+  it('re-attaches containers after kill -9: logs resume without gaps or duplicates; one that ended meanwhile is collected; strays of this server go, others stay', async () => {
     const data = tempDir();
     mkdirSync(data, { recursive: true });
     const config = join(data, 'config.yaml');
@@ -207,9 +207,19 @@ describe('server restart with containers', () => {
       await waitFor('some lines', async () => (await readAll(await api.logs(id))).includes('line 5'));
       s1.kill('SIGKILL');
       await new Promise((r) => s1.once('exit', r));
+      // Leftovers on the engine: one of an attempt this server gave up (a run it knows, an attempt
+      // that is not active), one of a run it never had (another server sharing the engine).
+      const engine = connectDocker({ url: env.hostA });
+      const label = (run: string) => ({ Image: TEST_IMAGE, Cmd: ['sleep', '60'], Labels: { 'dev.regatta.run': run, 'dev.regatta.attempt': '7' } });
+      await (await engine.createContainer(label(quick.id))).start();
+      const foreign = await engine.createContainer(label('01notarunofthisserver'));
+      await foreign.start();
       await sleep(1500); // the containers keep running meanwhile; `quick` ends while the server is down
       const s2 = await spawnServer(data, port, ['--config', config]);
       try {
+        expect((await containersOf(env.hostA, quick.id)).filter((c) => c.Labels['dev.regatta.attempt'] === '7')).toEqual([]);
+        expect(await containersOf(env.hostA, '01notarunofthisserver')).toHaveLength(1);
+        await foreign.remove({ force: true });
         const run = await api.waitForRun(id, { intervalMs: 100, timeoutMs: 30_000 });
         expect(run).toMatchObject({ status: 'succeeded', attempt: 1, exitCode: 0 });
         expect((await readAll(await api.logs(id))).trimEnd().split('\n')).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));

@@ -1,12 +1,12 @@
-/** The process runtime as built (the launcher is a separate compiled script), against real processes. */
-import { readFileSync } from 'node:fs';
+/** The process runtime as built (the supervisor is a separate compiled script), against real processes. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedSpec } from '@regatta/core';
 import { createLauncher, createProcessRuntime, type LaunchRequest } from '@regatta/runtimes';
 import { tempDir } from '../helpers.js';
 
-const launcher = createLauncher({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
+const launcher = createLauncher({ baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stateDir: tempDir('regatta-sv-') });
 const runtime = createProcessRuntime({ launcher, filesDir: (ref) => ref });
 afterAll(() => launcher.close());
 
@@ -32,8 +32,8 @@ describe('process runtime (through the launcher)', () => {
   it('runs a command with its environment and reports the exit code; stdout and stderr share one ordered log', async () => {
     const req = request('echo "$REGATTA_RUN_ID $X"; echo err >&2; echo out; exit 4', { env: { X: 'y' } });
     const h = await runtime.start(req, hooks);
-    expect(h.externalId).toMatch(/^\d+:\d+$/);
-    expect(await h.done).toEqual({ exitCode: 4 });
+    expect(h.externalId).toMatch(/^\d+:\d+:[0-9a-f-]+$/);
+    expect(await h.done).toMatchObject({ exitCode: 4, endedAt: expect.any(Number) as number });
     expect(readFileSync(req.paths.log, 'utf8')).toBe('r y\nerr\nout\n');
     expect(phases).toContain('running');
   });
@@ -61,28 +61,85 @@ describe('process runtime (through the launcher)', () => {
     expect(await h.done).toMatchObject({ nonRetriable: true, error: expect.stringMatching(/no such file/) as string });
   });
 
-  it('never leaves an attempt hanging when the launcher dies', async () => {
+  it('never leaves an attempt hanging when the supervisor dies: the job runs on and ends lost, without a status', async () => {
     const h = await runtime.start(request('sleep 30'), hooks);
-    const pid = launcher.pid();
-    expect(pid).toBeDefined();
-    process.kill(pid!, 'SIGKILL');
-    expect(await h.done).toMatchObject({ lost: 'the process launcher exited unexpectedly' });
-    // A new launcher starts on demand.
+    const pid = await waitForPid(() => launcher.pid());
+    process.kill(pid, 'SIGKILL');
+    // A new supervisor starts on demand.
     const next = await runtime.start(request('exit 0'), hooks);
-    expect(await next.done).toEqual({ exitCode: 0 });
+    expect(await next.done).toMatchObject({ exitCode: 0 });
     const [orphan] = h.externalId.split(':');
+    expect(alive(Number(orphan))).toBe(true);
     process.kill(-Number(orphan), 'SIGKILL');
+    expect(await h.done).toMatchObject({ lost: expect.stringMatching(/no supervisor was watching it/) as string });
   });
 
-  it('recover stops an orphaned group it started, and leaves a reused pid alone', async () => {
+  it('recover re-attaches a running job and collects its real exit code', async () => {
+    const req = request('while [ ! -f "$REGATTA_OUTPUTS/go" ]; do sleep 0.05; done; echo done; exit 3');
+    req.env.REGATTA_OUTPUTS = req.paths.outputs;
+    const h = await runtime.start(req, hooks);
+    h.detach?.(); // the server goes away; the job keeps running under the supervisor
+    const again = await runtime.recover(req, h.externalId, hooks);
+    expect(again?.externalId).toBe(h.externalId);
+    writeFileSync(join(req.paths.outputs, 'go'), '');
+    expect(await again?.done).toMatchObject({ exitCode: 3 });
+    expect(readFileSync(req.paths.log, 'utf8')).toBe('done\n');
+  });
+
+  it('recover collects a job that ended while nobody watched, from its journal, even without its id', async () => {
+    const req = request('echo bye; exit 7');
+    const h = await runtime.start(req, hooks);
+    h.detach?.();
+    await waitForFile(join(req.paths.dir, 'exit.json'));
+    const t = Date.now();
+    const again = await runtime.recover(req, '', hooks);
+    const info = await again?.done;
+    expect(info).toMatchObject({ exitCode: 7 });
+    expect(info?.endedAt).toBeLessThanOrEqual(t);
+  });
+
+  it('recover leaves a reused pid alone and reports the attempt lost', async () => {
     const h = await runtime.start(request('sleep 30'), hooks);
     const [pidText, start] = h.externalId.split(':');
     const pid = Number(pidText);
-    expect(await runtime.recover(request('x'), `${pid}:${Number(start) + 1}`)).toBeUndefined();
+    const other = request('x');
+    const again = await runtime.recover(other, `${pid}:${Number(start) + 1}`);
+    expect(await again?.done).toMatchObject({ lost: expect.stringMatching(/no exit status was recorded/) as string });
     expect(alive(pid)).toBe(true); // start time differs: not ours
-    expect(await runtime.recover(request('x'), h.externalId)).toBeUndefined();
+    await again?.stop(100);
+    expect(alive(pid)).toBe(true);
+    await h.stop(100);
     await h.done;
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(pid)).toBe(false);
   });
 });
+
+describe('the supervisor of a long data directory', () => {
+  it('listens in a private directory of this user instead of the data directory', async () => {
+    const long = join(tempDir('regatta-sv-'), 'a'.repeat(60), 'b'.repeat(60));
+    const l = createLauncher({ baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stateDir: long });
+    try {
+      const rt = createProcessRuntime({ launcher: l, filesDir: (ref) => ref });
+      const h = await rt.start(request('echo far'), hooks);
+      expect(await h.done).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(join(long, 'supervisor.log'), 'utf8')).toMatch(/supervising on \/tmp\/regatta-\d+\/supervisor-[0-9a-f]{16}\.sock/);
+    } finally {
+      l.close();
+    }
+  });
+});
+
+async function waitForPid(get: () => number | undefined): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    const pid = get();
+    if (pid) return pid;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no supervisor pid');
+}
+
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try { readFileSync(file); return; } catch { await new Promise((r) => setTimeout(r, 10)); }
+  }
+  throw new Error(`no ${file}`);
+}

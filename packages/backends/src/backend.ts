@@ -30,5 +30,7 @@ export interface Backend {
    * lost). `hooks` hear what changes from then on (a job that starts after waiting in Slurm's queue).
    */
   recover(req: LaunchRequest, externalId: string, hooks?: LaunchHooks): Promise<RunHandle | undefined>;
+  /** After recovery at start: removes leftovers of attempts that are not active (see Runtime.sweep). */
+  sweep?(stray: (runId: string, attempt: number) => Promise<boolean>): Promise<number>;
   close(): Promise<void>;
 }

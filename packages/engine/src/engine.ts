@@ -4,24 +4,20 @@
  * scheduler where to start runs, and hands attempts to backends.
  */
 import {
-  ConflictError, NotFoundError, RegattaError, compileSpec, newId, runFootprint, schedule,
+  ConflictError, NotFoundError, compileSpec, newId, runFootprint, schedule,
   type GroupRecord,
-  type AttemptRecord, type Clock, type Logger, type MetricPoint, type ResolvedResources, type RunRecord, type RunStatus,
+  type AttemptRecord, type Clock, type Logger, type MetricPoint, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend } from '@regatta/backends';
-import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
 import type { NewEvent, RunPatch, Store } from '@regatta/store';
-import { recordOutputs } from './reports.js';
 import { RunQueue } from './run-queue.js';
-import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
-import { retryLogTail } from './log-tail.js';
-import { storeAttempt, withStorage, type AttemptStorage } from './attempt-storage.js';
 import { GroupBook, rerunStatuses } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
-import { attemptEnv, attemptPaths } from './attempt-env.js';
 import { checkPlaceable, limitsInUse, queueStats, withDatasets, type QueueStats } from './run-admission.js';
 import { bindBackend } from './backend-binding.js';
+import { AttemptLifecycle, type Active } from './attempt-lifecycle.js';
+import type { AttemptStorage } from './attempt-storage.js';
 
 export interface EngineOptions {
   store: Store;
@@ -61,21 +57,6 @@ export interface RunChange {
   reason?: string;
 }
 
-interface Active {
-  run: RunRecord;
-  attempt: number;
-  node: string;
-  backend: Backend;
-  gpus: number[];
-  resources: ResolvedResources;
-  handle?: RunHandle;
-  status: RunStatus;
-  stopReason?: StopReason;
-  /** The grace period the stop asked for, when not the server's (0: kill). */
-  stopGraceMs?: number;
-  timer?: { cancel(): void };
-  health?: 'healthy' | 'unhealthy';
-}
 
 export class Engine {
   private readonly o: EngineOptions;
@@ -92,9 +73,18 @@ export class Engine {
   private passPending = false;
   private wakeTimer: { cancel(): void } | undefined;
   private stopping = false;
+  private readonly attempts: AttemptLifecycle;
 
   constructor(options: EngineOptions) {
     this.o = options;
+    this.attempts = new AttemptLifecycle({
+      o: options, active: this.active, finishing: this.finishing, bookkeeping: this.bookkeeping, groups: this.groups,
+      save: (before, patch, also) => this.save(before, patch, also),
+      emit: (run) => this.emit(run),
+      requestPass: () => this.requestPass(),
+      requeue: (run) => this.queued.add(run),
+      stopping: () => this.stopping,
+    });
   }
 
   /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
@@ -103,7 +93,17 @@ export class Engine {
     for (const g of await this.o.store.activeGroups()) this.groups.load(g);
     for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.add(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
-    await Promise.all(interrupted.map((run) => this.recover(run)));
+    await Promise.all(interrupted.map((run) => this.attempts.recover(run)));
+    // What is left of attempts that are not active any more (containers of given-up attempts) goes.
+    for (const b of this.o.backends) {
+      const stray = async (runId: string, attempt: number) =>
+        this.active.get(runId)?.attempt !== attempt && (await this.o.store.getRun(runId)) !== undefined;
+      const removed = await b.sweep?.(stray).catch((e: unknown) => {
+        this.o.logger.warn({ err: e, backend: b.name }, 'sweeping leftovers failed');
+        return 0;
+      });
+      if (removed) this.o.logger.info({ backend: b.name, removed }, 'removed leftovers of attempts that are not active');
+    }
     this.requestPass();
   }
 
@@ -193,7 +193,7 @@ export class Engine {
     if (!g) throw new NotFoundError('group', id);
     const queued = [...this.queued.values()].filter((r) => r.groupId === id);
     await Promise.all(queued.map((r) => this.cancel(r.id, reason)));
-    for (const a of this.active.values()) if (a.run.groupId === id) this.requestStop(a, { outcome: 'canceled', reason });
+    for (const a of this.active.values()) if (a.run.groupId === id) this.attempts.requestStop(a, { outcome: 'canceled', reason });
     return (await this.getGroup(id)) ?? g;
   }
 
@@ -243,7 +243,7 @@ export class Engine {
     }
     const a = this.active.get(id);
     if (a) {
-      this.requestStop(a, { outcome: 'canceled', reason }, opts.graceMs);
+      this.attempts.requestStop(a, { outcome: 'canceled', reason }, opts.graceMs);
       return a.run;
     }
     if (this.finishing.has(id)) throw new ConflictError(`run ${id} has already ended`);
@@ -284,7 +284,7 @@ export class Engine {
   async setResult(runId: string, result: unknown): Promise<void> {
     await this.o.store.setResult(runId, result, this.o.clock.now());
     const a = this.active.get(runId);
-    if (a?.run.resolved.finishOnResult) this.requestStop(a, { outcome: 'succeeded', reason: 'finished: its result was posted' });
+    if (a?.run.resolved.finishOnResult) this.attempts.requestStop(a, { outcome: 'succeeded', reason: 'finished: its result was posted' });
   }
 
   /** Adds a line to a run's timeline without changing its status (what a facade could not honour). */
@@ -308,9 +308,9 @@ export class Engine {
     }
     if (result !== undefined) await this.o.store.setResult(runId, result, this.o.clock.now());
     if (a.stopReason) {
-      if (a.handle) this.stopHandle(a, a.handle, 0);
+      if (a.handle) this.attempts.stopHandle(a, a.handle, 0);
     } else {
-      this.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
+      this.attempts.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
     }
     return a.run;
   }
@@ -320,19 +320,31 @@ export class Engine {
     return this.active.get(runId)?.handle?.endpoints?.()[port];
   }
 
-  /** Stops taking work. Attempts that cannot be re-attached after a restart are stopped and marked lost. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops taking work; queued runs stay queued. By default active attempts are left running and the
+   * next start re-attaches them (a restart or upgrade loses nothing); those that cannot outlive the
+   * server are stopped and marked lost. With `drain`, every active attempt is waited for to the end.
+   */
+  async shutdown(o: { drain?: boolean } = {}): Promise<void> {
     this.stopping = true;
     this.wakeTimer?.cancel();
+    if (o.drain) {
+      while (this.active.size || this.bookkeeping.size) {
+        await Promise.race([...[...this.active.values()].flatMap((a) => (a.handle ? [a.handle.done] : [])), ...this.bookkeeping, new Promise((r) => setTimeout(r, 200))]);
+      }
+      return;
+    }
+    // An attempt being launched gets a moment to become one that can be left running.
+    await this.attempts.launched(this.o.stopGraceMs);
     const waits: Promise<unknown>[] = [];
     for (const a of this.active.values()) {
       if (a.handle?.detach) {
-        // It outlives the server (a container): leave it running, the next start re-attaches.
+        // It outlives the server (a process under the supervisor, a container): the next start re-attaches.
         a.timer?.cancel();
         a.handle.detach();
         continue;
       }
-      this.requestStop(a, { outcome: 'lost', reason: 'the server shut down while the run was active' });
+      this.attempts.requestStop(a, { outcome: 'lost', reason: 'the server shut down while the run was active' });
       if (a.handle) waits.push(a.handle.done);
     }
     await Promise.all(waits);
@@ -365,7 +377,7 @@ export class Engine {
         run, attempt: run.attempt + 1, node: p.node, backend, gpus: p.gpus, resources: runFootprint(run.resolved), status: 'starting',
       };
       this.active.set(run.id, a);
-      this.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
+      this.attempts.launch(a).catch((e: unknown) => this.o.logger.error({ err: e, runId: run.id }, 'launch bookkeeping failed'));
     }
     for (const u of unschedulable) {
       const run = this.queued.remove(u.runId);
@@ -387,228 +399,6 @@ export class Engine {
   }
 
   // --- attempts ---------------------------------------------------------------------------------
-
-  private launchRequest(a: Active): LaunchRequest {
-    const { run, attempt } = a;
-    const paths = attemptPaths(this.o.runsDir, run.id, attempt);
-    const env = attemptEnv({
-      runId: run.id, attempt, node: a.node, gpus: a.gpus, cpus: run.resolved.resources.cpus, apiUrl: this.o.apiUrl(), secret: this.o.secret, outputs: paths.outputs,
-      datasets: run.resolved.datasets.map((d) => ({ name: d.name, path: run.resolved.runtime === 'docker' ? d.target : d.source ?? '' })),
-      nodeHasGpus: a.backend.nodes().some((n) => n.name === a.node && n.total.gpus > 0),
-      proxiedPorts: run.resolved.ports.map((p) => p.port),
-      ...(this.o.proxyPath ? { proxyPath: this.o.proxyPath } : {}),
-    });
-    const group = run.groupId !== undefined ? this.groups.get(run.groupId) : undefined;
-    return {
-      runId: run.id, attempt, spec: run.resolved, env, paths, node: a.node, gpus: a.gpus,
-      ...(group ? { group: { id: group.id, ...(group.maxParallel !== undefined ? { maxParallel: group.maxParallel } : {}) } } : {}),
-    };
-  }
-
-
-  private async transition(a: Active, to: RunStatus, reason: string | undefined, extra: { externalId?: string } = {}): Promise<void> {
-    const now = this.o.clock.now();
-    const from = a.status;
-    const before = { ...a.run, status: from };
-    a.status = to;
-    a.run = { ...a.run, status: to, updatedAt: now, ...(reason ? { reason } : {}) };
-    await this.save(before, { status: to, updatedAt: now, ...(reason ? { reason } : {}) }, {
-      event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
-      attempt: {
-        runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
-        ...(extra.externalId !== undefined ? { externalId: extra.externalId } : a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
-      },
-    });
-    this.emit(a.run);
-  }
-
-  /** Asks an attempt to stop; a handle that fails to (it should not) is logged, never an unhandled rejection. */
-  private stopHandle(a: Active, handle: RunHandle, graceMs: number): void {
-    handle.stop(graceMs).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'stopping an attempt failed'));
-  }
-
-  /**
-   * Stores the attempt's current external id (it grows as an attempt's services start), so that
-   * after a crash the next server can stop everything the attempt started.
-   */
-  private recordExternalId(a: Active): void {
-    const externalId = a.handle?.externalId;
-    if (!externalId) return;
-    const now = this.o.clock.now();
-    this.o.store.updateRun(a.run.id, { updatedAt: now }, {
-      attempt: { runId: a.run.id, attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt, externalId },
-    }).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'recording an attempt id failed'));
-  }
-
-  /** A line in the run's timeline that does not change its status. */
-  private note(a: Active, reason: string): void {
-    const now = this.o.clock.now();
-    this.o.store.addEvent(a.run.id, { attempt: a.attempt, ts: now, from: a.status, to: a.status, reason })
-      .catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'recording an event failed'));
-  }
-
-  private async launch(a: Active): Promise<void> {
-    const now = this.o.clock.now();
-    const startedAt = now;
-    const before = a.run;
-    a.run = { ...a.run, status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now };
-    await this.save(before, {
-      status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now, notBefore: undefined,
-    }, {
-      event: { attempt: a.attempt, ts: now, from: 'queued', to: 'starting', reason: `placed on ${a.node}${a.gpus.length ? ` with GPUs ${a.gpus.join(',')}` : ''}` },
-      attempt: { runId: a.run.id, attempt: a.attempt, status: 'starting', node: a.node, gpus: a.gpus, startedAt },
-    });
-    this.emit(a.run);
-    if (a.stopReason) return this.finish(a, {});
-
-    let reportedRunning = false;
-    let launched = false;
-    const req = this.launchRequest(a);
-    let handle: RunHandle;
-    try {
-      // Callbacks of an attempt that is no longer the active one (it ended, the node was lost) are late: ignored.
-      const current = () => this.active.get(a.run.id) === a;
-      handle = await a.backend.launch(req, {
-        onPhase: (phase, reason) => {
-          if (!current()) return;
-          if (!launched) {
-            if (phase === 'running') reportedRunning = true;
-            else void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
-            return;
-          }
-          void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
-        },
-        onNote: (message) => { if (current()) this.note(a, message); },
-        onWaiting: (reason) => {
-          if (!current()) return;
-          void this.transition(a, a.status, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
-        },
-        onUnitStarted: () => { if (current()) this.recordExternalId(a); },
-        onHealth: (healthy, detail) => {
-          if (!current()) return;
-          a.health = healthy ? 'healthy' : 'unhealthy';
-          a.run = { ...a.run, health: a.health };
-          this.note(a, `${a.health}: ${detail}`);
-          this.emit(a.run);
-        },
-      });
-    } catch (e) {
-      const err = e instanceof Error ? e.message : String(e);
-      return this.finish(a, { error: `could not start: ${err}`, nonRetriable: e instanceof RegattaError && e.code === 'backend_error' });
-    }
-    launched = true;
-    a.handle = handle;
-    if (reportedRunning) await this.transition(a, 'running', undefined, { externalId: handle.externalId });
-    else await this.transition(a, a.status, 'launched', { externalId: handle.externalId });
-    this.watch(a, handle);
-  }
-
-  private watch(a: Active, handle: RunHandle): void {
-    const timeoutMs = a.run.resolved.timeoutMs;
-    // A backend that places work itself (Slurm) counts the timeout from when the job runs, not
-    // from the hand-off: time pending in its queue is not the run's.
-    const external = a.backend.nodes().some((n) => n.name === a.node && n.external);
-    if (timeoutMs !== undefined && !external) {
-      const elapsed = this.o.clock.now() - (a.run.startedAt ?? this.o.clock.now());
-      a.timer = this.o.clock.setTimeout(
-        () => this.requestStop(a, { outcome: 'timed_out', reason: `exceeded its timeout of ${timeoutMs / 1000}s` }),
-        Math.max(0, timeoutMs - elapsed),
-      );
-    }
-    if (a.stopReason) this.stopHandle(a, handle, a.stopGraceMs ?? this.o.stopGraceMs);
-    handle.done.then(
-      (info) => this.finish(a, info),
-      (e: unknown) => this.finish(a, { error: String(e) }),
-    ).catch((e: unknown) => this.o.logger.error({ err: e, runId: a.run.id }, 'finishing an attempt failed'));
-  }
-
-  private requestStop(a: Active, why: NonNullable<Active['stopReason']>, graceMs = this.o.stopGraceMs): void {
-    if (a.stopReason) return;
-    a.stopReason = why;
-    a.stopGraceMs = graceMs;
-    // Without a handle yet, launch() notices stopReason once the backend answers.
-    if (a.handle) this.stopHandle(a, a.handle, graceMs);
-  }
-
-  private finish(a: Active, info: ExitInfo): Promise<void> {
-    // The attempt has ended: free its resources at once, so the next run starts while this one's
-    // outcome is recorded.
-    a.timer?.cancel();
-    this.active.delete(a.run.id);
-    this.finishing.set(a.run.id, a);
-    this.requestPass();
-    const p = this.record(a, info).finally(() => {
-      this.finishing.delete(a.run.id);
-      this.bookkeeping.delete(p);
-    });
-    this.bookkeeping.add(p);
-    return p;
-  }
-
-  private async record(a: Active, info: ExitInfo): Promise<void> {
-    const { run, attempt } = a;
-    const paths = attemptPaths(this.o.runsDir, run.id, attempt);
-    await recordOutputs(this.o.store, this.o.logger, paths.outputs, run.id, attempt, this.o.clock.now());
-    const ended = withStorage(attemptOutcome(a.stopReason, info), await storeAttempt(this.o.storage, this.o.store, run, attempt, paths));
-    const { outcome } = ended;
-    const now = this.o.clock.now();
-    const logTail = await retryLogTail(run.resolved, paths.log);
-    const { next: retry, reason } = decideAttempt(run.resolved, outcome, ended.reason, attempt, info, {
-      stopping: this.stopping, stopped: a.stopReason !== undefined, ...(logTail !== undefined ? { logTail } : {}),
-    });
-    const attemptRecord = {
-      runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: now,
-      ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
-      ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
-    };
-    // Another attempt goes back to the queue (after its delay); otherwise the run has ended.
-    const patch: RunPatch = retry
-      ? { status: 'queued', reason: retry.why, updatedAt: now, notBefore: retry.delayMs ? now + retry.delayMs : undefined, exitCode: info.exitCode }
-      : { status: outcome, reason, finishedAt: now, updatedAt: now, exitCode: info.exitCode };
-    await this.save({ ...run, status: a.status }, patch, {
-      event: { attempt, ts: now, from: a.status, to: patch.status ?? outcome, reason: patch.reason ?? reason },
-      attempt: attemptRecord,
-    });
-    const next: RunRecord = { ...run, ...patch, attempt };
-    if (retry && !this.stopping) this.queued.add(next);
-    this.emit(next);
-    this.requestPass();
-  }
-
-  private async recover(run: RunRecord): Promise<void> {
-    const attempt = run.attempt;
-    const rec = attempt > 0 ? await this.o.store.getAttempt(run.id, attempt) : undefined;
-    const backend = this.o.backends.find((b) => b.nodes().some((n) => n.name === run.node)) ?? this.o.backends[0];
-    const a: Active = {
-      run, attempt, node: run.node ?? '', backend: backend as Backend, gpus: run.gpus ?? [], resources: runFootprint(run.resolved), status: run.status,
-    };
-    this.active.set(run.id, a);
-    let handle: RunHandle | undefined;
-    if (backend && rec?.externalId) {
-      try {
-        handle = await backend.recover(this.launchRequest(a), rec.externalId, {
-          // A job that waited in Slurm's queue across the restart still reports its start.
-          onPhase: (phase, reason) => {
-            if (phase !== a.status) void this.transition(a, phase, reason).catch((e: unknown) => this.o.logger.error({ err: e }, 'transition failed'));
-          },
-          onWaiting: (reason) => this.note(a, reason),
-        });
-      } catch (e) {
-        this.o.logger.warn({ err: e, runId: run.id }, 're-attaching a run failed');
-      }
-    }
-    if (handle) {
-      a.handle = handle;
-      this.o.logger.info({ runId: run.id }, 're-attached to a run after restart');
-      this.watch(a, handle);
-      return;
-    }
-    a.stopReason = {
-      outcome: 'lost',
-      reason: `the server stopped while the run was ${run.status}; its ${run.resolved.runtime} could not be re-attached`,
-    };
-    await this.finish(a, {});
-  }
 
   /** Current in-memory view of a run, or undefined when it is neither queued nor active. */
   live(id: string): RunRecord | undefined {

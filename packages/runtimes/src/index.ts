@@ -1,13 +1,13 @@
 export type * from './runtime.js';
 export { createProcessRuntime, type ProcessRuntimeOptions } from './process/process-runtime.js';
-export { createLauncher, SpawnError, type Launcher, type SpawnedProcess } from './process/launcher.js';
+export { createLauncher, SpawnError, type Launcher, type LauncherOptions, type ProcessExit, type SpawnedProcess } from './process/launcher.js';
 export { collectOutputs, listArtifacts } from './outputs.js';
 export { createDockerRuntime, type DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { connectDocker } from './docker/connect.js';
 export { publishFor, type Publish } from './docker/ports-health.js';
 export { hashDirectory } from './docker/build-context.js';
 export { serviceLogPath, serviceOutputs } from './services/paths.js';
-export { superviseServices, parseServicesId, describeExit, type ServiceDriver, type UnitHandle } from './services/supervisor.js';
+export { superviseServices, resumeServices, parseServicesId, describeExit, type ServiceDriver, type UnitHandle } from './services/supervisor.js';
 export { probeOnce, watchHealth, type ProbeTarget } from './services/probe.js';
 export { freePort } from './process/process-services.js';
 export { discoveryEnv, ownPortEnv } from './services/service-env.js';

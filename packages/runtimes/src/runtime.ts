@@ -50,6 +50,13 @@ export interface ExitInfo {
   lost?: string;
   /** The backend itself ended the attempt (Slurm's time limit, a cancel outside Regatta). */
   ended?: { outcome: 'canceled' | 'timed_out'; reason: string };
+  /** When it ended, where the runtime knows better than "now" (an exit collected after a restart). */
+  endedAt?: number;
+  /**
+   * Found after a restart, the attempt had never started (the server died first): nothing of it
+   * ran, so it is queued again as the same attempt rather than lost.
+   */
+  notStarted?: boolean;
 }
 
 /** A started attempt: poll it through `done`, stop it, find it again by `externalId`. */
@@ -73,8 +80,16 @@ export interface Runtime {
   readonly name: string;
   start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle>;
   /**
-   * After a server restart: re-attach to the attempt if it can be followed again, else clean up
-   * whatever is left of it and return undefined (the engine then marks the attempt lost).
+   * After a server restart: re-attach to the attempt if it can be followed again (its `done` then
+   * reports how it ended, even when that was while the server was down), else clean up whatever is
+   * left of it and return undefined (the engine then marks the attempt lost). `hooks` get the
+   * attempt's health watch back.
    */
-  recover(req: LaunchRequest, externalId: string): Promise<RunHandle | undefined>;
+  recover(req: LaunchRequest, externalId: string, hooks?: LaunchHooks): Promise<RunHandle | undefined>;
+  /**
+   * After recovery at start: removes what is left of attempts that `stray` says are this server's
+   * and not active (containers of attempts given up while the server was down); what belongs to
+   * another server sharing the engine is left alone. Returns how many attempts it cleaned up.
+   */
+  sweep?(stray: (runId: string, attempt: number) => Promise<boolean>): Promise<number>;
 }

@@ -40,7 +40,8 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
   const contextDir = (ref: string) => (ref.startsWith('upload:') ? join(uploadsDir, ref.slice('upload:'.length)) : ref);
   const network = config.docker.network ? { network: config.docker.network } : {};
 
-  const launcher = createLauncher(baseEnv);
+  // The supervisor of process jobs outlives the server: one per data directory (see the README's "Restarts").
+  const launcher = createLauncher({ baseEnv, stateDir: config.dataDir });
   const jobUser = jobUserOf(config, deps.logger);
   const runtimes: Runtime[] = [createProcessRuntime({ launcher, filesDir: contextDir, serviceStopGraceMs: config.stopGraceMs, ...(jobUser ? { jobUser } : {}) })];
   const docker = await reachDocker(config);

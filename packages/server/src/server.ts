@@ -46,7 +46,11 @@ export interface RunningServer {
   engine: Engine;
   /** The admin token created at first start, in clear text; undefined on later starts. */
   createdAdminToken?: string;
-  close(): Promise<void>;
+  /**
+   * Stops the server. Active runs keep running and the next start re-attaches them; with `drain`,
+   * it first waits for every active run to end (queued runs stay queued), still serving the API.
+   */
+  close(o?: { drain?: boolean }): Promise<void>;
 }
 
 function loadSecret(dataDir: string): Buffer {
@@ -194,9 +198,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     port,
     engine,
     ...(createdAdminToken ? { createdAdminToken } : {}),
-    close() {
+    close(o = {}) {
       closing ??= (async () => {
-        await engine.shutdown();
+        await engine.shutdown(o);
         await app.close();
         await store.close();
         await closeBackends();

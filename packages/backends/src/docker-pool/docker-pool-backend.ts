@@ -172,10 +172,10 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       return track(node, await node.runtime.start(req, hooks));
     },
 
-    async recover(req, externalId) {
+    async recover(req, externalId, hooks) {
       const node = nodes.get(req.node);
       if (!node) return undefined;
-      const h = await node.runtime.recover(req, externalId);
+      const h = await node.runtime.recover(req, externalId, hooks);
       return h && track(node, h);
     },
 

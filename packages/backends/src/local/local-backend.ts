@@ -30,7 +30,12 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     runtimes: [...byName.keys()],
     nodes: () => [node],
     launch: (req, hooks) => runtimeFor(req.spec.runtime).start(req, hooks),
-    recover: (req, externalId) => runtimeFor(req.spec.runtime).recover(req, externalId),
+    recover: (req, externalId, hooks) => runtimeFor(req.spec.runtime).recover(req, externalId, hooks),
+    async sweep(stray) {
+      let removed = 0;
+      for (const r of byName.values()) removed += (await r.sweep?.(stray)) ?? 0;
+      return removed;
+    },
     close: () => Promise.resolve(),
   };
 }

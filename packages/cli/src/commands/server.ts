@@ -10,7 +10,8 @@ export function serverCommand(program: Command): void {
     .option('--config <file>', 'YAML configuration file')
     .option('--public-url <url>', 'URL jobs use to reach the API')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
-    .action(async (o: { data?: string; port?: number; host?: string; config?: string; publicUrl?: string; logLevel?: string }) => {
+    .option('--drain', 'on SIGTERM/SIGINT, start no more runs and wait for the active ones to end before exiting (a second signal exits at once); without it, runs keep going and the next start re-attaches them')
+    .action(async (o: { data?: string; port?: number; host?: string; config?: string; publicUrl?: string; logLevel?: string; drain?: boolean }) => {
       // Loaded here so that client commands start without the server's dependencies.
       const { compileServerConfig, startServer } = await import('@regatta/server');
       const config = compileServerConfig(
@@ -26,15 +27,19 @@ export function serverCommand(program: Command): void {
       }
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // Asked again while draining: leave the runs to the next start.
+          process.stdout.write(`${signal}: exiting now; active runs keep running\n`);
+          process.exit(0);
+        }
         stopping = true;
-        process.stdout.write(`${signal}: stopping\n`);
-        server.close().then(() => process.exit(0), (e: unknown) => {
+        process.stdout.write(o.drain ? `${signal}: draining (waiting for active runs to end)\n` : `${signal}: stopping (active runs keep running)\n`);
+        server.close({ drain: o.drain === true }).then(() => process.exit(0), (e: unknown) => {
           process.stderr.write(`shutdown failed: ${String(e)}\n`);
           process.exit(1);
         });
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }

@@ -1,8 +1,8 @@
 /**
  * Runs an attempt as a container on one Docker engine. The container carries labels naming its run;
  * logs are pumped into the attempt's log file; outputs are a bind mount of the attempt's outputs
- * directory. Containers outlive a server restart and are re-attached by id, except those of a run
- * with services, which are removed (the attempt then ends lost).
+ * directory. Containers outlive a server restart and are re-attached: by id, or for a run with
+ * services by their labels, as a whole.
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -11,9 +11,9 @@ import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '.
 import { parseServicesId, superviseServices } from '../services/supervisor.js';
 import { watchHealth } from '../services/probe.js';
 import { buildImage, buildTag } from './build-context.js';
-import { containerCreateBody } from './container-spec.js';
+import { LABEL_ATTEMPT, LABEL_RUN, containerCreateBody } from './container-spec.js';
 import { follow, message, statusOf } from './container-handle.js';
-import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, removeAttempt } from './docker-services.js';
+import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, recoverDockerServices, removeAttempt } from './docker-services.js';
 import { endpointsOf, type Publish } from './ports-health.js';
 
 export interface DockerRuntimeOptions {
@@ -128,13 +128,19 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       });
     },
 
-    async recover(req, externalId) {
-      const ids = parseServicesId(externalId);
-      if (ids) {
-        // The supervisor that knew which service is which is gone with the old server: rather
-        // than half-follow the attempt, remove all of it (the engine marks it lost).
-        await removeAttempt(docker, req.runId, req.attempt, [ids.main, ...ids.units]);
-        return undefined;
+    async recover(req, externalId, hooks) {
+      // Running or exited while the server was away: followed to its end either way, with the
+      // health watch of a kind: service run back.
+      const followAgain = async (container: Docker.Container) => {
+        const handle = await followMain(req, container, publish);
+        const { health } = req.spec;
+        if (health && hooks?.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
+        return handle;
+      };
+      if (parseServicesId(externalId) || (req.spec.services.length && !externalId)) {
+        const handle = await recoverDockerServices(docker, req, followAgain, hooks, options.serviceStopGraceMs ?? 5000);
+        if (handle) hooks?.onPhase('running');
+        return handle;
       }
       if (!externalId) return undefined;
       const container = docker.getContainer(externalId);
@@ -143,8 +149,20 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       } catch {
         return undefined;
       }
-      // Running or exited while the server was away: follow it to its end either way.
-      return followMain(req, container, publish);
+      return followAgain(container);
+    },
+
+    async sweep(stray) {
+      const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_RUN] } });
+      const strays = new Map<string, { runId: string; attempt: number }>();
+      for (const c of containers) {
+        const runId = c.Labels[LABEL_RUN] ?? '';
+        const attempt = Number(c.Labels[LABEL_ATTEMPT]);
+        if (!strays.has(`${runId}\u0000${attempt}`) && (await stray(runId, attempt))) strays.set(`${runId}\u0000${attempt}`, { runId, attempt });
+      }
+      // Every container of a stray attempt, and the network of its services.
+      for (const s of strays.values()) await removeAttempt(docker, s.runId, s.attempt).catch(() => undefined);
+      return strays.size;
     },
   };
 }

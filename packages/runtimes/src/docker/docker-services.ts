@@ -7,13 +7,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { ResolvedService } from '@regatta/core';
-import type { LaunchHooks, LaunchRequest, RunHandle } from '../runtime.js';
+import type { AttemptPaths, LaunchHooks, LaunchRequest, RunHandle } from '../runtime.js';
 import { serviceLogPath, serviceOutputs } from '../services/paths.js';
-import type { ServiceDriver, UnitHandle } from '../services/supervisor.js';
+import { resumeServices, type ServiceDriver, type UnitHandle } from '../services/supervisor.js';
 import { discoveryEnv } from '../services/service-env.js';
 import { LABEL_ATTEMPT, LABEL_RUN } from './container-spec.js';
 import { follow, statusOf } from './container-handle.js';
-import { networkCreateBody, networkName, serviceContainerBody } from './service-spec.js';
+import { LABEL_SERVICE, networkCreateBody, networkName, serviceContainerBody } from './service-spec.js';
 
 /** Starts the main container on `network` with `env` added; reports `running` through hooks. */
 export type StartMainContainer = (network: string, env: Record<string, string>, hooks: LaunchHooks) => Promise<RunHandle>;
@@ -51,6 +51,41 @@ export async function removeAttempt(docker: Docker, runId: string, attempt: numb
   }
 }
 
+/** A service container followed: its log pumped into the service's log, its health from Docker. */
+function unitOf(container: Docker.Container, s: ResolvedService, paths: AttemptPaths): UnitHandle {
+  const log = serviceLogPath(paths, s.name);
+  const h = follow(container, { log, cursor: `${log}.cursor` });
+  return { id: container.id, done: h.done, stop: h.stop, probe: () => containerHealthy(container, s.health !== undefined), ...(h.detach ? { detach: h.detach } : {}) };
+}
+
+/**
+ * After a server restart: the attempt's containers, found by their labels, supervised again as a
+ * whole (a service that exits fails the run; cleanup stops the services and removes the network).
+ * Undefined, with all of it removed, when the main container never started.
+ */
+export async function recoverDockerServices(
+  docker: Docker, req: LaunchRequest, followMain: (main: Docker.Container) => Promise<RunHandle>, hooks: LaunchHooks | undefined, graceMs: number,
+): Promise<RunHandle | undefined> {
+  const found = await docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${req.runId}`, `${LABEL_ATTEMPT}=${req.attempt}`] } });
+  const units = new Map<string, UnitHandle>();
+  let main: Docker.Container | undefined;
+  for (const c of found) {
+    const name = c.Labels[LABEL_SERVICE];
+    const s = req.spec.services.find((x) => x.name === name);
+    if (name === undefined) main = docker.getContainer(c.Id);
+    else if (s) units.set(s.name, unitOf(docker.getContainer(c.Id), s, req.paths));
+  }
+  if (!main) {
+    for (const u of units.values()) u.detach?.();
+    await removeAttempt(docker, req.runId, req.attempt);
+    return undefined;
+  }
+  return resumeServices({
+    units, main: await followMain(main), hooks: { onPhase: (p) => hooks?.onPhase(p) }, graceMs, detachable: true,
+    teardown: () => removeAttempt(docker, req.runId, req.attempt),
+  });
+}
+
 export function dockerServiceDriver(docker: Docker, req: LaunchRequest, startMain: StartMainContainer): ServiceDriver {
   const { spec, paths } = req;
   const network = networkName(req.runId, req.attempt);
@@ -59,6 +94,7 @@ export function dockerServiceDriver(docker: Docker, req: LaunchRequest, startMai
   const shared = { ...req.env, ...discovery };
 
   return {
+    detachable: true,
     async prepare() {
       await mkdir(join(paths.dir, 'services'), { recursive: true });
       // A network left by an earlier try of this attempt (a crash) would make the name clash.
@@ -71,9 +107,7 @@ export function dockerServiceDriver(docker: Docker, req: LaunchRequest, startMai
       await mkdir(outputs, { recursive: true });
       const container = await docker.createContainer(serviceContainerBody(req, s, { outputsHostPath: outputs, env: shared }));
       await container.start();
-      const log = serviceLogPath(paths, s.name);
-      const h = follow(container, { log, cursor: `${log}.cursor` });
-      return { id: container.id, done: h.done, stop: h.stop, probe: () => containerHealthy(container, s.health !== undefined) };
+      return unitOf(container, s, paths);
     },
 
     startMain: (hooks) => startMain(network, discovery, hooks),

@@ -77,4 +77,22 @@ describe('LogPump', () => {
     await p2;
     expect(readFileSync(log, 'utf8')).toBe('a\nb\nc\n');
   });
+
+  it('after a restart that came before any line was checkpointed, keeps the build output and takes the lines again', async () => {
+    const dir = tmp();
+    const log = join(dir, 'log');
+    const cursor = join(dir, 'log.cursor');
+    writeFileSync(log, 'built\n');
+    const first = new PassThrough();
+    void new LogPump(log, cursor).pump(first);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(log, 'built\nstart\n'); // reached the file; the server died before checkpointing it
+    const again = new LogPump(log, cursor);
+    expect(again.since()).toBe(0);
+    const s = new PassThrough();
+    const done = again.pump(s);
+    s.end(frame(1, '2026-11-21T20:00:00.1Z start\n'));
+    await done;
+    expect(readFileSync(log, 'utf8')).toBe('built\nstart\n');
+  });
 });

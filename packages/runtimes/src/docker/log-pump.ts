@@ -16,6 +16,9 @@ export function timestampNs(ts: string): bigint | undefined {
   return BigInt(secs) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
+/** Cursor of a log whose container has not written a line yet. */
+const FIRST = 'first';
+
 export class LogPump {
   /** Last line on disk: its timestamp, and the log's size just after it. */
   private last: bigint = -1n;
@@ -38,7 +41,11 @@ export class LogPump {
     } catch {
       // no log yet
     }
-    if (ts !== undefined && sizeText !== undefined && /^\d+$/.test(sizeText)) {
+    if (tsText === FIRST && sizeText !== undefined && /^\d+$/.test(sizeText)) {
+      // Followed before, but no line was checkpointed: everything after the build output comes again.
+      this.size = Number(sizeText);
+      if (onDisk > this.size) truncateSync(logPath, this.size);
+    } else if (ts !== undefined && sizeText !== undefined && /^\d+$/.test(sizeText)) {
       this.last = ts;
       this.lastText = tsText;
       this.size = Number(sizeText);
@@ -63,6 +70,9 @@ export class LogPump {
 
   /** Resolves when the stream ends (the container stopped, or the connection closed). */
   pump(stream: NodeJS.ReadableStream): Promise<void> {
+    // Before the first line, the checkpoint names where the container's lines begin, so a server
+    // killed before it checkpoints a line does not keep lines the engine sends again.
+    if (!this.lastText) writeFileSync(this.cursorPath, `${FIRST} ${this.size}`);
     const out = createWriteStream(this.logPath, { flags: 'a' });
     let buf: Buffer = Buffer.alloc(0);
     const onFrame = (payload: Buffer) => {

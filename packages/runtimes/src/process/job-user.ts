@@ -101,6 +101,7 @@ export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, a
   const inside = (d: string | undefined): d is string => d !== undefined && d.startsWith(`${attemptDir}/`);
   return {
     baseEnv: launcher.baseEnv,
+    bootId: launcher.bootId,
     spawnAs: { uid: who.uid, gid: who.gid },
     async spawn(req) {
       for (const d of [...req.mkdirs, req.env.REGATTA_OUTPUTS].filter(inside)) {
@@ -109,6 +110,8 @@ export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, a
       }
       return launcher.spawn({ ...req, uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env } });
     },
+    sync: () => launcher.sync(),
+    follow: (job) => launcher.follow(job),
     pid: () => launcher.pid(),
     close: () => launcher.close(),
   };

@@ -35,3 +35,20 @@ export async function stopGroup(pid: number, graceMs: number, exited: () => bool
   while (Date.now() < deadline && !exited()) await new Promise((r) => setTimeout(r, 20));
   killGroup(pid, 'SIGKILL');
 }
+
+/** Stops a job's group, unless its leader is gone and the pid now names another process. */
+export async function stopJob(job: { pid: number; start: string }, graceMs: number, exited: () => boolean): Promise<void> {
+  if (exited() || (await processStartTime(job.pid)) !== job.start) return;
+  await stopGroup(job.pid, graceMs, exited);
+}
+
+/** Whether the job's leader still runs: same start time (not a reused pid), and not a zombie nobody reaps. */
+export async function jobRunning(job: { pid: number; start: string }): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${job.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] === job.start && fields[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

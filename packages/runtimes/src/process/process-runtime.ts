@@ -1,16 +1,20 @@
 /**
- * Runs an attempt as a plain process group on this machine, started by the launcher helper.
- * stdout and stderr go straight to the log file (one O_APPEND descriptor shared by both), so lines
- * are never reordered or lost, cost the server nothing, and keep flowing while it restarts.
+ * Runs an attempt as a plain process group on this machine, started by the process supervisor
+ * (supervisor-process.ts), which outlives the server. stdout and stderr go straight to the log file
+ * (one O_APPEND descriptor shared by both), so lines are never reordered or lost, cost the server
+ * nothing, and keep flowing while it restarts; the exit is journaled beside the log, so a restarted
+ * server collects it (recover) with its real exit code and end time.
  */
 import { cp, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExitInfo, LaunchHooks, LaunchRequest, RunHandle, Runtime } from '../runtime.js';
 import { collectOutputs } from '../outputs.js';
-import { SpawnError, type Launcher } from './launcher.js';
+import { SpawnError, type Launcher, type ProcessExit } from './launcher.js';
 import { parseServicesId, superviseServices } from '../services/supervisor.js';
-import { processServiceDriver } from './process-services.js';
-import { argv, groupAlive, killGroup, processStartTime, stopGroup } from './process-group.js';
+import { processServiceDriver, recoverProcessServices } from './process-services.js';
+import { argv, stopJob } from './process-group.js';
+import { formatJobId, parseJobId, type JobId } from './job-id.js';
+import { readStartRecord } from './exit-journal.js';
 import { identityFor, launcherAs, prepareAttemptDirs, type JobIdentity } from './job-user.js';
 
 export interface ProcessRuntimeOptions {
@@ -23,13 +27,50 @@ export interface ProcessRuntimeOptions {
   jobUser?: JobIdentity;
 }
 
-async function stopStray(id: string): Promise<void> {
-  const [pidText, start] = id.split(':');
-  const pid = Number(pidText);
-  if (Number.isInteger(pid) && pid > 1 && start && (await processStartTime(pid)) === start && groupAlive(pid)) {
-    await stopGroup(pid, 2000, () => !groupAlive(pid));
-  }
+/** The main task's journal (exit-journal.ts), beside its log. */
+const mainExitFile = (req: LaunchRequest) => join(req.paths.dir, 'exit.json');
+const mainStartFile = (req: LaunchRequest) => join(req.paths.dir, 'job.json');
+
+export function exitInfoOf(r: ProcessExit): ExitInfo {
+  if (r.lost !== undefined) return { lost: r.lost };
+  return { ...(r.code !== null ? { exitCode: r.code } : { signal: r.signal ?? 'SIGKILL' }), endedAt: r.endedAt };
 }
+
+/**
+ * A handle on a job's process group, live or found again after a restart. `detach` stops following
+ * it (the server is going away; the job keeps running and the next server collects it).
+ */
+export function processHandle(job: JobId, exited: Promise<ProcessExit>, finish: (info: ExitInfo) => Promise<ExitInfo>): RunHandle {
+  let ended = false;
+  let detached = false;
+  const done = new Promise<ExitInfo>((resolve) => {
+    void exited.then(async (r) => {
+      ended = true; // the supervisor has killed what was left in its group
+      if (detached) return; // the next server collects it
+      resolve(await finish(exitInfoOf(r)));
+    });
+  });
+  return {
+    externalId: formatJobId(job),
+    done,
+    stop: (graceMs) => stopJob(job, graceMs, () => ended),
+    detach: () => { detached = true; },
+  };
+}
+
+/** Collects the outputs of an ended main task: the same whether it was watched or found ended. */
+function collectMain(req: LaunchRequest, workdir: string) {
+  return async (info: ExitInfo): Promise<ExitInfo> => {
+    try {
+      await collectOutputs(workdir, req.spec.outputs, req.paths.outputs);
+    } catch (e) {
+      return { ...info, error: info.error ?? `collecting outputs failed: ${String(e)}` };
+    }
+    return info;
+  };
+}
+
+const workdirOf = (req: LaunchRequest) => req.spec.workdir ?? join(req.paths.dir, 'work');
 
 /** Starts the main task of an attempt as a process group whose output goes to the attempt's log. */
 async function startMain(
@@ -40,7 +81,7 @@ async function startMain(
   let spawned;
   try {
     spawned = await launcher.spawn({
-      file, args, cwd: workdir, env: { ...spec.env, ...env }, log: paths.log,
+      file, args, cwd: workdir, env: { ...spec.env, ...env }, log: paths.log, startFile: mainStartFile(req), exitFile: mainExitFile(req),
       mkdirs: [dirname(paths.dir), paths.dir, paths.outputs, ...(spec.workdir ? [] : [workdir])],
     });
   } catch (e) {
@@ -51,62 +92,77 @@ async function startMain(
     const info: ExitInfo = { error, nonRetriable: code === 'ENOENT' || code === 'EACCES' };
     return { externalId: '', done: Promise.resolve(info), stop: () => Promise.resolve() };
   }
-  const { pid } = spawned;
-  let exited = false;
-  const done = spawned.exited.then(async (r): Promise<ExitInfo> => {
-    exited = true;
-    killGroup(pid, 'SIGKILL'); // reap stragglers left in the group
-    const info: ExitInfo = r.lost
-      ? { lost: r.lost }
-      : r.code !== null ? { exitCode: r.code } : { signal: r.signal ?? 'SIGKILL' };
-    try {
-      await collectOutputs(workdir, spec.outputs, paths.outputs);
-    } catch (e) {
-      return { ...info, error: info.error ?? `collecting outputs failed: ${String(e)}` };
-    }
-    return info;
-  });
+  const handle = processHandle({ pid: spawned.pid, start: spawned.start, bootId: launcher.bootId }, spawned.exited, collectMain(req, workdir));
   hooks.onPhase('running');
-  return {
-    externalId: `${pid}:${spawned.start}`,
-    done,
-    stop: (graceMs) => stopGroup(pid, graceMs, () => exited),
-  };
+  return handle;
 }
+
+/**
+ * Finds a main task started before a restart: still running (followed again) or ended (collected).
+ * The supervisor's start record names it even when the server died before storing its id.
+ */
+export async function recoverMain(launcher: Launcher, req: LaunchRequest, workdir: string, externalId: string): Promise<RunHandle | undefined> {
+  const job = await findJob(launcher, mainStartFile(req), externalId);
+  return job && processHandle(job, launcher.follow({ ...job, exitFile: mainExitFile(req) }), collectMain(req, workdir));
+}
+
+/**
+ * A job by its start record, else by its stored id. Without either, after the supervisor has
+ * handled every request sent before the restart (sync), the job was never started.
+ */
+export async function findJob(launcher: Launcher, startFile: string, externalId: string): Promise<JobId | undefined> {
+  const known = (await readStartRecord(startFile)) ?? parseJobId(externalId);
+  if (known) return known;
+  await launcher.sync();
+  return readStartRecord(startFile);
+}
+
+/** An attempt that never started: nothing ran, so it may start again as the same attempt. */
+const notStarted: RunHandle = { externalId: '', done: Promise.resolve({ notStarted: true }), stop: () => Promise.resolve() };
+
+/** Whether the attempt is a single process group, or services and a main task supervised together. */
+const isPlain = (spec: LaunchRequest['spec']) => !spec.services.length && !spec.ports.length && !spec.health;
 
 export type StartMain = typeof startMain;
 
 export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
+  const graceMs = options.serviceStopGraceMs ?? 5000;
+  // The job user's launcher (its spawns and health checks run as that user), or the plain one.
+  const launcherFor = (req: LaunchRequest) => {
+    const who = options.jobUser && identityFor(options.jobUser, req.spec.workdir);
+    return { who, launcher: who ? launcherAs(options.launcher, who, workdirOf(req), req.paths.dir) : options.launcher };
+  };
   return {
     name: 'process',
 
     async start(req: LaunchRequest, hooks: LaunchHooks): Promise<RunHandle> {
       const { spec, paths } = req;
-      const workdir = spec.workdir ?? join(paths.dir, 'work');
+      const workdir = workdirOf(req);
       if (spec.files && !spec.workdir) {
         // Each attempt works on its own copy, so runs of one template never see each other's files.
         await mkdir(workdir, { recursive: true });
         await cp(options.filesDir(spec.files), workdir, { recursive: true });
       }
-      const who = options.jobUser && identityFor(options.jobUser, spec.workdir);
+      const { who, launcher } = launcherFor(req);
       if (who) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
-      const launcher = who ? launcherAs(options.launcher, who, workdir, paths.dir) : options.launcher;
-      const plain = !spec.services.length && !spec.ports.length && !spec.health;
-      if (plain) return startMain(launcher, req, workdir, req.env, hooks);
+      if (isPlain(spec)) return startMain(launcher, req, workdir, req.env, hooks);
       return superviseServices({
         services: spec.services,
         driver: await processServiceDriver(launcher, req, workdir, startMain),
         hooks,
-        graceMs: options.serviceStopGraceMs ?? 5000,
+        graceMs,
       });
     },
 
-    async recover(_req, externalId) {
-      // The launcher that followed the process is gone with the old server, so its exit status
-      // cannot be read: the attempt is reported lost. Make sure nothing of it keeps running.
-      const ids = parseServicesId(externalId);
-      await Promise.all((ids ? [ids.main, ...ids.units] : [externalId]).map(stopStray));
-      return undefined;
+    async recover(req, externalId, hooks) {
+      const { launcher } = launcherFor(req);
+      const handle = isPlain(req.spec)
+        ? await recoverMain(launcher, req, workdirOf(req), externalId)
+        : await recoverProcessServices(launcher, req, workdirOf(req), parseServicesId(externalId), hooks, graceMs, recoverMain);
+      if (!handle) return isPlain(req.spec) ? notStarted : undefined;
+      // Found: it was started, so it runs (or ran); the engine only ever moves an attempt forward.
+      hooks?.onPhase('running');
+      return handle;
     },
   };
 }

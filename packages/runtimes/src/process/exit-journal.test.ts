@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readExitRecord, readExitRecordSync, readStartRecord, writeExitRecord, writeStartRecord } from './exit-journal.js';
+import { formatJobId, parseJobId } from './job-id.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'regatta-journal-'));
+
+describe('job journal', () => {
+  it('round-trips exit and start records', async () => {
+    const exit = join(dir, 'exit.json');
+    writeExitRecord(exit, { pid: 42, code: 3, signal: null, endedAt: 1700000000000 });
+    expect(await readExitRecord(exit)).toEqual({ code: 3, signal: null, endedAt: 1700000000000 });
+    expect(readExitRecordSync(exit)).toEqual({ code: 3, signal: null, endedAt: 1700000000000 });
+    const start = join(dir, 'job.json');
+    writeStartRecord(start, { pid: 42, start: '123', bootId: 'b-1' });
+    expect(await readStartRecord(start)).toEqual({ pid: 42, start: '123', bootId: 'b-1' });
+  });
+
+  it('reads a missing, partial or foreign file as no record', async () => {
+    expect(await readExitRecord(join(dir, 'none.json'))).toBeUndefined();
+    writeFileSync(join(dir, 'half.json'), '{"code": 0, "sig');
+    expect(await readExitRecord(join(dir, 'half.json'))).toBeUndefined();
+    writeFileSync(join(dir, 'other.json'), '{"code": 0}');
+    expect(await readExitRecord(join(dir, 'other.json'))).toBeUndefined();
+    expect(await readStartRecord(join(dir, 'other.json'))).toBeUndefined();
+  });
+});
+
+describe('job ids', () => {
+  it('carry pid, start time and boot, and read ids recorded before boot ids were', () => {
+    expect(formatJobId({ pid: 7, start: '99', bootId: 'abc' })).toBe('7:99:abc');
+    expect(parseJobId('7:99:abc')).toEqual({ pid: 7, start: '99', bootId: 'abc' });
+    expect(parseJobId('7:99')).toEqual({ pid: 7, start: '99' });
+  });
+
+  it('refuse what cannot name a job of ours', () => {
+    for (const bad of ['', 'x:1', '1:5', '0:5', '-3:5', '12']) expect(parseJobId(bad)).toBeUndefined();
+  });
+});
