@@ -42,4 +42,18 @@ describe('job events', () => {
     await t.api.cancel(b.id);
     expect((await post(`${t.url}/api/v1/runs/${a.id}/events`, TOKEN, { message: 'admin note', extra: 1 })).status).toBe(400);
   });
+
+  it('refuses a time no date can hold (found by the fuzzer: it made the run\'s timeline answer 500)', async () => {
+    const { id } = await t.api.submit({ command: 'sleep 5' });
+    for (const ts of [1e300, -1]) {
+      const res = await post(`${t.url}/api/v1/runs/${id}/events`, TOKEN, { message: 'when?', ts });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('"path":"ts"');
+      expect((await post(`${t.url}/api/v1/runs/${id}/metrics`, TOKEN, { name: 'loss', value: 1, ts })).status).toBe(400);
+    }
+    expect((await post(`${t.url}/api/v1/runs/${id}/events`, TOKEN, { message: 'in time', ts: Date.now() })).status).toBe(201);
+    const events = await fetch(`${t.url}/api/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(events.status).toBe(200);
+    await t.api.cancel(id);
+  });
 });

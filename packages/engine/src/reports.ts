@@ -11,18 +11,21 @@ import type { Logger, MetricPoint } from '@regatta/core';
 import { listArtifacts } from '@regatta/runtimes';
 import type { Store } from '@regatta/store';
 
+// A time a job reports: any instant a Date can hold after 1970 (larger ones could never be shown).
+const epochMs = z.number().min(0).max(8_640_000_000_000_000);
+
 export const metricInputSchema = z.strictObject({
   name: z.string().min(1).max(200),
   value: z.number(),
   step: z.number().int().min(0).optional(),
-  ts: z.number().optional().describe('Epoch milliseconds; the server time when omitted'),
+  ts: epochMs.optional().describe('Epoch milliseconds; the server time when omitted'),
   id: z.string().min(1).max(100).optional().describe("The reporter's id for this point: a point sent again with the same id is stored once"),
 });
 export type MetricInput = z.infer<typeof metricInputSchema>;
 
 export const jobEventInputSchema = z.strictObject({
   message: z.string().min(1).max(2000).describe("One line, shown in the run's timeline"),
-  ts: z.number().optional().describe('Epoch milliseconds when it happened; the server time when omitted'),
+  ts: epochMs.optional().describe('Epoch milliseconds when it happened; the server time when omitted'),
   id: z.string().min(1).max(100).optional().describe("The reporter's id for this event: an event sent again with the same id is stored once"),
 });
 export type JobEventInput = z.infer<typeof jobEventInputSchema>;
