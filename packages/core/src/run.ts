@@ -19,11 +19,12 @@ const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   building: ['running', 'queued', 'failed', 'canceled', 'timed_out', 'lost'],
   running: ['cleanup', 'queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
   cleanup: ['queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
+  // A group's rerun (or resume) puts its ended items back in the queue, the same run ids.
   succeeded: [],
-  failed: [],
-  canceled: [],
-  timed_out: [],
-  lost: [],
+  failed: ['queued'],
+  canceled: ['queued'],
+  timed_out: ['queued'],
+  lost: ['queued'],
 };
 
 export function isTerminal(s: RunStatus): boolean {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
@@ -20,6 +20,8 @@ export const serverConfigSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional().describe('Largest request body accepted (default 1Mi)'),
   uploadLimit: z.union([z.string(), z.number()]).optional().describe('Largest uploaded archive, unpacked (default 512Mi)'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
+  db: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^postgres(ql)?:\/\//i.test(v), 'a postgresql:// URL or a SQLite file path')
+    .optional().describe('The store: postgresql://user@host/db, or a SQLite file (default <data>/regatta.db)'),
   node: z
     .strictObject({
       name: z.string().min(1).optional(),
@@ -85,6 +87,8 @@ export type ServerConfigInput = z.infer<typeof serverConfigSchema>;
 
 export interface ServerConfig {
   dataDir: string;
+  /** A postgresql:// URL or the SQLite file's absolute path. */
+  db: string;
   host: string;
   port: number;
   publicUrl?: string;
@@ -157,6 +161,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     ...(env.REGATTA_DATA ? { data: env.REGATTA_DATA } : {}),
     ...(env.REGATTA_PORT ? { port: Number(env.REGATTA_PORT) } : {}),
     ...(env.REGATTA_HOST ? { host: env.REGATTA_HOST } : {}),
+    ...(env.REGATTA_DB ? { db: env.REGATTA_DB } : {}),
   };
   const { config: _c, ...flagValues } = flags;
   const merged = { ...file, ...fromEnv, ...Object.fromEntries(Object.entries(flagValues).filter(([, v]) => v !== undefined)) };
@@ -189,8 +194,10 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const storeIssues: FieldIssue[] = [];
   const artifactStore = compileArtifactStoreConfig(c.artifactStore, env, storeIssues);
   if (storeIssues.length) invalid(storeIssues, 'artifactStore');
+  const dataDir = resolve(c.data ?? '.regatta');
   return {
-    dataDir: resolve(c.data ?? '.regatta'),
+    dataDir,
+    db: c.db === undefined ? join(dataDir, 'regatta.db') : /^postgres(ql)?:\/\//i.test(c.db) ? c.db : resolve(c.db),
     host: c.host ?? '127.0.0.1',
     port: c.port ?? 8080,
     ...(c.publicUrl ? { publicUrl: c.publicUrl.replace(/\/$/, '') } : {}),

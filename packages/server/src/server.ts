@@ -14,7 +14,7 @@ import { RegattaError, VERSION, parseSpecText, systemClock, type Clock } from '@
 import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
-import { openSqliteStore } from '@regatta/store';
+import { openStore } from '@regatta/store';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
 import type { ServerConfig } from './config.js';
@@ -63,7 +63,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   const runsDir = join(config.dataDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const secret = loadSecret(config.dataDir);
-  const store = await openSqliteStore(join(config.dataDir, 'regatta.db'));
+  const store = await openStore(config.db);
 
   // The service proxy (its paths, and app origins' hosts) is split off before the API's router sees it.
   const proxied: { proxy?: Proxy } = {};

@@ -1,11 +1,12 @@
 /**
- * The Store implemented once over Kysely; dialects (SQLite now, Postgres later) only supply the
- * connection. Queries stay within what both dialects share.
+ * The Store implemented once over Kysely; dialects (SQLite, Postgres) only supply the connection.
+ * Queries stay within what both dialects share; the few that differ ask `dialectOf`.
  */
 import { Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, type Updateable } from 'kysely';
-import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts, TemplateVersion } from '@regatta/core';
+import { canTransition, NotFoundError, RegattaError, TransitionError, type Artifact, type AttemptRecord, type GroupRecord, type GroupStatus, type MetricPoint, type RunEvent, type RunRecord, type RunStatus, type StatusCounts, type TemplateVersion } from '@regatta/core';
 import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider, type SqlDialect } from './migrations.js';
+import { dialectOf } from './dialect.js';
 import type { GroupPatch, NewEvent, QueueRecord, RunFilter, RunPatch, Store } from './store.js';
 import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
 import { listSorted } from './run-list.js';
@@ -72,6 +73,17 @@ function groupPatchColumns(p: GroupPatch): Updateable<GroupsTable> {
   if ('startedAt' in p) c.started_at = p.startedAt ?? null;
   if ('finishedAt' in p) c.finished_at = p.finishedAt ?? null;
   return c;
+}
+
+/** `counts` with one run moved from one status to another, computed by the database in the UPDATE. */
+function moveCount(d: SqlDialect, from: RunStatus, to: RunStatus) {
+  if (d === 'postgres') {
+    const c = sql`counts::jsonb`;
+    return sql<string>`jsonb_set(jsonb_set(${c}, array[${from}::text], to_jsonb(greatest(coalesce((${c}->>${from}::text)::int, 0) - 1, 0))),
+      array[${to}::text], to_jsonb(coalesce((${c}->>${to}::text)::int, 0) + 1))::text`;
+  }
+  const [f, t] = [`$.${from}`, `$.${to}`];
+  return sql<string>`json_set(counts, ${f}, max(coalesce(json_extract(counts, ${f}), 0) - 1, 0), ${t}, coalesce(json_extract(counts, ${t}), 0) + 1)`;
 }
 
 function runRow(run: Omit<RunRecord, 'seq'>) {
@@ -184,7 +196,7 @@ function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFi
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider: migrationProvider(dialectOf(db)) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed`, { cause: error });
@@ -229,6 +241,7 @@ function createWriteBatcher(db: Kysely<Database>) {
 
 export function createKyselyStore(db: Kysely<Database>): Store {
   const write = createWriteBatcher(db);
+  const dialect = dialectOf(db);
   return {
     async createRun(run, event) {
       return write(async (trx) => {
@@ -254,10 +267,30 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async updateRun(id, patch, also = {}) {
+      const from = also.event?.from;
+      const to = patch.status;
+      if (to !== undefined && (from === undefined || also.event?.to !== to)) {
+        throw new RegattaError('internal', `run ${id}: a status change to ${to} needs its event (from → to)`);
+      }
+      if (to !== undefined && from !== undefined && from !== to && !canTransition(from, to)) throw new TransitionError(id, from, to, undefined);
       await write(async (trx) => {
-        await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();
+        let q = trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id);
+        // The status the writer read is still the stored one, or the change lost a race.
+        if (to !== undefined && from !== undefined) q = q.where('status', '=', from);
+        const { numUpdatedRows } = await q.executeTakeFirstOrThrow();
+        if (to !== undefined && from !== undefined && numUpdatedRows === 0n) {
+          const now = await trx.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst();
+          if (!now) throw new NotFoundError('run', id);
+          throw new TransitionError(id, from, to, now.status);
+        }
         if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
-        if (also.group) await trx.updateTable('groups').set(groupPatchColumns(also.group)).where('id', '=', also.group.id).execute();
+        if (also.group) {
+          const { counts: _c, ...rest } = groupPatchColumns(also.group);
+          let g = trx.updateTable('groups').set(rest).where('id', '=', also.group.id);
+          // Counters move by increments in SQL, never by a value computed from another writer's copy.
+          if (to !== undefined && from !== undefined && from !== to) g = g.set({ counts: moveCount(dialect, from, to) });
+          await g.execute();
+        }
         if (also.attempt) {
           const row = attemptRow(also.attempt);
           const { run_id: _r, attempt: _a, ...rest } = row;
@@ -403,16 +436,21 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     async addMetrics(runId, attempt, points) {
       if (!points.length) return;
       // Chunked so a large metrics.jsonl stays under SQLite's bound-parameter limit.
+      // Only the points stored count: a second copy of a keyed point (a retried report) is dropped.
+      const stored: MetricPoint[] = [];
       for (let i = 0; i < points.length; i += 500) {
-        await db
+        const rows = await db
           .insertInto('metrics')
           .values(points.slice(i, i + 500).map((p: MetricPoint) => ({
             run_id: runId, attempt, name: p.name, value: p.value, step: p.step ?? null, ts: p.ts, key: p.key ?? null,
           })))
           .onConflict((oc) => oc.doNothing())
+          .returning(['id', 'name', 'value', 'ts'])
           .execute();
+        // RETURNING's row order is not promised: the report order is the id order.
+        stored.push(...rows.sort((x, y) => x.id - y.id).map((r) => ({ name: r.name, value: r.value, ts: r.ts })));
       }
-      await updateMetricFields(db, runId, points);
+      await updateMetricFields(db, runId, stored);
     },
 
     metricSeries: (runId, opts) => readMetricSeries(db, runId, opts),
