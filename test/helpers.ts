@@ -35,7 +35,7 @@ export interface TestServer {
 export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string; port?: number } = {}): Promise<TestServer> {
   const dataDir = overrides.data ?? tempDir();
   const db = overrides.db ?? (testDbIsPostgres() ? await postgresDatabase(dataDir) : undefined);
-  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: overrides.port ?? 0, ...(db ? { db } : {}) }, { REGATTA_TOKEN: TOKEN });
+  const config = compileServerConfig({ logLevel: process.env.REGATTA_TEST_LOG === 'error' ? 'error' : 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: overrides.port ?? 0, ...(db ? { db } : {}) }, { REGATTA_TOKEN: TOKEN });
   const server = await startServer(config, { env: { ...process.env, REGATTA_TOKEN: TOKEN } });
   return {
     server,

@@ -129,6 +129,21 @@ describe.each(adapters)('Store contract: $name', ({ place, connect, twoConnectio
     }
   });
 
+  it('applies one writer\'s changes in the order it made them, even when it does not wait for each', async () => {
+    const s = await fresh();
+    const r = await s.createRun(newRun(), queuedEvent);
+    const steps: [RunStatus, RunStatus][] = [['queued', 'starting'], ['starting', 'running'], ['running', 'cleanup'], ['cleanup', 'succeeded']];
+    // The engine fires a service run's phases from backend callbacks without awaiting the previous write.
+    const writes: Promise<void>[] = [];
+    for (const [i, [from, to]] of steps.entries()) {
+      writes.push(s.updateRun(r.id, { status: to, updatedAt: 2 + i }, move(from, to, 2 + i)));
+      await new Promise((resolve) => setImmediate(resolve)); // the next one comes while this one is in flight
+    }
+    await Promise.all(writes);
+    expect((await s.getRun(r.id))?.status).toBe('succeeded');
+    expect((await s.listEvents(r.id)).map((e) => e.to)).toEqual(['queued', 'starting', 'running', 'cleanup', 'succeeded']);
+  });
+
   it('keeps a group and moves its counters by increments, also from two writers at once', async () => {
     const s = await fresh();
     const other = await second();

@@ -216,6 +216,7 @@ function createWriteBatcher(db: Kysely<Database>) {
   const flush = async () => {
     const batch = queue;
     queue = [];
+    if (!batch.length) return;
     if (batch.length === 1) {
       const [job] = batch as [Job];
       await db.transaction().execute(job.fn).then(job.resolve, job.reject);
@@ -231,10 +232,22 @@ function createWriteBatcher(db: Kysely<Database>) {
       for (const job of batch) await db.transaction().execute(job.fn).then(job.resolve, job.reject);
     }
   };
+  // Batches commit one after another, in the order they were written: over a pool (Postgres) two
+  // transactions would otherwise race, and a run's starting → running could land after its
+  // running → cleanup (SQLite's single connection serialized them anyway).
+  let tail: Promise<void> = Promise.resolve();
+  let pending = false;
   return function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (!queue.length) queueMicrotask(() => void flush());
       queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => {
+        tail = tail.then(() => {
+          pending = false;
+          return flush();
+        });
+      });
     });
   };
 }
