@@ -78,6 +78,10 @@ describe.each(adapters)('Store contract: $name', ({ place, connect, twoConnectio
     expect(await s.fieldNames({ limit: 10 })).toContain('params.lr');
     expect(await s.queuePosition(b)).toBe(0);
     expect((await s.runsWithStatus(['queued'])).map((r) => r.id)).toEqual([a.id, b.id]);
+    await s.createRun(newRun({ createdAt: 7 }), queuedEvent);
+    expect(await s.runCounts()).toEqual([
+      { status: 'queued', queue: 'default', count: 2, oldestCreatedAt: 1 }, { status: 'queued', queue: 'gpu', count: 1, oldestCreatedAt: 1 },
+    ]);
   });
 
   it('moves a run through its states, with events, attempts and an explicit clearing of fields', async () => {

@@ -22,6 +22,10 @@ export const serverConfigSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
   db: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^postgres(ql)?:\/\//i.test(v), 'a postgresql:// URL or a SQLite file path')
     .optional().describe('The store: postgresql://user@host/db, or a SQLite file (default <data>/regatta.db)'),
+  metrics: z.strictObject({
+    listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)?:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464 (:9464 for every address)').optional()
+      .describe('Serve /metrics and /health here without a token (on the API they need an admin token)'),
+  }).optional().describe('Prometheus metrics'),
   node: z
     .strictObject({
       name: z.string().min(1).optional(),
@@ -89,6 +93,7 @@ export interface ServerConfig {
   dataDir: string;
   /** A postgresql:// URL or the SQLite file's absolute path. */
   db: string;
+  metrics: { listen?: { host: string; port: number } };
   host: string;
   port: number;
   publicUrl?: string;
@@ -144,6 +149,14 @@ function compileSlurm(c: NonNullable<ServerConfigInput['slurm']>, env: Record<st
   };
 }
 
+function parseListen(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(':');
+  const host = v.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(v.slice(i + 1));
+  if (port > 65535) invalid([{ path: 'metrics.listen', message: `port ${port} is past 65535` }], 'metrics');
+  return { host: host || '0.0.0.0', port };
+}
+
 function invalid(issues: { path: string; message: string }[], source: string): never {
   throw new RegattaError('invalid_request', `invalid server configuration (${source}): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }
@@ -197,6 +210,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const dataDir = resolve(c.data ?? '.regatta');
   return {
     dataDir,
+    metrics: c.metrics?.listen ? { listen: parseListen(c.metrics.listen) } : {},
     db: c.db === undefined ? join(dataDir, 'regatta.db') : /^postgres(ql)?:\/\//i.test(c.db) ? c.db : resolve(c.db),
     host: c.host ?? '127.0.0.1',
     port: c.port ?? 8080,

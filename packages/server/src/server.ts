@@ -15,6 +15,7 @@ import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
 import { openStore } from '@regatta/store';
+import { registerOperations } from './http/metrics-routes.js';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
 import type { ServerConfig } from './config.js';
@@ -44,6 +45,8 @@ export interface RunningServer {
   engine: Engine;
   /** The admin token created at first start, in clear text; undefined on later starts. */
   createdAdminToken?: string;
+  /** The separate /metrics and /health listener (`metrics.listen`), when configured. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -172,6 +175,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   app.server.on('upgrade', proxy.upgrade);
   app.addHook('preClose', async () => proxy.closeTunnels());
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  const operations = await registerOperations(app, ctx, {
+    backends: [local, pool, ...(slurm ? [slurm] : [])].map((b) => b.name), now: () => clock.now(), ...(config.metrics.listen ? { listen: config.metrics.listen } : {}),
+  });
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
   compat = await registerCompat(app, {
@@ -194,10 +200,12 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     port,
     engine,
     ...(createdAdminToken ? { createdAdminToken } : {}),
+    ...(operations.url ? { metricsUrl: operations.url } : {}),
     close() {
       closing ??= (async () => {
         await engine.shutdown();
         await app.close();
+        await operations.close();
         await store.close();
         await closeBackends();
         await artifacts.close();

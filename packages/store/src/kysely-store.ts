@@ -412,6 +412,13 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return rows.map(toRun);
     },
 
+    async runCounts() {
+      const rows = await db.selectFrom('runs')
+        .select((eb) => ['status', 'queue', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .groupBy(['status', 'queue']).orderBy('status').orderBy('queue').execute();
+      return rows.map((r) => ({ status: r.status as RunStatus, queue: r.queue, count: num(r.n), oldestCreatedAt: num(r.oldest) }));
+    },
+
     async queuePosition(run) {
       const r = await db
         .selectFrom('runs')
