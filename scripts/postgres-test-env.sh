@@ -12,9 +12,10 @@
 # ordering is byte order, as in SQLite.
 set -euo pipefail
 
+ENV_NAME=postgres-test-env
 LOCK=/run/lock/regatta-postgres-test-env.lock
-log() { printf '%s\n' "postgres-test-env: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=lib/test-env.sh
+. "$(dirname "$0")/lib/test-env.sh"
 
 bindir() {
   local d
@@ -22,19 +23,8 @@ bindir() {
   return 1
 }
 
-cmd_install() {
-  bindir >/dev/null && return 0
-  [ "$(id -u)" = 0 ] || die "postgresql is missing and installing it needs root (apt-get install postgresql)"
-  mkdir -p "${LOCK%/*}"
-  exec 9>"$LOCK"
-  flock -w 600 9 || die "timed out waiting for $LOCK"
-  bindir >/dev/null && return 0
-  log "installing postgresql (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends postgresql >&2 \
-    || { apt-get update >&2 && apt-get install -y --no-install-recommends postgresql >&2; }
-  bindir >/dev/null || die "apt-get finished but initdb is missing"
-}
+# The package's scripts may not start a system cluster (policy-rc.d, see lib/test-env.sh).
+cmd_install() { bindir >/dev/null || install_debs_once postgresql; bindir >/dev/null || die "postgresql installed but no initdb found"; }
 
 # Runs a command as the cluster's owner: postgres refuses to run as root.
 as_owner() {
@@ -62,11 +52,15 @@ cmd_start() {
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --locale=C --encoding=UTF8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   fi
-  local port; port=$(free_port)
-  echo "$port" | as_owner tee "$dir/port" >/dev/null
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
-    || { tail -20 "$dir/server.log" >&2; die "postgres did not start"; }
+  # The free port is only free when asked: another env may take it first, so try a few.
+  local port try
+  for try in 1 2 3; do
+    port=$(free_port)
+    echo "$port" | as_owner tee "$dir/port" >/dev/null
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 && break
+    [ "$try" = 3 ] && { tail -20 "$dir/server.log" >&2; die "postgres did not start"; }
+  done
   echo "PG_URL=$(url_of "$dir")"
 }
 
