@@ -1,5 +1,5 @@
 /** Stopping the server at any time loses nothing: kill -9 and graceful stop, with real processes. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegattaClient } from '@regatta/sdk';
@@ -102,9 +102,12 @@ describe('server restart', () => {
     const api = new RegattaClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
     const s1 = await start(data, port, config);
     const { groupId } = await api.submitGroup({
-      command: `[ -f ${flags}/go ] || exec sleep 60`, foreach: { param: 'i', values: [1, 2, 3, 4] }, max_parallel: 2, retries: 1,
+      command: `touch ${flags}/started-$REGATTA_RUN_ID; [ -f ${flags}/go ] || exec sleep 60`, foreach: { param: 'i', values: [1, 2, 3, 4] }, max_parallel: 2, retries: 1,
     });
-    await waitFor('two items running', async () => (await api.getGroup(groupId)).counts.running === 2);
+    // Two processes really started (the group's counters run ahead of the store by one write, and a
+    // slower store, Postgres, may not hold the launch yet when they first say two are running).
+    await waitFor('two items running', async () => (await api.getGroup(groupId)).counts.running === 2
+      && readdirSync(flags).filter((f) => f.startsWith('started-')).length === 2);
     s1.kill('SIGKILL');
     await new Promise((r) => s1.once('exit', r));
     writeFileSync(join(flags, 'go'), '');
