@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TOKEN, startTestServer, waitFor, waitForStatus, type TestServer } from '../helpers.js';
-import { runEnvScript } from '../env-script.js';
+import { runEnvScript, startEnv } from '../env-script.js';
+import { POSTGRES_ENV_SCRIPT } from '../postgres-env.js';
 
 describe('metrics and health', () => {
   let t: TestServer;
@@ -75,4 +76,21 @@ describe('metrics and health', () => {
     expect(open200.status).toBe(200);
     expect((await fetch(`${open}/other`)).status).toBe(404);
   });
+
+  it('says degraded (503) when the store stops answering: a Postgres cluster stopped under the server', async () => {
+    await startEnv(POSTGRES_ENV_SCRIPT, 'rpgm-', async ({ vars, stop }) => {
+      const s = await startTestServer({ db: vars.get('PG_URL') ?? '', metrics: { listen: '127.0.0.1:0' } });
+      try {
+        expect((await fetch(`${s.server.metricsUrl ?? ''}/health`)).status).toBe(200);
+        await stop();
+        const res = await fetch(`${s.server.metricsUrl ?? ''}/health`);
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ status: 'degraded', store: { ok: false, error: expect.stringMatching(/ECONNREFUSED|terminat|closed/) as unknown } });
+        // The API itself keeps answering what needs no store.
+        expect((await fetch(`${s.url}/api/v1/health`)).status).toBe(200);
+      } finally {
+        await s.close().catch(() => undefined);
+      }
+    });
+  }, 120_000);
 });

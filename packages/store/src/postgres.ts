@@ -1,6 +1,7 @@
 /** A team's store: PostgreSQL through `pg`, the same Kysely queries as SQLite. */
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { RegattaError } from '@regatta/core';
 import type { Database } from './db-schema.js';
 import { createKyselyStore, migrate } from './kysely-store.js';
 import type { Store } from './store.js';
@@ -24,8 +25,25 @@ export function postgresKysely(url: string, opts: { max?: number } = {}): Kysely
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/** Where a URL points, without its password (for messages). */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'the database URL (malformed)';
+  }
+}
+
 export async function openPostgresStore(url: string): Promise<Store> {
   const db = postgresKysely(url);
+  try {
+    // Asked first so that a wrong host, password or database name says so, not "migration failed".
+    await sql`select 1`.execute(db);
+  } catch (e) {
+    await db.destroy();
+    throw new RegattaError('invalid_request', `cannot use PostgreSQL at ${describeUrl(url)}: ${e instanceof Error ? e.message || e.name : String(e)}`, { cause: e });
+  }
   try {
     await migrate(db);
   } catch (e) {
