@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 export function serverCommand(program: Command): void {
   program
     .command('server')
-    .description('Start the Regatta server (SQLite store, runs on this machine)')
+    .description('Start the Regatta server (a SQLite store by default, PostgreSQL with --db; runs on this machine)')
     .option('--data <dir>', 'data directory (default ./.regatta, or $REGATTA_DATA)')
     .option('--port <n>', 'port to listen on (default 8080, or $REGATTA_PORT)', (v) => Number(v))
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
