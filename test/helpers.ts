@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
 import { RegattaClient, type GroupView, type RunDetail } from '@regatta/sdk';
+import { postgresDatabase, testDbIsPostgres } from './postgres-env.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'packages/cli/bin/regatta.js');
@@ -36,7 +37,8 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string; port?: number } = {}): Promise<TestServer> {
   const dataDir = overrides.data ?? tempDir();
-  const config = compileServerConfig({ logLevel: 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: overrides.port ?? 0 }, { REGATTA_TOKEN: TOKEN });
+  const db = overrides.db ?? (testDbIsPostgres() ? await postgresDatabase(dataDir) : undefined);
+  const config = compileServerConfig({ logLevel: process.env.REGATTA_TEST_LOG === 'error' ? 'error' : 'silent', stopGrace: '1s', ...overrides, data: dataDir, port: overrides.port ?? 0, ...(db ? { db } : {}) }, { REGATTA_TOKEN: TOKEN });
   const server = await startServer(config, { env: { ...process.env, REGATTA_TOKEN: TOKEN } });
   return {
     server,
@@ -77,7 +79,8 @@ export function runCli(args: string[], opts: { url?: string; token?: string; env
 
 /** Starts `regatta server` as its own process (for kill -9 tests); resolves once it answers. */
 export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...extraArgs], {
+  const db = testDbIsPostgres() && !extraArgs.includes('--db') ? ['--db', await postgresDatabase(dataDir)] : [];
+  const child = spawn(process.execPath, [CLI, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...db, ...extraArgs], {
     env: { ...process.env, REGATTA_TOKEN: TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

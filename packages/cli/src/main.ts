@@ -4,6 +4,7 @@ import { RegattaError, VERSION } from '@regatta/core/basics';
 import { ApiError } from '@regatta/sdk';
 import { adminCommands } from './commands/admin.js';
 import { completionCommand } from './commands/completion.js';
+import { dbCommands } from './commands/db.js';
 import { metricsCommand } from './commands/metrics.js';
 import { rerunCommand } from './commands/rerun.js';
 import { groupCommands } from './commands/group.js';
@@ -30,6 +31,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 let ran: string | undefined;
 program.hook('preAction', (_program, action) => { ran = action.name(); });
 serverCommand(program);
+dbCommands(program);
 runCommand(program, globals);
 inspectCommands(program, globals);
 adminCommands(program, globals);

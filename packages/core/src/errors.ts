@@ -53,6 +53,29 @@ export class ConflictError extends RegattaError {
   }
 }
 
+/**
+ * A run's status change that lost: the run was no longer in the status the writer read (another
+ * writer moved it first), or the change is not one `canTransition` allows.
+ */
+export class TransitionError extends ConflictError {
+  readonly runId: string;
+  readonly from: string;
+  readonly to: string;
+  /** The status the store holds, when the run exists. */
+  readonly actual: string | undefined;
+
+  constructor(runId: string, from: string, to: string, actual: string | undefined) {
+    super(actual === undefined
+      ? `run ${runId}: ${from} → ${to} is not a transition a run can make`
+      : `run ${runId} is ${actual}, not ${from}: its change to ${to} lost to another`);
+    this.name = 'TransitionError';
+    this.runId = runId;
+    this.from = from;
+    this.to = to;
+    this.actual = actual;
+  }
+}
+
 /** A launch failure that retrying cannot fix (bad workdir, missing executable...). */
 export class NonRetriableError extends RegattaError {
   constructor(message: string, cause?: unknown) {

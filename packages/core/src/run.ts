@@ -14,16 +14,19 @@ export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['starting', 'bui
 export type AttemptOutcome = 'succeeded' | 'failed' | 'canceled' | 'timed_out' | 'lost';
 
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
-  queued: ['starting', 'canceled'],
-  starting: ['building', 'running', 'cleanup', 'queued', 'failed', 'canceled', 'timed_out', 'lost'],
-  building: ['running', 'queued', 'failed', 'canceled', 'timed_out', 'lost'],
+  // A run no node can hold fails without starting (unschedulable).
+  queued: ['starting', 'canceled', 'failed'],
+  // An attempt may end before it reported running (a quick job, a failed build).
+  starting: ['building', 'running', 'cleanup', 'queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
+  building: ['running', 'cleanup', 'queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
   running: ['cleanup', 'queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
   cleanup: ['queued', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'],
+  // A group's rerun (or resume) puts its ended items back in the queue, the same run ids.
   succeeded: [],
-  failed: [],
-  canceled: [],
-  timed_out: [],
-  lost: [],
+  failed: ['queued'],
+  canceled: ['queued'],
+  timed_out: ['queued'],
+  lost: ['queued'],
 };
 
 export function isTerminal(s: RunStatus): boolean {

@@ -16,3 +16,22 @@ describe('server config: Slurm', () => {
     expect(() => compileServerConfig({ slurm: { sharedDir: '/s', pollInterval: 'soon' } }, {})).toThrow(/slurm\.pollInterval/);
   });
 });
+
+describe('server config: store and metrics', () => {
+  it('takes a postgresql:// URL or a SQLite path for db (default <data>/regatta.db), also from REGATTA_DB', () => {
+    expect(compileServerConfig({ data: '/srv/r' }, {}).db).toBe('/srv/r/regatta.db');
+    expect(compileServerConfig({ data: '/srv/r', db: 'other.db' }, {}).db).toMatch(/^\/.*\/other\.db$/);
+    expect(compileServerConfig({}, { REGATTA_DB: 'postgresql://regatta@db/regatta' }).db).toBe('postgresql://regatta@db/regatta');
+    expect(compileServerConfig({ db: 'postgres://u@h/d' }, {}).db).toBe('postgres://u@h/d');
+    expect(() => compileServerConfig({ db: 'mysql://u@h/d' }, {})).toThrow(/db: a postgresql:\/\/ URL or a SQLite file path/);
+  });
+
+  it('parses metrics.listen as host:port and refuses anything else, naming the field', () => {
+    expect(compileServerConfig({ metrics: { listen: '127.0.0.1:9464' } }, {}).metrics).toEqual({ listen: { host: '127.0.0.1', port: 9464 } });
+    expect(compileServerConfig({ metrics: { listen: ':9464' } }, {}).metrics).toEqual({ listen: { host: '0.0.0.0', port: 9464 } });
+    expect(compileServerConfig({ metrics: { listen: '[::1]:9464' } }, {}).metrics).toEqual({ listen: { host: '::1', port: 9464 } });
+    expect(compileServerConfig({}, {}).metrics).toEqual({});
+    expect(() => compileServerConfig({ metrics: { listen: '9464' } }, {})).toThrow(/metrics\.listen: host:port/);
+    expect(() => compileServerConfig({ metrics: { listen: 'h:99999' } }, {})).toThrow(/metrics\.listen: port 99999/);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_MAX_FANOUT_ITEMS, RegattaError, parseDuration, parseMemory, zodIssues, type FieldIssue } from '@regatta/core';
@@ -20,6 +20,12 @@ export const serverConfigSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional().describe('Largest request body accepted (default 1Mi)'),
   uploadLimit: z.union([z.string(), z.number()]).optional().describe('Largest uploaded archive, unpacked (default 512Mi)'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
+  db: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^postgres(ql)?:\/\//i.test(v), 'a postgresql:// URL or a SQLite file path')
+    .optional().describe('The store: postgresql://user@host/db, or a SQLite file (default <data>/regatta.db)'),
+  metrics: z.strictObject({
+    listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)?:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464 (:9464 for every address)').optional()
+      .describe('Serve /metrics and /health here without a token (on the API they need an admin token)'),
+  }).optional().describe('Prometheus metrics'),
   node: z
     .strictObject({
       name: z.string().min(1).optional(),
@@ -91,6 +97,9 @@ export type ServerConfigInput = z.infer<typeof serverConfigSchema>;
 
 export interface ServerConfig {
   dataDir: string;
+  /** A postgresql:// URL or the SQLite file's absolute path. */
+  db: string;
+  metrics: { listen?: { host: string; port: number } };
   host: string;
   port: number;
   publicUrl?: string;
@@ -149,6 +158,14 @@ function compileSlurm(c: NonNullable<ServerConfigInput['slurm']>, env: Record<st
   };
 }
 
+function parseListen(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(':');
+  const host = v.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(v.slice(i + 1));
+  if (port > 65535) invalid([{ path: 'metrics.listen', message: `port ${port} is past 65535` }], 'metrics');
+  return { host: host || '0.0.0.0', port };
+}
+
 function invalid(issues: { path: string; message: string }[], source: string): never {
   throw new RegattaError('invalid_request', `invalid server configuration (${source}): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }
@@ -166,6 +183,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     ...(env.REGATTA_DATA ? { data: env.REGATTA_DATA } : {}),
     ...(env.REGATTA_PORT ? { port: Number(env.REGATTA_PORT) } : {}),
     ...(env.REGATTA_HOST ? { host: env.REGATTA_HOST } : {}),
+    ...(env.REGATTA_DB ? { db: env.REGATTA_DB } : {}),
   };
   const { config: _c, ...flagValues } = flags;
   const merged = { ...file, ...fromEnv, ...Object.fromEntries(Object.entries(flagValues).filter(([, v]) => v !== undefined)) };
@@ -198,8 +216,11 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const storeIssues: FieldIssue[] = [];
   const artifactStore = compileArtifactStoreConfig(c.artifactStore, env, storeIssues);
   if (storeIssues.length) invalid(storeIssues, 'artifactStore');
+  const dataDir = resolve(c.data ?? '.regatta');
   return {
-    dataDir: resolve(c.data ?? '.regatta'),
+    dataDir,
+    metrics: c.metrics?.listen ? { listen: parseListen(c.metrics.listen) } : {},
+    db: c.db === undefined ? join(dataDir, 'regatta.db') : /^postgres(ql)?:\/\//i.test(c.db) ? c.db : resolve(c.db),
     host: c.host ?? '127.0.0.1',
     port: c.port ?? 8080,
     ...(c.publicUrl ? { publicUrl: c.publicUrl.replace(/\/$/, '') } : {}),

@@ -14,8 +14,9 @@ import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
-import { DB_FILE, secureDataDir } from './data-dir.js';
-import { openSqliteStore } from '@regatta/store';
+import { secureDataDir } from './data-dir.js';
+import { openStore } from '@regatta/store';
+import { registerOperations } from './http/metrics-routes.js';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
 import type { ServerConfig } from './config.js';
@@ -46,6 +47,8 @@ export interface RunningServer {
   engine: Engine;
   /** The admin token created at first start, in clear text; undefined on later starts. */
   createdAdminToken?: string;
+  /** The separate /metrics and /health listener (`metrics.listen`), when configured. */
+  metricsUrl?: string;
   /**
    * Stops the server. Active runs keep running and the next start re-attaches them; with `drain`,
    * it first waits for every active run to end (queued runs stay queued), still serving the API.
@@ -70,7 +73,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   secureDataDir(config.dataDir);
   mkdirSync(runsDir, { recursive: true });
   const secret = loadSecret(config.dataDir);
-  const store = await openSqliteStore(join(config.dataDir, DB_FILE));
+  const store = await openStore(config.db);
   secureDataDir(config.dataDir); // the WAL files SQLite just made
 
   // The service proxy (its paths, and app origins' hosts) is split off before the API's router sees it.
@@ -176,6 +179,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   app.server.on('upgrade', proxy.upgrade);
   app.addHook('preClose', async () => proxy.closeTunnels());
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  const operations = await registerOperations(app, ctx, {
+    backends: [local, pool, ...(slurm ? [slurm] : [])].map((b) => b.name), now: () => clock.now(), ...(config.metrics.listen ? { listen: config.metrics.listen } : {}),
+  });
 
   for (const [name, q] of Object.entries(config.queues)) await engine.setQueue(name, q.concurrency);
   compat = await registerCompat(app, {
@@ -198,10 +204,12 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     port,
     engine,
     ...(createdAdminToken ? { createdAdminToken } : {}),
+    ...(operations.url ? { metricsUrl: operations.url } : {}),
     close(o = {}) {
       closing ??= (async () => {
         await engine.shutdown(o);
         await app.close();
+        await operations.close();
         await store.close();
         await closeBackends();
         await artifacts.close();

@@ -8,10 +8,14 @@ describe('the SQLite store', () => {
     const { spec, resolved } = compileSpec({ command: 'true' });
     const id = newId();
     await store.createRun({ id, name: 't', status: 'queued', queue: 'default', priority: 0, labels: {}, spec, resolved, createdAt: 1, updatedAt: 1, attempt: 0 }, { attempt: 0, ts: 1, to: 'queued' });
-    await store.updateRun(id, { status: 'running', updatedAt: 2 }, { attempt: { runId: id, attempt: 1, status: 'running', externalId: 'job-42', startedAt: 2 } });
-    await store.updateRun(id, { status: 'succeeded', updatedAt: 3 }, { attempt: { runId: id, attempt: 1, status: 'succeeded', exitCode: 0, finishedAt: 3 } });
-    expect(await store.getAttempt(id, 1)).toMatchObject({ status: 'succeeded', externalId: 'job-42', startedAt: 2, finishedAt: 3, exitCode: 0 });
-    expect((await store.listEvents(id)).map((e) => e.to)).toEqual(['queued']);
+    await store.updateRun(id, { status: 'starting', updatedAt: 2 }, {
+      event: { attempt: 1, ts: 2, from: 'queued', to: 'starting' }, attempt: { runId: id, attempt: 1, status: 'starting', externalId: 'job-42', startedAt: 2 },
+    });
+    await store.updateRun(id, { status: 'failed', updatedAt: 3 }, {
+      event: { attempt: 1, ts: 3, from: 'starting', to: 'failed' }, attempt: { runId: id, attempt: 1, status: 'failed', exitCode: 1, finishedAt: 3 },
+    });
+    expect(await store.getAttempt(id, 1)).toMatchObject({ status: 'failed', externalId: 'job-42', startedAt: 2, finishedAt: 3, exitCode: 1 });
+    expect((await store.listEvents(id)).map((e) => e.to)).toEqual(['queued', 'starting', 'failed']);
     await store.close();
   });
 

@@ -1,155 +1,18 @@
 /**
- * The Store implemented once over Kysely; dialects (SQLite now, Postgres later) only supply the
- * connection. Queries stay within what both dialects share.
+ * The Store implemented once over Kysely; dialects (SQLite, Postgres) only supply the connection.
+ * Queries stay within what both dialects share; the few that differ ask `dialectOf`.
  */
-import { Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, type Updateable } from 'kysely';
-import type { Artifact, AttemptRecord, GroupRecord, GroupStatus, MetricPoint, RunEvent, RunRecord, RunStatus, StatusCounts, TemplateVersion } from '@regatta/core';
-import type { Database, RunsTable, AttemptsTable, GroupsTable, TemplateVersionsTable } from './db-schema.js';
+import { Migrator, sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { canTransition, NotFoundError, RegattaError, TransitionError, type Artifact, type MetricPoint, type RunEvent, type RunRecord, type RunStatus } from '@regatta/core';
+import type { Database } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
 import { createSessionMethods } from './session-store.js';
-import type { GroupPatch, NewEvent, QueueRecord, RunFilter, RunPatch, Store } from './store.js';
+import { dialectOf } from './dialect.js';
+import { json, opt, num, optNum, toRun, toTemplate, toGroup, groupPatchColumns, moveCount, runRow, toAttempt, patchColumns, eventRow, attemptRow } from './rows.js';
+import type { QueueRecord, RunFilter, Store } from './store.js';
 import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
 import { listSorted } from './run-list.js';
 import { readMetricSeries, readMetricSummary } from './metric-series.js';
-
-const json = (v: unknown): string => JSON.stringify(v);
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-const num = (v: number | string | bigint): number => Number(v);
-const optNum = (v: number | string | bigint | null): number | undefined => (v === null ? undefined : Number(v));
-
-function toRun(r: Selectable<RunsTable>): RunRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    status: r.status as RunStatus,
-    queue: r.queue,
-    priority: r.priority,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    spec: JSON.parse(r.spec) as RunRecord['spec'],
-    resolved: JSON.parse(r.resolved) as RunRecord['resolved'],
-    seq: num(r.seq),
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-    startedAt: optNum(r.started_at),
-    finishedAt: optNum(r.finished_at),
-    attempt: r.attempt,
-    exitCode: opt(r.exit_code),
-    reason: opt(r.reason),
-    node: opt(r.node),
-    gpus: r.gpus === null ? undefined : (JSON.parse(r.gpus) as number[]),
-    notBefore: optNum(r.not_before),
-    result: r.result === null ? undefined : (JSON.parse(r.result) as unknown),
-    groupId: opt(r.group_id),
-    itemKey: opt(r.item_key),
-    template: r.template !== null && r.template_version !== null ? { name: r.template, version: r.template_version } : undefined,
-  };
-}
-
-function toTemplate(t: Selectable<TemplateVersionsTable>): TemplateVersion {
-  return {
-    name: t.name, version: t.version, spec: JSON.parse(t.spec) as Record<string, unknown>, ...(t.files ? { files: t.files } : {}), createdAt: num(t.created_at),
-  };
-}
-
-function toGroup(g: Selectable<GroupsTable>): GroupRecord {
-  return {
-    id: g.id,
-    name: g.name,
-    status: g.status as GroupStatus,
-    total: g.total,
-    counts: JSON.parse(g.counts) as StatusCounts,
-    ...(g.max_parallel !== null ? { maxParallel: g.max_parallel } : {}),
-    failFast: g.fail_fast === 1,
-    spec: JSON.parse(g.spec) as unknown,
-    createdAt: num(g.created_at),
-    updatedAt: num(g.updated_at),
-    startedAt: optNum(g.started_at),
-    finishedAt: optNum(g.finished_at),
-  };
-}
-
-function groupPatchColumns(p: GroupPatch): Updateable<GroupsTable> {
-  const c: Updateable<GroupsTable> = { counts: json(p.counts), status: p.status, updated_at: p.updatedAt };
-  if ('startedAt' in p) c.started_at = p.startedAt ?? null;
-  if ('finishedAt' in p) c.finished_at = p.finishedAt ?? null;
-  return c;
-}
-
-function runRow(run: Omit<RunRecord, 'seq'>) {
-  return {
-    id: run.id,
-    name: run.name,
-    status: run.status,
-    queue: run.queue,
-    priority: run.priority,
-    labels: json(run.labels),
-    spec: json(run.spec),
-    resolved: json(run.resolved),
-    created_at: run.createdAt,
-    updated_at: run.updatedAt,
-    started_at: null,
-    finished_at: null,
-    attempt: run.attempt,
-    exit_code: null,
-    reason: run.reason ?? null,
-    node: null,
-    gpus: null,
-    not_before: run.notBefore ?? null,
-    result: null,
-    group_id: run.groupId ?? null,
-    item_key: run.itemKey ?? null,
-    template: run.template?.name ?? null,
-    template_version: run.template?.version ?? null,
-  };
-}
-
-function toAttempt(a: Selectable<AttemptsTable>): AttemptRecord {
-  return {
-    runId: a.run_id,
-    attempt: a.attempt,
-    status: a.status as RunStatus,
-    node: opt(a.node),
-    gpus: a.gpus === null ? undefined : (JSON.parse(a.gpus) as number[]),
-    externalId: opt(a.external_id),
-    startedAt: optNum(a.started_at),
-    finishedAt: optNum(a.finished_at),
-    exitCode: opt(a.exit_code),
-    reason: opt(a.reason),
-  };
-}
-
-function patchColumns(p: RunPatch): Updateable<RunsTable> {
-  const c: Updateable<RunsTable> = { updated_at: p.updatedAt };
-  if ('status' in p) c.status = p.status;
-  if ('startedAt' in p) c.started_at = p.startedAt ?? null;
-  if ('finishedAt' in p) c.finished_at = p.finishedAt ?? null;
-  if ('attempt' in p) c.attempt = p.attempt;
-  if ('exitCode' in p) c.exit_code = p.exitCode ?? null;
-  if ('reason' in p) c.reason = p.reason ?? null;
-  if ('node' in p) c.node = p.node ?? null;
-  if ('gpus' in p) c.gpus = p.gpus === undefined ? null : json(p.gpus);
-  if ('notBefore' in p) c.not_before = p.notBefore ?? null;
-  return c;
-}
-
-function eventRow(runId: string, e: NewEvent) {
-  return { run_id: runId, attempt: e.attempt, ts: e.ts, from_status: e.from ?? null, to_status: e.to, reason: e.reason ?? null, key: e.key ?? null };
-}
-
-function attemptRow(a: AttemptRecord) {
-  return {
-    run_id: a.runId,
-    attempt: a.attempt,
-    status: a.status,
-    node: a.node ?? null,
-    gpus: a.gpus === undefined ? null : json(a.gpus),
-    external_id: a.externalId ?? null,
-    started_at: a.startedAt ?? null,
-    finished_at: a.finishedAt ?? null,
-    exit_code: a.exitCode ?? null,
-    reason: a.reason ?? null,
-  };
-}
 
 /** LIKE pattern for a literal substring ('\\' escapes the wildcards). */
 const likeText = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -187,10 +50,10 @@ function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFi
 export async function migrate(db: Kysely<Database>): Promise<void> {
   // Each migration adds its own table, columns or indexes and none depends on a later one, so a database
   // that missed one (made by a build that had a later one) gets it instead of refusing to open.
-  const { error, results } = await new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true }).migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider: migrationProvider(dialectOf(db)), allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed`, { cause: error });
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
@@ -207,6 +70,7 @@ function createWriteBatcher(db: Kysely<Database>) {
   const flush = async () => {
     const batch = queue;
     queue = [];
+    if (!batch.length) return;
     if (batch.length === 1) {
       const [job] = batch as [Job];
       await db.transaction().execute(job.fn).then(job.resolve, job.reject);
@@ -222,16 +86,29 @@ function createWriteBatcher(db: Kysely<Database>) {
       for (const job of batch) await db.transaction().execute(job.fn).then(job.resolve, job.reject);
     }
   };
+  // Batches commit one after another, in the order they were written: over a pool (Postgres) two
+  // transactions would otherwise race, and a run's starting → running could land after its
+  // running → cleanup (SQLite's single connection serialized them anyway).
+  let tail: Promise<void> = Promise.resolve();
+  let pending = false;
   return function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (!queue.length) queueMicrotask(() => void flush());
       queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => {
+        tail = tail.then(() => {
+          pending = false;
+          return flush();
+        });
+      });
     });
   };
 }
 
 export function createKyselyStore(db: Kysely<Database>): Store {
   const write = createWriteBatcher(db);
+  const dialect = dialectOf(db);
   return {
     async createRun(run, event) {
       return write(async (trx) => {
@@ -257,10 +134,30 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async updateRun(id, patch, also = {}) {
+      const from = also.event?.from;
+      const to = patch.status;
+      if (to !== undefined && (from === undefined || also.event?.to !== to)) {
+        throw new RegattaError('internal', `run ${id}: a status change to ${to} needs its event (from → to)`);
+      }
+      if (to !== undefined && from !== undefined && from !== to && !canTransition(from, to)) throw new TransitionError(id, from, to, undefined);
       await write(async (trx) => {
-        await trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id).execute();
+        let q = trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id);
+        // The status the writer read is still the stored one, or the change lost a race.
+        if (to !== undefined && from !== undefined) q = q.where('status', '=', from);
+        const { numUpdatedRows } = await q.executeTakeFirstOrThrow();
+        if (to !== undefined && from !== undefined && numUpdatedRows === 0n) {
+          const now = await trx.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst();
+          if (!now) throw new NotFoundError('run', id);
+          throw new TransitionError(id, from, to, now.status);
+        }
         if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
-        if (also.group) await trx.updateTable('groups').set(groupPatchColumns(also.group)).where('id', '=', also.group.id).execute();
+        if (also.group) {
+          const { counts: _c, ...rest } = groupPatchColumns(also.group);
+          let g = trx.updateTable('groups').set(rest).where('id', '=', also.group.id);
+          // Counters move by increments in SQL, never by a value computed from another writer's copy.
+          if (to !== undefined && from !== undefined && from !== to) g = g.set({ counts: moveCount(dialect, from, to) });
+          await g.execute();
+        }
         if (also.attempt) {
           const row = attemptRow(also.attempt);
           const { run_id: _r, attempt: _a, ...rest } = row;
@@ -369,6 +266,13 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return rows.map(toRun);
     },
 
+    async runCounts() {
+      const rows = await db.selectFrom('runs')
+        .select((eb) => ['status', 'queue', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .groupBy(['status', 'queue']).orderBy('status').orderBy('queue').execute();
+      return rows.map((r) => ({ status: r.status as RunStatus, queue: r.queue, count: num(r.n), oldestCreatedAt: num(r.oldest) }));
+    },
+
     async queuePosition(run) {
       const r = await db
         .selectFrom('runs')
@@ -406,16 +310,21 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     async addMetrics(runId, attempt, points) {
       if (!points.length) return;
       // Chunked so a large metrics.jsonl stays under SQLite's bound-parameter limit.
+      // Only the points stored count: a second copy of a keyed point (a retried report) is dropped.
+      const stored: MetricPoint[] = [];
       for (let i = 0; i < points.length; i += 500) {
-        await db
+        const rows = await db
           .insertInto('metrics')
           .values(points.slice(i, i + 500).map((p: MetricPoint) => ({
             run_id: runId, attempt, name: p.name, value: p.value, step: p.step ?? null, ts: p.ts, key: p.key ?? null,
           })))
           .onConflict((oc) => oc.doNothing())
+          .returning(['id', 'name', 'value', 'ts'])
           .execute();
+        // RETURNING's row order is not promised: the report order is the id order.
+        stored.push(...rows.sort((x, y) => x.id - y.id).map((r) => ({ name: r.name, value: r.value, ts: r.ts })));
       }
-      await updateMetricFields(db, runId, points);
+      await updateMetricFields(db, runId, stored);
     },
 
     metricSeries: (runId, opts) => readMetricSeries(db, runId, opts),

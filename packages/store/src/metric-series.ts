@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './db-schema.js';
+import { isPostgres } from './dialect.js';
 import type { MetricSeries } from './store.js';
 
 interface Row { id: number; step: number | null; ts: number; value: number; attempt: number }
@@ -28,22 +29,43 @@ export async function readMetricSeries(db: Kysely<Database>, runId: string, opts
   const hi = Number(span.hi);
   const buckets = Math.max(1, Math.floor(opts.maxPoints / 2));
   const width = (hi - lo + 1) / buckets;
-  // One bucket at a time over a range of ids (the table's own order: no index lookups, no sort for a
-  // GROUP BY); SQLite gives the id of the row that holds min() or max().
-  const attempt = opts.attempt === undefined ? sql`` : sql` and +attempt = ${opts.attempt}`;
-  const inBucket = sql`id >= ${lo} + k * ${width} and id < ${lo} + (k + 1) * ${width} and +run_id = ${runId} and +name = ${opts.name}${attempt}`;
+  const ids = isPostgres(db)
+    ? await bucketEndsWindowed(db, runId, opts.name, opts.attempt, lo, width)
+    : await bucketEndsSqlite(db, runId, opts.name, opts.attempt, lo, width, buckets);
+  const rows: Row[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    rows.push(...await db.selectFrom('metrics').select(['id', 'step', 'ts', 'value', 'attempt']).where('id', 'in', ids.slice(i, i + 500)).execute());
+  }
+  rows.sort((x, y) => Number(x.id) - Number(y.id));
+  return { points: rows.map(toPoint), total, downsampled: true };
+}
+
+/**
+ * One bucket at a time over a range of ids (the table's own order: no index lookups, no sort for a
+ * GROUP BY); SQLite gives the id of the row that holds min() or max().
+ */
+async function bucketEndsSqlite(db: Kysely<Database>, runId: string, name: string, attempt: number | undefined, lo: number, width: number, buckets: number): Promise<number[]> {
+  const att = attempt === undefined ? sql`` : sql` and +attempt = ${attempt}`;
+  const inBucket = sql`id >= ${lo} + k * ${width} and id < ${lo} + (k + 1) * ${width} and +run_id = ${runId} and +name = ${name}${att}`;
   const picked = await sql<{ mn: number | null; mx: number | null }>`
     with recursive b(k) as (select 0 union all select k + 1 from b where k < ${buckets - 1})
     select (select id from (select id, min(value) from metrics where ${inBucket})) as mn,
            (select id from (select id, max(value) from metrics where ${inBucket})) as mx
     from b`.execute(db);
-  const ids = [...new Set(picked.rows.flatMap((r) => [r.mn, r.mx]).filter((v): v is number => v !== null))];
-  const rows: Row[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    rows.push(...await db.selectFrom('metrics').select(['id', 'step', 'ts', 'value', 'attempt']).where('id', 'in', ids.slice(i, i + 500)).execute());
-  }
-  rows.sort((x, y) => x.id - y.id);
-  return { points: rows.map(toPoint), total, downsampled: true };
+  return [...new Set(picked.rows.flatMap((r) => [r.mn, r.mx]).filter((v): v is number => v !== null))];
+}
+
+/** The same buckets in standard SQL (Postgres has no bare columns beside min()): window ranks. */
+async function bucketEndsWindowed(db: Kysely<Database>, runId: string, name: string, attempt: number | undefined, lo: number, width: number): Promise<number[]> {
+  const att = attempt === undefined ? sql`` : sql` and attempt = ${attempt}`;
+  const picked = await sql<{ id: number }>`
+    select id from (
+      select id, row_number() over (partition by b order by value, id) as lo_rank,
+                 row_number() over (partition by b order by value desc, id) as hi_rank
+      from (select id, value, floor((id - ${lo}) / cast(${width} as double precision)) as b
+            from metrics where run_id = ${runId} and name = ${name}${att}) s
+    ) t where lo_rank = 1 or hi_rank = 1`.execute(db);
+  return picked.rows.map((r) => Number(r.id));
 }
 
 /**

@@ -1,18 +1,30 @@
 /**
- * Schema migrations, written with Kysely's schema builder so that the same list serves SQLite and,
- * later, Postgres. Append new migrations; never edit a released one.
+ * Schema migrations, written with Kysely's schema builder so that the same list serves SQLite and
+ * Postgres; the few column types that differ come from `types`. Append new migrations; never edit a
+ * released one (a SQLite file's column types are what they were).
  */
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Expression, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './db-schema.js';
 import { backfillFields } from './run-fields.js';
 
-const migrations: Record<string, Migration> = {
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** A generated integer key: SQLite's INTEGER PRIMARY KEY AUTOINCREMENT, Postgres' bigserial. */
+const serialType = (d: SqlDialect) => (d === 'postgres' ? 'bigserial' : 'integer');
+const serialKey = (d: SqlDialect) => (c: ColumnDefinitionBuilder) => (d === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+/**
+ * Text compared by ranges (run ids paged by cursor or prefix, field names by prefix): byte order, as
+ * SQLite compares, whatever collation the Postgres database was created with.
+ */
+const keyText = (d: SqlDialect): ColumnDataType | Expression<unknown> => (d === 'postgres' ? sql`text collate "C"` : 'text');
+
+const migrationsFor = (d: SqlDialect): Record<string, Migration> => ({
   '0001_initial': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('runs')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('seq', serialType(d), serialKey(d))
+        .addColumn('id', keyText(d), (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('queue', 'text', (c) => c.notNull())
@@ -61,7 +73,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('events')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', serialType(d), serialKey(d))
         .addColumn('run_id', 'text', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
         .addColumn('ts', 'bigint', (c) => c.notNull())
@@ -73,7 +85,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('metrics')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', serialType(d), serialKey(d))
         .addColumn('run_id', 'text', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
@@ -125,7 +137,7 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('groups')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', keyText(d), (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('total', 'integer', (c) => c.notNull())
@@ -184,7 +196,7 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable('run_fields')
         .addColumn('run_id', 'text', (c) => c.notNull())
-        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('field', keyText(d), (c) => c.notNull())
         .addColumn('num', 'double precision')
         .addColumn('text', 'text')
         .addPrimaryKeyConstraint('run_fields_pk', ['run_id', 'field'])
@@ -214,8 +226,8 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
+});
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
-};
+export const migrationProvider = (d: SqlDialect): MigrationProvider => ({
+  getMigrations: () => Promise.resolve(migrationsFor(d)),
+});

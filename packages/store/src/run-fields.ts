@@ -7,6 +7,7 @@
 import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { MetricPoint } from '@regatta/core';
 import type { Database } from './db-schema.js';
+import { isPostgres } from './dialect.js';
 import type { FieldCondition, FieldValue } from './store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -67,8 +68,10 @@ export async function updateMetricFields(db: Db, runId: string, points: readonly
     await upsert(`${base}.count`, a.n, sql<number>`run_fields.num + ${a.n}`);
     if (a.last === undefined || a.min === undefined || a.max === undefined) continue;
     await upsert(`${base}.last`, a.last, a.last);
-    await upsert(`${base}.min`, a.min, sql<number>`min(run_fields.num, ${a.min})`);
-    await upsert(`${base}.max`, a.max, sql<number>`max(run_fields.num, ${a.max})`);
+    // SQLite's two-argument min()/max() are Postgres' least()/greatest().
+    const [least, greatest] = isPostgres(db) ? [sql.raw('least'), sql.raw('greatest')] : [sql.raw('min'), sql.raw('max')];
+    await upsert(`${base}.min`, a.min, sql<number>`${least}(run_fields.num, ${a.min})`);
+    await upsert(`${base}.max`, a.max, sql<number>`${greatest}(run_fields.num, ${a.max})`);
   }
 }
 
@@ -138,7 +141,7 @@ export async function backfillFields(db: Kysely<Database>): Promise<void> {
   }
   for (const [suffix, agg] of [['min', sql`min(value)`], ['max', sql`max(value)`], ['count', sql`count(*)`]] as const) {
     await sql`insert into run_fields (run_id, field, num, text)
-      select run_id, 'metrics.' || name || ${`.${suffix}`}, ${agg}, null from metrics group by run_id, name`.execute(db);
+      select run_id, 'metrics.' || name || cast(${`.${suffix}`} as text), ${agg}, null from metrics group by run_id, name`.execute(db);
   }
   await sql`insert into run_fields (run_id, field, num, text)
     select m.run_id, 'metrics.' || m.name || '.last', m.value, null from metrics m

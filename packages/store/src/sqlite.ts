@@ -26,15 +26,21 @@ function withStatementCache(db: Sqlite.Database, max = 500): SqliteDatabase {
   };
 }
 
-export async function openSqliteStore(file: string): Promise<Store> {
-  const sqlite = new Sqlite(file);
+/** A Kysely over the file (WAL, the server's pragmas). */
+export function sqliteKysely(file: string, opts: { readonly?: boolean } = {}): Kysely<Database> {
+  const sqlite = new Sqlite(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (opts.readonly) return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a crash of the process (kill -9); only an OS crash may lose the
   // last transactions, which is the trade the embedded default makes for throughput.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+}
+
+export async function openSqliteStore(file: string): Promise<Store> {
+  const db = sqliteKysely(file);
   await migrate(db);
   return createKyselyStore(db);
 }

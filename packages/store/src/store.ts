@@ -122,6 +122,8 @@ export interface Store {
   /** The field names runs have (those of one group's runs when given), for picking columns. */
   fieldNames(opts: { groupId?: string; limit: number }): Promise<string[]>;
   runsWithStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]>;
+  /** How many runs each (status, queue) has, and when the oldest of them was submitted (for /metrics). */
+  runCounts(): Promise<{ status: RunStatus; queue: string; count: number; oldestCreatedAt: number }[]>;
   /** Number of queued runs of the same queue ordered before this one. */
   queuePosition(run: Pick<RunRecord, 'queue' | 'priority' | 'seq'>): Promise<number>;
 
