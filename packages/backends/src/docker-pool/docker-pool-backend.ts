@@ -8,6 +8,7 @@
 import type { Clock, Logger } from '@regatta/core';
 import { connectDocker, createDockerRuntime, parseServicesId, publishFor, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
 import type { Backend, NodeInfo } from '../backend.js';
+import { describeEngineError } from './engine-errors.js';
 
 export interface DockerNodeConfig {
   name: string;
@@ -29,14 +30,13 @@ export interface DockerPoolOptions {
 interface PoolNode {
   config: DockerNodeConfig;
   info: NodeInfo;
-  runtime: Runtime;
+  readonly runtime: Runtime;
   ping(): Promise<unknown>;
   /** Reads CPUs and memory from the engine. */
   refresh(): Promise<void>;
   listRegattaContainers(): Promise<string[]>;
   removeContainer(id: string): Promise<void>;
   downSince?: number;
-  /** Attempts followed on this node, by container id, with the way to end them as lost. */
   /** Attempts followed on the node, each with what gives it up as lost. */
   live: Map<RunHandle, (info: ExitInfo) => void>;
 }
@@ -103,6 +103,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       node.downSince = undefined;
     } catch (e) {
       const now = o.clock.now();
+      node.info.lastError = { at: now, message: describeEngineError(e, node.config.tlsDir) };
       if (node.info.ready) o.logger.warn({ node: node.info.name, err: e }, 'Docker node does not answer');
       node.info.ready = false;
       node.downSince ??= now;
@@ -129,8 +130,21 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
 
     async addNode(config, opts = {}) {
       if (nodes.has(config.name)) throw new Error(`node '${config.name}' already exists`);
-      const docker = connectDocker({ url: config.url, ...(config.tlsDir ? { tlsDir: config.tlsDir } : {}) });
       const gpus = config.gpus ?? 0;
+      // A TLS directory that cannot be read is reported like an engine that does not answer: at
+      // a restart the node then joins as down (with the reason) instead of failing the server.
+      let docker: ReturnType<typeof connectDocker> | undefined;
+      let connectError: unknown;
+      try {
+        docker = connectDocker({ url: config.url, ...(config.tlsDir ? { tlsDir: config.tlsDir } : {}) });
+      } catch (e) {
+        connectError = e;
+      }
+      const engine = () => {
+        if (!docker) throw connectError instanceof Error ? connectError : new Error(String(connectError));
+        return docker;
+      };
+      let runtime: Runtime | undefined;
       const node: PoolNode = {
         config,
         info: {
@@ -141,22 +155,27 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
           backend: 'docker-pool',
           runtimes: ['docker'],
         },
-        runtime: createDockerRuntime({ docker, contextDir: o.contextDir, publish: publishFor(config.url), ...(o.network ? { network: o.network } : {}) }),
-        ping: () => docker.ping(),
+        get runtime() {
+          runtime ??= createDockerRuntime({ docker: engine(), contextDir: o.contextDir, publish: publishFor(config.url), ...(o.network ? { network: o.network } : {}) });
+          return runtime;
+        },
+        ping: async () => engine().ping(),
         async refresh() {
-          const info = await docker.info() as { NCPU?: number; MemTotal?: number };
+          const info = await engine().info() as { NCPU?: number; MemTotal?: number };
           node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus };
         },
         listRegattaContainers: async () =>
-          (await docker.listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
-        removeContainer: async (id) => { await docker.getContainer(id).remove({ force: true, v: true }); },
+          (await engine().listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
+        removeContainer: async (id) => { await engine().getContainer(id).remove({ force: true, v: true }); },
         live: new Map(),
       };
       try {
         await withTimeout(node.refresh(), 10_000);
         node.info.ready = true;
       } catch (e) {
-        if (opts.mustAnswer) throw new Error(`the Docker engine at ${config.url} does not answer: ${(e as Error).message}`);
+        const message = describeEngineError(e, config.tlsDir);
+        if (opts.mustAnswer) throw new Error(`node '${config.name}' (${config.url}): ${message}`);
+        node.info.lastError = { at: o.clock.now(), message };
         node.downSince = o.clock.now();
       }
       nodes.set(config.name, node);

@@ -39,7 +39,8 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     process.stdout.write(table(page.items.map((n) => [
       n.name, n.backend, n.ready ? 'ready' : 'down', `${formatCpus(n.used.cpus)}/${formatCpus(n.capacity.cpus)}`,
       `${formatBytes(n.used.memory)}/${formatBytes(n.capacity.memory)}`, `${n.used.gpus.length}/${n.capacity.gpus}`, String(n.runs.length),
-    ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS']) + '\n');
+      n.lastError ? `${new Date(n.lastError.at).toISOString().slice(11, 19)} ${n.lastError.message}` : '',
+    ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS', 'LAST ERROR']) + '\n');
   });
   nodes
     .command('add')
