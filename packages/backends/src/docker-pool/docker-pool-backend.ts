@@ -37,11 +37,14 @@ interface PoolNode {
   listRegattaContainers(): Promise<string[]>;
   removeContainer(id: string): Promise<void>;
   downSince?: number;
+  /** When the engine last answered: a node is lost `lostAfterMs` after that, not after the first failed probe. */
+  answeredAt?: number;
   /** Attempts followed on the node, each with what gives it up as lost. */
   live: Map<RunHandle, (info: ExitInfo) => void>;
 }
 
 const LABEL_RUN = 'dev.regatta.run';
+const PROBE_TIMEOUT_MS = 3000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
@@ -86,7 +89,10 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
 
   const check = async (node: PoolNode): Promise<void> => {
     try {
-      await withTimeout(node.ping(), 3000);
+      // A node already not answering is probed only until its lost deadline, so that it is given up
+      // on time rather than up to one probe timeout late.
+      const left = node.downSince !== undefined ? node.downSince + o.lostAfterMs - o.clock.now() : PROBE_TIMEOUT_MS;
+      await withTimeout(node.ping(), Math.min(PROBE_TIMEOUT_MS, Math.max(250, left)));
       if (!node.info.ready) {
         o.logger.info({ node: node.info.name }, 'Docker node answers again');
         await withTimeout(node.refresh(), 10_000);
@@ -101,12 +107,13 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       }
       node.info.ready = true;
       node.downSince = undefined;
+      node.answeredAt = o.clock.now();
     } catch (e) {
       const now = o.clock.now();
       node.info.lastError = { at: now, message: describeEngineError(e, node.config.tlsDir) };
       if (node.info.ready) o.logger.warn({ node: node.info.name, err: e }, 'Docker node does not answer');
       node.info.ready = false;
-      node.downSince ??= now;
+      node.downSince ??= node.answeredAt ?? now;
       if (now - node.downSince >= o.lostAfterMs && node.live.size) {
         const reason = `node ${node.info.name} stopped answering for ${Math.round((now - node.downSince) / 1000)}s`;
         for (const giveUp of node.live.values()) giveUp({ lost: reason });
@@ -172,6 +179,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       try {
         await withTimeout(node.refresh(), 10_000);
         node.info.ready = true;
+        node.answeredAt = o.clock.now();
       } catch (e) {
         const message = describeEngineError(e, config.tlsDir);
         if (opts.mustAnswer) throw new Error(`node '${config.name}' (${config.url}): ${message}`);
