@@ -15,8 +15,9 @@
 #   scripts/docker-hosts-test-env.sh stop DIR          # kills daemons, deletes netns + veths, removes DIR
 #
 # start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, TLS_DIR (a client's ca.pem, cert.pem,
-# key.pem), ROGUE_TLS_DIR (a client certificate signed by ANOTHER CA) and NO_CERT_TLS_DIR (only
-# ca.pem). Each dockerd also has a unix socket $DIR/h<i>/docker.sock for this script's own use
+# key.pem), ROGUE_TLS_DIR (a client certificate signed by ANOTHER CA), NO_CERT_TLS_DIR (only
+# ca.pem), and for sshd (openssh-server) on host 1: SSH_1=ssh://root@<addr>, SSH_DIR (id_ed25519
+# and a known_hosts with the host's key) and SSH_WRONG_HOST_DIR (known_hosts with another key). Each dockerd also has a unix socket $DIR/h<i>/docker.sock for this script's own use
 # (image builds, stop). Containers get no network of their own (--bridge none), so nothing
 # touches docker0 or another env's bridges; the names (netns rdh<hash>-<i>, veths rdh<hash>r<i>)
 # derive from DIR. Keep DIR short (at most 60 bytes: unix socket paths). Needs root.
@@ -35,7 +36,7 @@ LOCK=/run/lock/regatta-docker-hosts-test-env.lock
 static_busybox() { test -x /bin/busybox && ! ldd /bin/busybox >/dev/null 2>&1; }
 
 cmd_install() {
-  install_debs_once docker.io containerd busybox-static iproute2 openssl
+  install_debs_once docker.io containerd busybox-static iproute2 openssl openssh-server
   static_busybox || die "/bin/busybox is not the static one (busybox-static)"
 }
 
@@ -73,6 +74,44 @@ make_certs() { # n
   cp "$t/ca/ca.pem" "$t/rogue/ca.pem"; cp "$t/ca/rogue-cert.pem" "$t/rogue/cert.pem"; cp "$t/ca/rogue-key.pem" "$t/rogue/key.pem"
   cp "$t/ca/ca.pem" "$t/nocert/ca.pem"
   chmod 600 "$t"/*/key.pem "$t"/ca/*-key.pem
+}
+
+# ------------------------------------------------------------------- ssh
+# sshd on host 1, in its netns, for ssh://root@<addr> engines: a login key the server holds, and a
+# known_hosts naming the host key (host-key checking stays on). A session's DOCKER_HOST is host 1's
+# engine, so `docker system dial-stdio` (what an ssh:// client runs) reaches it.
+start_sshd() {
+  local s=$DIR/ssh addr
+  addr=$(cat "$DIR/h1/addr")
+  mkdir -p "$s/client" "$s/wrong-host" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -C regatta-test-host -f "$s/host_ed25519_key"
+  ssh-keygen -q -t ed25519 -N '' -C regatta-test-other-host -f "$s/other_host_key"
+  ssh-keygen -q -t ed25519 -N '' -C regatta-server -f "$s/client/id_ed25519"
+  cp "$s/client/id_ed25519.pub" "$s/authorized_keys"
+  printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$s/host_ed25519_key.pub")" >"$s/client/known_hosts"
+  cp "$s/client/id_ed25519" "$s/wrong-host/id_ed25519"
+  printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$s/other_host_key.pub")" >"$s/wrong-host/known_hosts"
+  chmod 600 "$s"/*/id_ed25519
+  cat >"$s/sshd_config" <<SSHD
+ListenAddress $addr
+Port 22
+HostKey $s/host_ed25519_key
+PidFile $s/sshd.pid
+AuthorizedKeysFile $s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+SetEnv DOCKER_HOST=unix://$DIR/h1/docker.sock
+SSHD
+  nsenter --net="/var/run/netns/$(ns_of 1)" setsid /usr/sbin/sshd -D -e -f "$s/sshd_config" </dev/null >"$s/sshd.log" 2>&1 9>&- &
+  echo $! >"$s/sshd.run.pid"
+  local deadline=$(( $(date +%s) + START_TIMEOUT ))
+  until nsenter --net="/var/run/netns/$(ns_of 1)" ss -ltn 2>/dev/null | grep -q "$addr:22 "; do
+    alive "$(cat "$s/sshd.run.pid")" && [ "$(date +%s)" -lt "$deadline" ] || { tail -n 20 "$s/sshd.log" >&2; die "sshd did not start"; }
+    sleep 0.1
+  done
 }
 
 # ------------------------------------------------------------------- start
@@ -178,11 +217,13 @@ cmd_start() {
   make_certs "$n"
   for i in $(seq 1 "$n"); do start_daemons "$i"; done
   for i in $(seq 1 "$n"); do wait_dockerd "$i"; done
+  start_sshd
   log "start: $n hosts up in $(( $(now_ms) - t0 )) ms"
   for i in $(seq 1 "$n"); do
     printf 'HOST_%s=tcp://%s:2376\nHOST_%s_ADDR=%s\n' "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/addr")"
   done
   printf 'TLS_DIR=%s/tls/client\nROGUE_TLS_DIR=%s/tls/rogue\nNO_CERT_TLS_DIR=%s/tls/nocert\n' "$DIR" "$DIR" "$DIR"
+  printf 'SSH_1=ssh://root@%s\nSSH_DIR=%s/ssh/client\nSSH_WRONG_HOST_DIR=%s/ssh/wrong-host\n' "$(cat "$DIR/h1/addr")" "$DIR" "$DIR"
 }
 
 # ------------------------------------------------------------------- image
@@ -245,6 +286,7 @@ cmd_stop() {
     # shellcheck disable=SC2086
     [ -z "$ids" ] || timeout 30 "$DOCKER_CLI" -H "unix://$d/docker.sock" rm -f $ids >/dev/null 2>&1
   done
+  p=$(pidof_file "$DIR/ssh/sshd.run.pid"); [ -z "$p" ] || term_then_kill 5 "$p"
   for d in "$DIR"/h*; do p=$(pidof_file "$d/dockerd.pid"); [ -z "$p" ] || pids+=("$p"); done
   term_then_kill 20 "${pids[@]}"
   for root in "$DIR"/h*/exec/runtime-*/*; do

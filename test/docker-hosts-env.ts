@@ -26,6 +26,12 @@ export interface DockerHostsEnv {
   rogueTlsDir: string;
   /** Only ca.pem: no client certificate at all. */
   noCertTlsDir: string;
+  /** ssh://root@<host 1> through sshd in host 1's namespace. */
+  sshUrl: string;
+  /** The server's SSH key and a known_hosts with host 1's key. */
+  sshDir: string;
+  /** The same key, and a known_hosts with ANOTHER key for host 1. */
+  sshWrongHostDir: string;
   dir: string;
   /** Host i (1-based) stops answering: its side of the link goes down, packets are dropped. */
   cut(i: number): Promise<void>;
@@ -49,7 +55,8 @@ export async function startDockerHostsEnv(n: number): Promise<DockerHostsEnv> {
     };
     return {
       hosts: Array.from({ length: n }, (_, i) => ({ url: get(`HOST_${i + 1}`), addr: get(`HOST_${i + 1}_ADDR`) })),
-      tlsDir: get('TLS_DIR'), rogueTlsDir: get('ROGUE_TLS_DIR'), noCertTlsDir: get('NO_CERT_TLS_DIR'), dir,
+      tlsDir: get('TLS_DIR'), rogueTlsDir: get('ROGUE_TLS_DIR'), noCertTlsDir: get('NO_CERT_TLS_DIR'),
+      sshUrl: get('SSH_1'), sshDir: get('SSH_DIR'), sshWrongHostDir: get('SSH_WRONG_HOST_DIR'), dir,
       cut: async (i) => { await script(['cut', dir, String(i)]); },
       restore: async (i) => { await script(['restore', dir, String(i)]); },
       delay: async (i, ms) => { await script(['delay', dir, String(i), String(ms)]); },

@@ -117,6 +117,23 @@ describe('network faults', () => {
   }, 90_000);
 });
 
+describe('an engine over ssh://', () => {
+  it('checks the host key against known_hosts, then runs containers through it', async () => {
+    const wrong = await runCli(['nodes', 'add', 'lab-ssh', '--docker', env.sshUrl, '--ssh-dir', env.sshWrongHostDir], { url: t.url });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(new RegExp(`node 'lab-ssh' \\(ssh://root@[0-9.]+\\): its SSH host key is not the one in ${env.sshWrongHostDir}/known_hosts`));
+    const add = await runCli(['nodes', 'add', 'lab-ssh', '--docker', env.sshUrl, '--ssh-dir', env.sshDir], { url: t.url });
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/^lab-ssh: \d+ CPUs/);
+    // Only the ssh node is left for docker runs.
+    for (const n of ['lab-1', 'lab-2', 'lab-3']) expect((await runCli(['nodes', 'rm', n], { url: t.url })).stdout).toBe(`${n} removed\n`);
+    const { id } = await t.api.submit(docker({ command: 'echo over ssh; echo 42 > $REGATTA_OUTPUTS/answer.txt' }));
+    const run = await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 });
+    expect(run).toMatchObject({ status: 'succeeded', node: 'lab-ssh' });
+    expect(await readAll(await t.api.logs(id))).toBe('over ssh\n');
+  }, 120_000);
+});
+
 describe('server restart with containers on remote engines', () => {
   it('re-attaches to a TLS engine after kill -9: logs resume without gaps or duplicates', async () => {
     const data = tempDir();

@@ -14,6 +14,7 @@ export interface DockerNodeConfig {
   name: string;
   /** unix://, tcp:// or ssh:// */
   url: string;
+  /** tcp://: ca.pem, cert.pem, key.pem; ssh://: the private key and known_hosts (default ~/.ssh). */
   tlsDir?: string;
   gpus?: number;
 }
@@ -143,7 +144,9 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       let docker: ReturnType<typeof connectDocker> | undefined;
       let connectError: unknown;
       try {
-        docker = connectDocker({ url: config.url, ...(config.tlsDir ? { tlsDir: config.tlsDir } : {}) });
+        // The node's credentials directory: TLS files for tcp://, key and known_hosts for ssh://.
+        const creds = config.tlsDir ? (config.url.startsWith('ssh:') ? { sshDir: config.tlsDir } : { tlsDir: config.tlsDir }) : {};
+        docker = connectDocker({ url: config.url, ...creds });
       } catch (e) {
         connectError = e;
       }

@@ -24,6 +24,12 @@ describe('describeEngineError', () => {
     expect(describeEngineError(err('ENOENT', 'connect ENOENT /run/x.sock'))).toBe('does not answer: connect ENOENT /run/x.sock');
   });
 
+  it('names known_hosts when the SSH host key is not known, and the key when the login is refused', () => {
+    expect(describeEngineError(new Error('Host denied (verification failed)'), '/etc/regatta/lab2')).toBe(
+      "its SSH host key is not the one in /etc/regatta/lab2/known_hosts: compare the host's fingerprint, then add its key there");
+    expect(describeEngineError(new Error('All configured authentication methods failed'), '/d')).toMatch(/SSH login was refused.*private key in \/d/);
+  });
+
   it('tells a plain-HTTP client of a TLS engine to give certificates', () => {
     expect(describeEngineError(new Error('(HTTP code 400) Client sent an HTTP request to an HTTPS server.'))).toMatch(/expects TLS.*--tls-dir/);
   });

@@ -30,6 +30,12 @@ export function describeEngineError(e: unknown, tlsDir?: string): string {
   }
   const file = code === 'ENOENT' || code === 'EACCES' ? /open '([^']+)'/.exec(message)?.[1] : undefined;
   if (file) return `cannot read ${file}: a TLS directory holds ca.pem, cert.pem and key.pem (${code})`;
+  if (/Host denied \(verification failed\)/.test(message)) {
+    return `its SSH host key is not the one in ${tlsDir ?? '~/.ssh'}/known_hosts: compare the host's fingerprint, then add its key there`;
+  }
+  if (/All configured authentication methods failed/.test(message)) {
+    return `the SSH login was refused: the host must list the public key of the private key in ${tlsDir ?? '~/.ssh'} in authorized_keys`;
+  }
   if (/HTTP request to an HTTPS server/i.test(message)) return 'the engine expects TLS: give its client certificates (--tls-dir)';
   if (/ECONNRESET|EPROTO|socket hang up/.test(text) && tlsDir) {
     return `the engine closed the TLS connection (${first}): check the client certificate in ${tlsDir}`;
