@@ -61,10 +61,31 @@ describe('engines on other hosts, over mutual TLS', () => {
     const runs = await Promise.all(ids.map((id) => t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })));
     expect(runs.map((r) => r.status)).toEqual(Array(6).fill('succeeded'));
     expect(new Set(runs.map((r) => r.node))).toEqual(new Set(['lab-1', 'lab-2', 'lab-3']));
-    for (const [i, id] of ids.entries()) expect(await readAll(await t.api.logs(id))).toBe(`run ${i}\n`);
+    for (const [i, id] of ids.entries()) {
+      expect(await readAll(await t.api.logs(id))).toBe(`run ${i}\n`);
+      expect(await readAll(await t.api.downloadArtifact(id, 'n.txt'))).toBe(`${i}\n`);
+    }
     const nodes = (await runCli(['nodes'], { url: t.url })).stdout;
     for (const n of ['lab-1', 'lab-2', 'lab-3']) expect(nodes).toMatch(new RegExp(`${n}\\s+docker-pool\\s+ready\\s+0/\\d+`));
   }, 120_000);
+});
+
+describe('data paths from a remote engine', () => {
+  it('copies outputs back when the container ends, streamed (a 200 MB file); logs stream while it runs', async () => {
+    const { id } = await t.api.submit(docker({
+      command: 'dd if=/dev/zero of=$REGATTA_OUTPUTS/big.bin bs=1M count=200 2>/dev/null; mkdir $REGATTA_OUTPUTS/sub; echo hi > $REGATTA_OUTPUTS/sub/x.txt; echo written; sleep 4',
+    }));
+    await waitFor('the log line, while the run is still running', async () => (await readAll(await t.api.logs(id))).includes('written'), 60_000);
+    // Not a bind mount of the server's directory: nothing is there until the container ends.
+    expect((await t.api.getRun(id)).status).toBe('running');
+    expect((await t.api.artifacts(id)).items).toEqual([]);
+    const run = await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 120_000 });
+    expect(run.status).toBe('succeeded');
+    const items = (await t.api.artifacts(id)).items;
+    expect(items).toContainEqual({ path: 'big.bin', size: 200 * 1024 * 1024 });
+    expect(items).toContainEqual({ path: 'sub/x.txt', size: 3 });
+    expect(await readAll(await t.api.downloadArtifact(id, 'sub/x.txt'))).toBe('hi\n');
+  }, 180_000);
 });
 
 describe('network faults', () => {
@@ -131,6 +152,7 @@ describe('an engine over ssh://', () => {
     const run = await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 });
     expect(run).toMatchObject({ status: 'succeeded', node: 'lab-ssh' });
     expect(await readAll(await t.api.logs(id))).toBe('over ssh\n');
+    expect(await readAll(await t.api.downloadArtifact(id, 'answer.txt'))).toBe('42\n');
   }, 120_000);
 });
 

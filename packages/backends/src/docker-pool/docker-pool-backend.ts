@@ -166,7 +166,11 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
           runtimes: ['docker'],
         },
         get runtime() {
-          runtime ??= createDockerRuntime({ docker: engine(), contextDir: o.contextDir, publish: publishFor(config.url), ...(o.network ? { network: o.network } : {}) });
+          // An engine reached over the network does not see the server's disk: outputs come back by copy.
+          runtime ??= createDockerRuntime({
+            docker: engine(), contextDir: o.contextDir, publish: publishFor(config.url), copyOutputs: !config.url.startsWith('unix:'),
+            ...(o.network ? { network: o.network } : {}),
+          });
           return runtime;
         },
         ping: async () => engine().ping(),
