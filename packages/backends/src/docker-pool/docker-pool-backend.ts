@@ -9,6 +9,7 @@ import type { Clock, Logger } from '@regatta/core';
 import { connectDocker, createDockerRuntime, parseServicesId, publishFor, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
 import type { Backend, NodeInfo } from '../backend.js';
 import { describeEngineError } from './engine-errors.js';
+import { hasNvidiaRuntime, probeGpus } from './gpu-inventory.js';
 
 export interface DockerNodeConfig {
   name: string;
@@ -26,7 +27,11 @@ export interface DockerPoolOptions {
   network?: string;
   lostAfterMs: number;
   healthIntervalMs: number;
+  /** Image the GPU probe runs nvidia-smi in (must be on the engine); default DEFAULT_GPU_PROBE_IMAGE. */
+  gpuProbeImage?: string;
 }
+
+export const DEFAULT_GPU_PROBE_IMAGE = 'nvidia/cuda:12.4.1-base-ubuntu22.04';
 
 interface PoolNode {
   config: DockerNodeConfig;
@@ -175,8 +180,19 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
         },
         ping: async () => engine().ping(),
         async refresh() {
-          const info = await engine().info() as { NCPU?: number; MemTotal?: number };
-          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus };
+          const info = await engine().info() as { NCPU?: number; MemTotal?: number; Runtimes?: Record<string, unknown> };
+          // Declared GPUs win; else the engine's machine is asked when it has the NVIDIA runtime.
+          let indices = node.info.gpuIndices;
+          if (config.gpus === undefined && hasNvidiaRuntime(info)) {
+            const image = o.gpuProbeImage ?? DEFAULT_GPU_PROBE_IMAGE;
+            try {
+              indices = (await probeGpus(engine(), image)).map((g) => g.index);
+            } catch (e) {
+              node.info.lastError = { at: o.clock.now(), message: `GPU probe (nvidia-smi in ${image}) failed: ${e instanceof Error ? e.message : String(e)}; declare the node's gpus instead` };
+            }
+          }
+          node.info.gpuIndices = indices;
+          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus: indices.length };
         },
         listRegattaContainers: async () =>
           (await engine().listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
