@@ -32,6 +32,8 @@ ENV_NAME=docker-hosts-test-env
 LOCK=/run/lock/regatta-docker-hosts-test-env.lock
 # shellcheck source=lib/test-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/test-env.sh"
+# shellcheck source=lib/containerd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/containerd.sh"
 
 static_busybox() { test -x /bin/busybox && ! ldd /bin/busybox >/dev/null 2>&1; }
 
@@ -148,20 +150,7 @@ start_daemons() { # i
   local i=$1 d=$DIR/h$1 ns t=$DIR/tls/ca
   ns=$(ns_of "$i")
   mkdir -p "$d/ctd" "$d/data" "$d/exec"
-  cat >"$d/containerd.toml" <<EOF
-version = 2
-root = "$d/ctd/root"
-state = "$d/ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$d/ctd.sock"
-[ttrpc]
-  address = "$d/ctd.sock.ttrpc"
-[debug]
-  address = "$d/ctd-debug.sock"
-[metrics]
-  address = ""
-EOF
+  containerd_config "$d" >"$d/containerd.toml"
   # nsenter --net, not `ip netns exec`: the latter remounts /sys, hiding the cgroups dockerd needs.
   nsenter --net="/var/run/netns/$ns" setsid containerd --config "$d/containerd.toml" </dev/null >"$d/containerd.log" 2>&1 9>&- &
   echo $! >"$d/containerd.pid"

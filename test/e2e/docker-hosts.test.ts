@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '@regatta/runtimes';
 import { RegattaClient } from '@regatta/sdk';
-import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE } from '../docker-env.js';
+import { DOCKER_ENV_TIMEOUT_MS, dockerSpec } from '../docker-env.js';
 import { startDockerHostsEnv, type DockerHostsEnv } from '../docker-hosts-env.js';
 import { TOKEN, freePort, readAll, runCli, sleep, spawnServer, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
 
@@ -29,7 +29,7 @@ afterAll(async () => {
   await env?.stop();
 }, 120_000);
 
-const docker = (spec: Record<string, unknown>) => ({ runtime: 'docker', image: TEST_IMAGE, ...spec });
+const docker = dockerSpec;
 /** Containers of a run on host i, asked over the network with the client certificate. */
 const containersOn = async (i: number, runId: string) =>
   connectDocker({ url: env.hosts[i - 1]!.url, tlsDir: env.tlsDir }).listContainers({ all: true, filters: { label: [`dev.regatta.run=${runId}`] } });

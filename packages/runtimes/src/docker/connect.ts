@@ -1,5 +1,6 @@
 /** Connecting to a Docker engine named by a URL: unix://, tcp:// (TLS from a cert directory), ssh://. */
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -41,6 +42,8 @@ export function connectDocker(c: DockerConnection): Docker {
         port: Number(u.port || (tls ? 2376 : 2375)),
         protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
         ...tls,
+        // Kept-alive connections: without, every API call of a run pays a TLS handshake.
+        ...(tls ? { agent: new Agent({ keepAlive: true, ...tls }) } : {}),
       });
     }
     case 'ssh:': {
