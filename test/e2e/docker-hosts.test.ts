@@ -4,7 +4,7 @@
  * this process's namespace and reaches the engines only over the veth links; a host is cut off by
  * taking its side of the link down (packets dropped, not refused).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '@regatta/runtimes';
@@ -86,6 +86,38 @@ describe('data paths from a remote engine', () => {
     expect(items).toContainEqual({ path: 'sub/x.txt', size: 3 });
     expect(await readAll(await t.api.downloadArtifact(id, 'sub/x.txt'))).toBe('hi\n');
   }, 180_000);
+});
+
+describe('datasets that only some hosts have', () => {
+  it('places runs needing a dataset on the node that declares it; fails with the reason when none has it', async () => {
+    const datasets = tempDir('regatta-datasets-');
+    for (const d of ['scenes', 'imagenet']) mkdirSync(join(datasets, d));
+    writeFileSync(join(datasets, 'scenes', 'a.txt'), 'scene a\n');
+    const s = await startTestServer({
+      docker: { host: 'unix:///nonexistent/regatta-test-docker.sock', allowedHostPaths: [datasets] },
+      nodes: [
+        { name: 'ds-1', docker: env.hosts[0]!.url, tlsDir: env.tlsDir, datasets: ['scenes'] },
+        { name: 'ds-2', docker: env.hosts[1]!.url, tlsDir: env.tlsDir, datasets: [] },
+      ],
+    });
+    try {
+      await s.api.putDataset('scenes', { path: join(datasets, 'scenes') });
+      await s.api.putDataset('imagenet', { path: join(datasets, 'imagenet') });
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.push((await s.api.submit(docker({ command: 'cat /datasets/scenes/a.txt', datasets: ['scenes'], resources: { cpus: 0.5 } }))).id);
+      const plain = await s.api.submit(docker({ command: 'sleep 1', resources: { cpus: 2 } }));
+      for (const id of ids) {
+        const run = await s.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 });
+        expect(run).toMatchObject({ status: 'succeeded', node: 'ds-1' });
+        expect(await readAll(await s.api.logs(id))).toBe('scene a\n');
+      }
+      expect((await s.api.waitForRun(plain.id, { intervalMs: 200, timeoutMs: 60_000 })).status).toBe('succeeded');
+      const none = await s.api.waitForRun((await s.api.submit(docker({ command: 'true', datasets: ['imagenet'] }))).id, { intervalMs: 200 });
+      expect(none).toMatchObject({ status: 'failed', reason: "unschedulable: no node that runs 'docker' has dataset(s) 'imagenet' (nodes declare the datasets they have)" });
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
 });
 
 describe('network faults', () => {

@@ -18,6 +18,8 @@ export interface DockerNodeConfig {
   /** tcp://: ca.pem, cert.pem, key.pem; ssh://: the private key and known_hosts (default ~/.ssh). */
   tlsDir?: string;
   gpus?: number;
+  /** Named datasets present on that machine (at their registered paths); absent: all. */
+  datasets?: string[];
 }
 
 export interface DockerPoolOptions {
@@ -169,6 +171,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
           ready: false,
           backend: 'docker-pool',
           runtimes: ['docker'],
+          ...(config.datasets ? { datasets: config.datasets } : {}),
         },
         get runtime() {
           // An engine reached over the network does not see the server's disk: outputs come back by copy.
