@@ -30,6 +30,8 @@ ENV_NAME=docker-test-env
 LOCK=/run/lock/regatta-docker-test-env.lock
 # shellcheck source=lib/test-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/test-env.sh"
+# shellcheck source=lib/containerd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/containerd.sh"
 
 # Must be the static busybox (busybox-static): a dynamic one cannot run FROM scratch.
 static_busybox() { test -x /bin/busybox && ! ldd /bin/busybox >/dev/null 2>&1; }
@@ -79,20 +81,7 @@ start_containerd() { # name
   local d=$DIR/$1
   mkdir -p "$d/ctd"
   # Own root/state/sockets. CRI is disabled, as in dockerd's managed containerd.
-  cat >"$d/containerd.toml" <<EOF
-version = 2
-root = "$d/ctd/root"
-state = "$d/ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$d/ctd.sock"
-[ttrpc]
-  address = "$d/ctd.sock.ttrpc"
-[debug]
-  address = "$d/ctd-debug.sock"
-[metrics]
-  address = ""
-EOF
+  containerd_config "$d" >"$d/containerd.toml"
   # setsid + all stdio redirected: the daemon must not hold the caller's pipes
   # (node's execFile would otherwise never see stdout close) nor get its signals.
   setsid containerd --config "$d/containerd.toml" </dev/null >"$d/containerd.log" 2>&1 9>&- &

@@ -14,6 +14,8 @@ import { runEnvScript, startEnv } from './env-script.js';
 
 export const DOCKER_ENV_SCRIPT = resolve(import.meta.dirname, '../scripts/docker-test-env.sh');
 export const TEST_IMAGE = 'regatta-test/busybox:latest';
+/** A `runtime: docker` spec on TEST_IMAGE. */
+export const dockerSpec = (spec: Record<string, unknown>) => ({ runtime: 'docker', image: TEST_IMAGE, ...spec });
 /** For beforeAll: a first run installs packages (about 15 s) before starting. */
 export const DOCKER_ENV_TIMEOUT_MS = 300_000;
 

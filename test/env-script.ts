@@ -30,7 +30,7 @@ export interface StartedEnv {
  * under 108 bytes), with `SCRIPT stop DIR` guaranteed: on stop(), when `start` or `use` fails, and as
  * a last resort when the test process exits without stopping it.
  */
-export async function startEnv<T>(script: string, prefix: string, use: (env: StartedEnv) => T | Promise<T>): Promise<T> {
+export async function startEnv<T>(script: string, prefix: string, use: (env: StartedEnv) => T | Promise<T>, startArgs: string[] = []): Promise<T> {
   const dir = await mkdtemp(`/tmp/${prefix}`);
   let stopping: Promise<void> | undefined;
   const stopSync = (): void => {
@@ -50,8 +50,8 @@ export async function startEnv<T>(script: string, prefix: string, use: (env: Sta
   process.on('exit', stopSync);
   try {
     const vars = new Map<string, string>();
-    for (const line of (await runEnvScript(script, ['start', dir], 120_000)).split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    for (const line of (await runEnvScript(script, ['start', dir, ...startArgs], 120_000)).split('\n')) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
       if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
     }
     return await use({ dir, vars, stop });

@@ -16,6 +16,10 @@ export interface NodeInfo {
    * at once, without capacity accounting or group max_parallel, and `total` is only informative.
    */
   external?: boolean;
+  /** Named datasets on the node; undefined: all (see NodeState.datasets). */
+  datasets?: readonly string[];
+  /** The last failure to reach the node (a pool engine), kept after it answers again. */
+  lastError?: { at: number; message: string };
 }
 
 export interface Backend {

@@ -14,6 +14,7 @@ function node(name: string, cpus: number, opts: Partial<NodeState> & { gpus?: nu
     freeGpus: opts.freeGpus ?? Array.from({ length: gpus }, (_, i) => i),
     ready: opts.ready ?? true,
     runtimes: opts.runtimes ?? ['process'],
+    ...(opts.datasets ? { datasets: opts.datasets } : {}),
   };
 }
 
@@ -24,6 +25,7 @@ function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: 
     resources: { cpus: opts.cpus ?? 1, memory: opts.memory ?? 0, gpus: opts.gpus ?? 0 },
     ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    ...(opts.datasets ? { datasets: opts.datasets } : {}),
   };
 }
 
@@ -148,6 +150,23 @@ describe('schedule', () => {
     it('fails a run bound to a backend whose nodes lack its runtime', () => {
       const r = schedule({ candidates: [run('d', { backend: 'slurm', runtime: 'docker' })], nodes: [node('local', 1, { runtimes: ['docker'] }), slurm()], queues: noQueues, now: 0 });
       expect(r.unschedulable).toEqual([{ runId: 'd', reason: "no node of backend 'slurm' runs 'docker'" }]);
+    });
+  });
+
+  describe('datasets on some nodes only', () => {
+    it('places a run needing datasets on a node that declares them all (or declares none: it has all)', () => {
+      const nodes = [node('big', 8, { datasets: [] }), node('ais-box', 2, { datasets: ['ais', 'maps'] }), node('maps-box', 4, { datasets: ['maps'] })];
+      const r = schedule({ candidates: [run('a', { datasets: ['ais', 'maps'] }), run('m', { datasets: ['maps'] }), run('p')], nodes, queues: noQueues, now: 0 });
+      expect(r.placements.map((p) => [p.runId, p.node])).toEqual([['a', 'ais-box'], ['m', 'maps-box'], ['p', 'big']]);
+      const all = schedule({ candidates: [run('x', { datasets: ['ais'] })], nodes: [node('local', 2)], queues: noQueues, now: 0 });
+      expect(all.placements.map((p) => p.node)).toEqual(['local']);
+    });
+
+    it('waits for a busy or down node that has them; says why when no node has them', () => {
+      const nodes = [node('free', 8, { datasets: [] }), node('ais-box', 2, { datasets: ['ais'], ready: false })];
+      const r = schedule({ candidates: [run('a', { datasets: ['ais'] }), run('b', { datasets: ['imagenet'] })], nodes, queues: noQueues, now: 0 });
+      expect(r.placements).toEqual([]);
+      expect(r.unschedulable).toEqual([{ runId: 'b', reason: "no node that runs 'process' has dataset(s) 'imagenet' (nodes declare the datasets they have)" }]);
     });
   });
 });

@@ -31,6 +31,8 @@ export interface NodeState {
   backend?: string;
   /** The backend places work itself (Slurm): no capacity accounting here. */
   external?: boolean;
+  /** Named datasets present on the node; undefined: all of them (this machine, a shared disk). */
+  datasets?: readonly string[];
 }
 
 export interface Candidate {
@@ -46,6 +48,8 @@ export interface Candidate {
   seq: number;
   resources: ResolvedResources;
   notBefore?: number;
+  /** Named datasets the run mounts: only nodes that have them all take it. */
+  datasets?: readonly string[];
 }
 
 export interface QueueState {
@@ -117,12 +121,18 @@ interface Free {
   runtimes: readonly string[];
   backend?: string;
   external: boolean;
+  datasets?: readonly string[];
 }
 
 const EPS = 1e-9;
 
 function fits(f: Free, r: ResolvedResources): boolean {
   return f.ready && f.cpus + EPS >= r.cpus && f.memory >= r.memory && f.gpus.length - f.reservedGpus >= r.gpus;
+}
+
+function hasDatasets(f: Free, c: Candidate): boolean {
+  const have = f.datasets;
+  return !have || !c.datasets || c.datasets.every((d) => have.includes(d));
 }
 
 function fitsTotal(total: NodeState['total'], r: ResolvedResources): boolean {
@@ -141,6 +151,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     runtimes: n.runtimes,
     ...(n.backend !== undefined ? { backend: n.backend } : {}),
     external: n.external === true,
+    ...(n.datasets ? { datasets: n.datasets } : {}),
   }));
   const anyExternal = free.some((f) => f.external && f.ready);
   const active = new Map<string, number>();
@@ -173,7 +184,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       next();
       continue;
     }
-    const able = free.filter((f) => f.runtimes.includes(c.runtime) && (c.backend !== undefined ? f.backend === c.backend : !f.external));
+    const runs = free.filter((f) => f.runtimes.includes(c.runtime) && (c.backend !== undefined ? f.backend === c.backend : !f.external));
+    const able = runs.filter((f) => hasDatasets(f, c));
     const external = able.find((f) => f.external);
     // Lanes hold runs of one backend: with no room left here, a lane of this server's runs waits whole.
     if (!external && !internalRoom && able.length) {
@@ -205,7 +217,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
         runId: c.id,
         reason: able.length
           ? `asks for more than any node has (cpus ${r.cpus}, memory ${r.memory} B, gpus ${r.gpus})`
-          : c.backend !== undefined ? `no node of backend '${c.backend}' runs '${c.runtime}'` : `no node runs '${c.runtime}'`,
+          : runs.length ? `no node that runs '${c.runtime}' has dataset(s) ${(c.datasets ?? []).map((d) => `'${d}'`).join(', ')} (nodes declare the datasets they have)`
+            : c.backend !== undefined ? `no node of backend '${c.backend}' runs '${c.runtime}'` : `no node runs '${c.runtime}'`,
       });
       next();
       continue;

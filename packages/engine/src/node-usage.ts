@@ -50,7 +50,7 @@ export function nodeStates(backends: readonly Backend[], holdings: Iterable<Hold
       states.push({
         name: n.name, total: n.total, used: { cpus: u?.cpus ?? 0, memory: u?.memory ?? 0 },
         freeGpus: u ? n.gpuIndices.filter((g) => !u.gpus.has(g)) : n.gpuIndices, ready: n.ready, runtimes: n.runtimes,
-        backend: b.name, ...(n.external ? { external: true } : {}),
+        backend: b.name, ...(n.external ? { external: true } : {}), ...(n.datasets ? { datasets: n.datasets } : {}),
       });
     }
   }

@@ -46,6 +46,7 @@ export class RunQueue {
     this.runs.set(run.id, run);
     const c: Candidate = {
       id: run.id, runtime: run.resolved.runtime, ...(run.resolved.backend !== undefined ? { backend: run.resolved.backend } : {}), queue: run.queue, priority: run.priority, seq: run.seq, resources: runFootprint(run.resolved),
+      ...(run.resolved.datasets.length ? { datasets: run.resolved.datasets.map((d) => d.name) } : {}),
       ...(run.groupId !== undefined ? { group: run.groupId } : {}),
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
     };

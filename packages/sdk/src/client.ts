@@ -170,6 +170,8 @@ export interface NodeView {
   capacity: { cpus: number; memory: number; gpus: number; gpuIndices: number[] };
   used: { cpus: number; memory: number; gpus: number[] };
   runs: string[];
+  /** The last failure to reach a pool engine (epoch ms and why), kept after it answers again. */
+  lastError?: { at: number; message: string };
 }
 
 export interface ClientOptions {

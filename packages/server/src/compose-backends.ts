@@ -52,7 +52,8 @@ export async function composeBackends(config: ServerConfig, deps: { store: Store
     clock: deps.clock, logger: deps.logger, contextDir, lostAfterMs: config.nodeLostAfterMs, healthIntervalMs: config.nodeHealthIntervalMs, ...network,
   });
   // Registered engines join before recovery, so that runs on them are re-attached.
-  for (const n of [...config.nodes, ...(await deps.store.listNodes())]) {
+  for (const n of config.nodes) await pool.addNode(n);
+  for (const n of await deps.store.listNodes()) {
     await pool.addNode({ name: n.name, url: n.url, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) });
   }
   const s = config.slurm;

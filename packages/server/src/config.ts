@@ -50,6 +50,7 @@ export const serverConfigSchema = z.strictObject({
       docker: z.string().min(1).describe('Engine URL: unix://, tcp:// or ssh://'),
       tlsDir: z.string().optional(),
       gpus: z.number().int().min(0).optional(),
+      datasets: z.array(z.string().min(1)).optional().describe('Named datasets that machine has (default: all)'),
     }))
     .optional()
     .describe('Docker engines of other machines, besides those added with `regatta nodes add`'),
@@ -112,7 +113,7 @@ export interface ServerConfig {
   queues: Record<string, { concurrency?: number; backend?: string }>;
   slurm?: SlurmConfig;
   docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
-  nodes: { name: string; url: string; tlsDir?: string; gpus?: number }[];
+  nodes: { name: string; url: string; tlsDir?: string; gpus?: number; datasets?: string[] }[];
   nodeLostAfterMs: number;
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
@@ -237,7 +238,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     },
     queues: c.queues ?? {},
     ...(c.slurm ? { slurm: compileSlurm(c.slurm, env) } : {}),
-    nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}) })),
+    nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}), ...(n.datasets ? { datasets: n.datasets } : {}) })),
     nodeLostAfterMs,
     nodeHealthIntervalMs,
     compat,

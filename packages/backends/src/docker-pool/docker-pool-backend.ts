@@ -8,13 +8,18 @@
 import type { Clock, Logger } from '@regatta/core';
 import { connectDocker, createDockerRuntime, parseServicesId, publishFor, type ExitInfo, type RunHandle, type Runtime } from '@regatta/runtimes';
 import type { Backend, NodeInfo } from '../backend.js';
+import { describeEngineError } from './engine-errors.js';
+import { hasNvidiaRuntime, probeGpus } from './gpu-inventory.js';
 
 export interface DockerNodeConfig {
   name: string;
   /** unix://, tcp:// or ssh:// */
   url: string;
+  /** tcp://: ca.pem, cert.pem, key.pem; ssh://: the private key and known_hosts (default ~/.ssh). */
   tlsDir?: string;
   gpus?: number;
+  /** Named datasets present on that machine (at their registered paths); absent: all. */
+  datasets?: string[];
 }
 
 export interface DockerPoolOptions {
@@ -24,24 +29,30 @@ export interface DockerPoolOptions {
   network?: string;
   lostAfterMs: number;
   healthIntervalMs: number;
+  /** Image the GPU probe runs nvidia-smi in (must be on the engine); default DEFAULT_GPU_PROBE_IMAGE. */
+  gpuProbeImage?: string;
 }
+
+export const DEFAULT_GPU_PROBE_IMAGE = 'nvidia/cuda:12.4.1-base-ubuntu22.04';
 
 interface PoolNode {
   config: DockerNodeConfig;
   info: NodeInfo;
-  runtime: Runtime;
+  readonly runtime: Runtime;
   ping(): Promise<unknown>;
   /** Reads CPUs and memory from the engine. */
   refresh(): Promise<void>;
   listRegattaContainers(): Promise<string[]>;
   removeContainer(id: string): Promise<void>;
   downSince?: number;
-  /** Attempts followed on this node, by container id, with the way to end them as lost. */
+  /** When the engine last answered: a node is lost `lostAfterMs` after that, not after the first failed probe. */
+  answeredAt?: number;
   /** Attempts followed on the node, each with what gives it up as lost. */
   live: Map<RunHandle, (info: ExitInfo) => void>;
 }
 
 const LABEL_RUN = 'dev.regatta.run';
+const PROBE_TIMEOUT_MS = 3000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
@@ -86,7 +97,10 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
 
   const check = async (node: PoolNode): Promise<void> => {
     try {
-      await withTimeout(node.ping(), 3000);
+      // A node already not answering is probed only until its lost deadline, so that it is given up
+      // on time rather than up to one probe timeout late.
+      const left = node.downSince !== undefined ? node.downSince + o.lostAfterMs - o.clock.now() : PROBE_TIMEOUT_MS;
+      await withTimeout(node.ping(), Math.min(PROBE_TIMEOUT_MS, Math.max(250, left)));
       if (!node.info.ready) {
         o.logger.info({ node: node.info.name }, 'Docker node answers again');
         await withTimeout(node.refresh(), 10_000);
@@ -101,11 +115,13 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       }
       node.info.ready = true;
       node.downSince = undefined;
+      node.answeredAt = o.clock.now();
     } catch (e) {
       const now = o.clock.now();
+      node.info.lastError = { at: now, message: describeEngineError(e, node.config.tlsDir) };
       if (node.info.ready) o.logger.warn({ node: node.info.name, err: e }, 'Docker node does not answer');
       node.info.ready = false;
-      node.downSince ??= now;
+      node.downSince ??= node.answeredAt ?? now;
       if (now - node.downSince >= o.lostAfterMs && node.live.size) {
         const reason = `node ${node.info.name} stopped answering for ${Math.round((now - node.downSince) / 1000)}s`;
         for (const giveUp of node.live.values()) giveUp({ lost: reason });
@@ -129,8 +145,23 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
 
     async addNode(config, opts = {}) {
       if (nodes.has(config.name)) throw new Error(`node '${config.name}' already exists`);
-      const docker = connectDocker({ url: config.url, ...(config.tlsDir ? { tlsDir: config.tlsDir } : {}) });
       const gpus = config.gpus ?? 0;
+      // A TLS directory that cannot be read is reported like an engine that does not answer: at
+      // a restart the node then joins as down (with the reason) instead of failing the server.
+      let docker: ReturnType<typeof connectDocker> | undefined;
+      let connectError: unknown;
+      try {
+        // The node's credentials directory: TLS files for tcp://, key and known_hosts for ssh://.
+        const creds = config.tlsDir ? (config.url.startsWith('ssh:') ? { sshDir: config.tlsDir } : { tlsDir: config.tlsDir }) : {};
+        docker = connectDocker({ url: config.url, ...creds });
+      } catch (e) {
+        connectError = e;
+      }
+      const engine = () => {
+        if (!docker) throw connectError instanceof Error ? connectError : new Error(String(connectError));
+        return docker;
+      };
+      let runtime: Runtime | undefined;
       const node: PoolNode = {
         config,
         info: {
@@ -140,23 +171,45 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
           ready: false,
           backend: 'docker-pool',
           runtimes: ['docker'],
+          ...(config.datasets ? { datasets: config.datasets } : {}),
         },
-        runtime: createDockerRuntime({ docker, contextDir: o.contextDir, publish: publishFor(config.url), ...(o.network ? { network: o.network } : {}) }),
-        ping: () => docker.ping(),
+        get runtime() {
+          // An engine reached over the network does not see the server's disk: outputs come back by copy.
+          runtime ??= createDockerRuntime({
+            docker: engine(), contextDir: o.contextDir, publish: publishFor(config.url), copyOutputs: !config.url.startsWith('unix:'),
+            ...(o.network ? { network: o.network } : {}),
+          });
+          return runtime;
+        },
+        ping: async () => engine().ping(),
         async refresh() {
-          const info = await docker.info() as { NCPU?: number; MemTotal?: number };
-          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus };
+          const info = await engine().info() as { NCPU?: number; MemTotal?: number; Runtimes?: Record<string, unknown> };
+          // Declared GPUs win; else the engine's machine is asked when it has the NVIDIA runtime.
+          let indices = node.info.gpuIndices;
+          if (config.gpus === undefined && hasNvidiaRuntime(info)) {
+            const image = o.gpuProbeImage ?? DEFAULT_GPU_PROBE_IMAGE;
+            try {
+              indices = (await probeGpus(engine(), image)).map((g) => g.index);
+            } catch (e) {
+              node.info.lastError = { at: o.clock.now(), message: `GPU probe (nvidia-smi in ${image}) failed: ${e instanceof Error ? e.message : String(e)}; declare the node's gpus instead` };
+            }
+          }
+          node.info.gpuIndices = indices;
+          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus: indices.length };
         },
         listRegattaContainers: async () =>
-          (await docker.listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
-        removeContainer: async (id) => { await docker.getContainer(id).remove({ force: true, v: true }); },
+          (await engine().listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
+        removeContainer: async (id) => { await engine().getContainer(id).remove({ force: true, v: true }); },
         live: new Map(),
       };
       try {
         await withTimeout(node.refresh(), 10_000);
         node.info.ready = true;
+        node.answeredAt = o.clock.now();
       } catch (e) {
-        if (opts.mustAnswer) throw new Error(`the Docker engine at ${config.url} does not answer: ${(e as Error).message}`);
+        const message = describeEngineError(e, config.tlsDir);
+        if (opts.mustAnswer) throw new Error(`node '${config.name}' (${config.url}): ${message}`);
+        node.info.lastError = { at: o.clock.now(), message };
         node.downSince = o.clock.now();
       }
       nodes.set(config.name, node);

@@ -39,17 +39,21 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     process.stdout.write(table(page.items.map((n) => [
       n.name, n.backend, n.ready ? 'ready' : 'down', `${formatCpus(n.used.cpus)}/${formatCpus(n.capacity.cpus)}`,
       `${formatBytes(n.used.memory)}/${formatBytes(n.capacity.memory)}`, `${n.used.gpus.length}/${n.capacity.gpus}`, String(n.runs.length),
-    ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS']) + '\n');
+      n.lastError ? `${new Date(n.lastError.at).toISOString().slice(11, 19)} ${n.lastError.message}` : '',
+    ]), ['NODE', 'BACKEND', 'STATE', 'CPUS', 'MEMORY', 'GPUS', 'RUNS', 'LAST ERROR']) + '\n');
   });
   nodes
     .command('add')
     .description('Register a Docker engine (unix://, tcp:// with --tls-dir, or ssh://) as a node')
     .argument('<name>')
     .requiredOption('--docker <url>', 'engine URL')
-    .option('--tls-dir <dir>', 'directory with ca.pem, cert.pem, key.pem (on the server)')
+    .option('--tls-dir <dir>', 'tcp://: directory with ca.pem, cert.pem, key.pem (on the server)')
+    .option('--ssh-dir <dir>', 'ssh://: directory with the private key and known_hosts (on the server; default ~/.ssh)')
     .option('--gpus <n>', 'GPUs of that machine', (v) => Number(v))
-    .action(async (name: string, o: { docker: string; tlsDir?: string; gpus?: number }) => {
-      const n = await clientFrom(globals()).addNode({ name, docker: o.docker, ...(o.tlsDir ? { tlsDir: o.tlsDir } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}) });
+    .action(async (name: string, o: { docker: string; tlsDir?: string; sshDir?: string; gpus?: number }) => {
+      // One credentials directory per node: the API's tlsDir serves both schemes.
+      const dir = o.tlsDir ?? o.sshDir;
+      const n = await clientFrom(globals()).addNode({ name, docker: o.docker, ...(dir ? { tlsDir: dir } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}) });
       process.stdout.write(`${n.name}: ${n.capacity.cpus} CPUs, ${formatBytes(n.capacity.memory)}, ${n.capacity.gpus} GPUs\n`);
     });
   nodes.command('rm').description('Remove a registered node').argument('<name>').action(async (name: string) => {

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import type { ExitInfo, RunHandle } from '../runtime.js';
 import { LogPump } from './log-pump.js';
+import { copyOutputs } from './outputs-copy.js';
 
 export function statusOf(e: unknown): number | undefined {
   return typeof e === 'object' && e !== null && 'statusCode' in e && typeof e.statusCode === 'number' ? e.statusCode : undefined;
@@ -52,7 +53,8 @@ async function waitPatiently(container: Docker.Container, detached: () => boolea
   }
 }
 
-export function follow(container: Docker.Container, files: LogFiles): RunHandle {
+/** `copyOutputsTo`: where the outputs volume is copied once the container has exited. */
+export function follow(container: Docker.Container, files: LogFiles, copyOutputsTo?: string): RunHandle {
   const pump = new LogPump(files.log, files.cursor);
   let detached = false;
   let logStream: NodeJS.ReadableStream | undefined;
@@ -70,6 +72,13 @@ export function follow(container: Docker.Container, files: LogFiles): RunHandle 
       const state = (await container.inspect()).State;
       if (detached) return never;
       info = state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
+      if (copyOutputsTo !== undefined) {
+        try {
+          await copyOutputs(container, copyOutputsTo);
+        } catch (e) {
+          info = { error: `could not copy the outputs back from the engine: ${message(e)}` };
+        }
+      }
     } catch (e) {
       if (detached) return never;
       if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };

@@ -45,4 +45,11 @@ describe('containerCreateBody', () => {
     r.spec.datasets = r.spec.datasets.map((d) => ({ ...d, source: `/srv/${d.name}` }));
     expect(containerCreateBody(r, { outputsHostPath: '/o' }).HostConfig.Binds).toEqual(['/o:/regatta/outputs', '/srv/ais:/datasets/ais:ro', '/srv/maps:/maps:ro']);
   });
+
+  it('gives an engine on another machine an outputs volume instead of a bind mount', () => {
+    const b = containerCreateBody(req({ command: 'x' }), {});
+    expect(b.Volumes).toEqual({ '/regatta/outputs': {} });
+    expect(b.HostConfig.Binds).toEqual([]);
+    expect(containerCreateBody(req({ command: 'x' }), { outputsHostPath: '/o' }).Volumes).toBeUndefined();
+  });
 });

@@ -22,6 +22,7 @@ export interface ContainerCreateBody {
   Labels: Record<string, string>;
   Healthcheck?: DockerHealthcheck;
   ExposedPorts?: Record<string, Record<string, never>>;
+  Volumes?: Record<string, Record<string, never>>;
   NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[] }> };
   HostConfig: {
     Binds: string[];
@@ -41,8 +42,11 @@ export function containerName(runId: string, attempt: number): string {
 }
 
 export interface ContainerOptions {
-  /** Host directory mounted as the outputs directory (the engine must see this path). */
-  outputsHostPath: string;
+  /**
+   * Host directory mounted as the outputs directory (the engine must see this path). Absent: an
+   * anonymous volume, copied back when the container ends (an engine on another machine).
+   */
+  outputsHostPath?: string;
   network?: string;
   /** Variables added on top of the request's (where the run's services are). */
   env?: Record<string, string>;
@@ -67,9 +71,10 @@ export function containerCreateBody(req: LaunchRequest, o: ContainerOptions): Co
     Labels: { [LABEL_RUN]: req.runId, [LABEL_ATTEMPT]: String(req.attempt) },
     ...(spec.health ? { Healthcheck: healthcheckBody(spec.health) } : {}),
     ...(o.publish && ports.length ? { ExposedPorts: publishBody(ports, o.publish).ExposedPorts } : {}),
+    ...(o.outputsHostPath === undefined ? { Volumes: { [CONTAINER_OUTPUTS]: {} } } : {}),
     HostConfig: {
       Binds: [
-        `${o.outputsHostPath}:${CONTAINER_OUTPUTS}`,
+        ...(o.outputsHostPath !== undefined ? [`${o.outputsHostPath}:${CONTAINER_OUTPUTS}`] : []),
         ...spec.mounts.map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`),
         ...spec.datasets.flatMap((d) => (d.source ? [`${d.source}:${d.target}:ro`] : [])),
       ],

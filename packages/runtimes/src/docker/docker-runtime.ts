@@ -24,6 +24,11 @@ export interface DockerRuntimeOptions {
   network?: string;
   /** Where declared ports are published (default: loopback, right for a local engine); see publishFor. */
   publish?: Publish;
+  /**
+   * The engine is on another machine: outputs go to a volume and are copied back when the container
+   * ends, instead of a bind mount of the server's outputs directory (default false).
+   */
+  copyOutputs?: boolean;
   /** Grace period for stopping services in cleanup (default 5 s). */
   serviceStopGraceMs?: number;
 }
@@ -35,8 +40,8 @@ function failed(info: ExitInfo): RunHandle {
 }
 
 /** Follows the main container, with its published ports as endpoints. */
-async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish): Promise<RunHandle> {
-  const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') });
+async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish, copyOut: boolean): Promise<RunHandle> {
+  const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') }, copyOut ? req.paths.outputs : undefined);
   const ports = req.spec.ports.map((p) => p.port);
   let endpoints: Record<number, string> = {};
   try {
@@ -69,7 +74,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
     let container: Docker.Container | undefined;
     try {
       const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
-        outputsHostPath: req.paths.outputs, env, publish, ...(network ? { network } : {}),
+        ...(options.copyOutputs ? {} : { outputsHostPath: req.paths.outputs }), env, publish, ...(network ? { network } : {}),
       });
       container = await docker.createContainer(body);
       await container.start();
@@ -78,7 +83,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       await container?.remove({ force: true }).catch(() => undefined);
       return failed({ error: `could not start the container: ${message(e)}` });
     }
-    const handle = await followMain(req, container, publish);
+    const handle = await followMain(req, container, publish, options.copyOutputs ?? false);
     const { health } = req.spec;
     if (health && hooks.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
     hooks.onPhase('running');
@@ -132,7 +137,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       // Running or exited while the server was away: followed to its end either way, with the
       // health watch of a kind: service run back.
       const followAgain = async (container: Docker.Container) => {
-        const handle = await followMain(req, container, publish);
+        const handle = await followMain(req, container, publish, options.copyOutputs ?? false);
         const { health } = req.spec;
         if (health && hooks?.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
         return handle;

@@ -67,6 +67,7 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     return {
       items: ctx.engine.nodes().map((n) => ({
         name: n.name, backend: n.backend, ready: n.ready, capacity: { ...n.total, gpuIndices: n.gpuIndices }, used: n.used, runs: n.runs,
+        ...(n.lastError ? { lastError: n.lastError } : {}),
       })),
     };
   });
