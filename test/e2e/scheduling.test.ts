@@ -46,8 +46,10 @@ describe('scheduling', () => {
     const urgent = await t.api.submit({ name: 'urgent', command: 'sleep 0.1', priority: 10 });
     const all = [big, low, small1, small2, urgent, blocker];
     await Promise.all(all.map((r) => t.api.waitForRun(r.id, { intervalMs: 50 })));
-    const iv = await runningIntervals(t.api, all.map((r) => r.id));
-    const started = Object.fromEntries(iv.map((i, n) => [['big', 'low', 'small1', 'small2', 'urgent', 'blocker'][n]!, i.start]));
+    // The order is the scheduler's: when each run was placed (queued → starting). Two runs placed in
+    // one pass may reach `running` in either order, as their processes start side by side.
+    const placed = await Promise.all(all.map(async (r) => Date.parse((await t.api.events(r.id)).items.find((e) => e.to === 'starting')?.ts ?? '')));
+    const started = Object.fromEntries(placed.map((ts, n) => [['big', 'low', 'small1', 'small2', 'urgent', 'blocker'][n]!, ts]));
     // urgent took the free CPU at once; big came next, before the small runs submitted after it.
     expect(started.urgent).toBeLessThan(started.big!);
     expect(started.big).toBeLessThan(started.small1!);
