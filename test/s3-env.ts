@@ -17,9 +17,9 @@ export interface S3Env {
 }
 
 /**
- * Starts the env, once more when the first start fails: now and then (about one start in ten on a
- * loaded 2-core machine) the one-node cluster's OSD refuses to come up ('wrong fsid' from the monitor),
- * and a fresh cluster in a fresh directory then starts normally.
+ * Starts the env, once more when the first start fails: once in several full runs here the one-node
+ * cluster's OSD did not come up ('wrong fsid' from the monitor, cause not found), and a fresh cluster
+ * in a fresh directory then started normally.
  */
 export async function startS3Env(): Promise<S3Env> {
   try {
