@@ -1,6 +1,6 @@
 /** Starting real Regatta servers and running the real CLI for end-to-end tests. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
@@ -47,9 +47,44 @@ export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' 
     api: new RegattaClient({ url: server.url, token: TOKEN }),
     close: async () => {
       await server.close();
-      if (!overrides.data) rmSync(dataDir, { recursive: true, force: true });
+      if (overrides.data) return;
+      // Closing a server leaves its runs running (they outlive it); a test's private data dir goes,
+      // so what its supervisor still runs goes too.
+      stopSupervisorOf(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Kills the supervisor serving `dataDir` and the process group of every job it still runs. */
+function stopSupervisorOf(dataDir: string): void {
+  const sock = join(dataDir, 'supervisor.sock');
+  const kill = (pid: number) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!argv.some((a) => a.endsWith('supervisor-process.js')) || !argv.includes(sock)) continue;
+    const pid = Number(entry);
+    let children: number[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      // No children file: only the supervisor goes.
+    }
+    for (const child of children) kill(-child); // each job leads its own process group
+    kill(pid);
+  }
 }
 
 export interface CliResult {
