@@ -189,10 +189,7 @@ cmd_start() {
   local n=${2:-3} sub i t0
   [ "$n" -ge 1 ] && [ "$n" -le 9 ] || die "N must be 1..9"
   command -v dockerd >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || die "missing packages (run '$0 install')"
-  [ "${#DIR}" -le 60 ] || die "DIR too long for unix sockets (max 60 bytes): $DIR"
-  mkdir -p "$DIR"
-  [ -z "$(ls -A "$DIR")" ] || [ -e "$DIR/$MARKER" ] || die "DIR $DIR is not empty"
-  touch "$DIR/$MARKER"
+  claim_dir 60
   [ -e "$DIR/hosts" ] && die "an env already runs in $DIR (stop it first)"
   t0=$(now_ms)
   take_lock   # subnets are picked under the lock

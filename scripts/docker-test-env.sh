@@ -159,10 +159,7 @@ cmd_start() {
   # Longest socket: $DIR/a/exec/libnetwork/<12 hex>.sock (DIR + 31 bytes; the limit
   # is 107): a 79-byte DIR fails with "bind: invalid argument". Shim sockets are in
   # /run/containerd/s/<sha256>, independent of DIR.
-  [ "${#DIR}" -le 70 ] || die "DIR too long for unix sockets (max 70 bytes): $DIR"
-  mkdir -p "$DIR"
-  [ -z "$(ls -A "$DIR")" ] || [ -e "$DIR/$MARKER" ] || die "DIR $DIR is not empty"
-  touch "$DIR/$MARKER"
+  claim_dir 70
   [ -e "$DIR/a/docker.sock" ] && die "an env already runs in $DIR (stop it first)"
   local t0; t0=$(now_ms)
   take_lock   # held until this script exits, i.e. until both daemons answer

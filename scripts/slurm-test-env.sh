@@ -139,10 +139,7 @@ cmd_start() {
   need_root
   DIR=$(norm_dir "${1:?usage: start DIR}")
   command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 || die "slurm/munge not installed (run '$0 install')"
-  [ "${#DIR}" -le 80 ] || die "DIR too long for unix sockets (max 80 bytes): $DIR"
-  mkdir -p "$DIR"
-  [ -z "$(ls -A "$DIR")" ] || [ -e "$DIR/$MARKER" ] || die "DIR $DIR is not empty"
-  touch "$DIR/$MARKER"
+  claim_dir 80
   [ -e "$DIR/slurm.conf" ] && die "an env already runs in $DIR (stop it first)"
   # munged refuses a socket/key directory writable by others; clients of other
   # users may still reach the socket (0755).

@@ -18,6 +18,16 @@ norm_dir() {
   printf '%s' "$d"
 }
 
+# Claims $DIR (set by the caller) for `start`: short enough for the unix sockets under it (at most $1
+# bytes), empty or already ours, and marked with $MARKER so that `stop` never removes a directory it
+# did not make.
+claim_dir() {
+  [ "${#DIR}" -le "$1" ] || die "DIR too long for unix sockets (max $1 bytes): $DIR"
+  mkdir -p "$DIR"
+  [ -z "$(ls -A "$DIR")" ] || [ -e "$DIR/$MARKER" ] || die "DIR $DIR is not empty"
+  touch "$DIR/$MARKER"
+}
+
 # True while pid $1 runs. A zombie counts as gone: our daemons are orphans (setsid, the starting
 # script exits) and pid 1 may reap them only seconds later.
 alive() {
