@@ -1,5 +1,5 @@
 /** The default artifact store: files stay where the runtime collected them, on the server's disk. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { NotFoundError, RegattaError } from '@regatta/core';
@@ -31,7 +31,13 @@ export async function resolveInside(root: string, path: string): Promise<string>
   return real;
 }
 
-export function createLocalArtifactStore(o: { outputsDir: (runId: string, attempt: number) => string }): ArtifactStore {
+export interface LocalStoreOptions {
+  outputsDir: (runId: string, attempt: number) => string;
+  /** Throws for a file inside the outputs that must not be served (a link the job planted), before it is opened. */
+  guard?: (outputs: string, file: string, st: Stats, path: string) => Promise<void>;
+}
+
+export function createLocalArtifactStore(o: LocalStoreOptions): ArtifactStore {
   return {
     kind: 'local',
     persist: () => Promise.resolve(),
@@ -39,9 +45,11 @@ export function createLocalArtifactStore(o: { outputsDir: (runId: string, attemp
     // The log stays where the runtime wrote it: nothing archived to read back.
     openLog: () => Promise.reject(new NotFoundError('archived log', 'local')),
     async open(ref: AttemptRef, path: string) {
-      const file = await resolveInside(o.outputsDir(ref.runId, ref.attempt), path);
+      const outputs = o.outputsDir(ref.runId, ref.attempt);
+      const file = await resolveInside(outputs, path);
       const st = await stat(file);
       if (!st.isFile()) throw new NotFoundError('artifact', path);
+      await o.guard?.(outputs, file, st, path);
       return { body: createReadStream(file), size: st.size };
     },
     locate: (ref, path) => resolve(o.outputsDir(ref.runId, ref.attempt), path),

@@ -1,7 +1,7 @@
 /** `artifactStore:` in the server config: where ended attempts' artifacts (and logs) are kept. */
 import { z } from 'zod';
 import { parseDuration, parseMemory, type FieldIssue } from '@regatta/core';
-import { createLocalArtifactStore, createS3ArtifactStore, type ArtifactStore, type S3StoreOptions } from '@regatta/artifacts';
+import { createLocalArtifactStore, createS3ArtifactStore, type ArtifactStore, type LocalStoreOptions, type S3StoreOptions } from '@regatta/artifacts';
 
 export const artifactStoreConfigSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('local') }),
@@ -51,6 +51,6 @@ export function compileArtifactStoreConfig(c: ArtifactStoreConfigInput | undefin
   };
 }
 
-export function createArtifactStore(c: ArtifactStoreConfig, outputsDir: (runId: string, attempt: number) => string): ArtifactStore {
-  return c.type === 'local' ? createLocalArtifactStore({ outputsDir }) : createS3ArtifactStore(c);
+export function createArtifactStore(c: ArtifactStoreConfig, local: LocalStoreOptions): ArtifactStore {
+  return c.type === 'local' ? createLocalArtifactStore(local) : createS3ArtifactStore(c);
 }

@@ -3,7 +3,9 @@
  * files) are the server's alone (0600), and the directory lets others pass through to a run's own
  * directory but not list or read what is beside it (0711).
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { RegattaError } from '@regatta/core';
+import { jobCouldRead } from '@regatta/runtimes';
 import { join } from 'node:path';
 
 export const DB_FILE = 'regatta.db';
@@ -34,4 +36,16 @@ export function isPrivateFile(dataDir: string, st: { dev: number; ino: number })
       return false;
     }
   });
+}
+
+/**
+ * The job owns its outputs: a hard link it planted there to a file it could not read (or to the
+ * server's own secret or database) is not served.
+ */
+export function refuseForeignLinks(dataDir: string): (outputs: string, file: string, st: Stats, path: string) => Promise<void> {
+  return async (outputs, file, st, path) => {
+    if ((st.nlink > 1 && !(await jobCouldRead(outputs, file))) || isPrivateFile(dataDir, st)) {
+      throw new RegattaError('forbidden', `artifact '${path}' links to a file the job may not read`, { issues: [{ path: 'path', message: 'a link to a file outside what the job may read' }] });
+    }
+  };
 }

@@ -14,7 +14,7 @@ import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
 import { composeBackends } from './compose-backends.js';
-import { secureDataDir } from './data-dir.js';
+import { refuseForeignLinks, secureDataDir } from './data-dir.js';
 import { openStore } from '@regatta/store';
 import { registerOperations } from './http/metrics-routes.js';
 import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
@@ -92,7 +92,9 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
 
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
   let apiUrl = config.publicUrl ?? '';
-  const artifacts = createArtifactStore(config.artifactStore, (id, n) => attemptPaths(runsDir, id, n).outputs);
+  const artifacts = createArtifactStore(config.artifactStore, {
+    outputsDir: (id, n) => attemptPaths(runsDir, id, n).outputs, guard: refuseForeignLinks(config.dataDir),
+  });
   const engine = createEngine({
     store, backends: slurm ? [local, pool, slurm] : [local, pool], clock, logger: app.log, runsDir, apiUrl: () => apiUrl, secret, stopGraceMs: config.stopGraceMs, allowedHostPaths: config.docker.allowedHostPaths, privateHostPaths: [config.dataDir], filesDir,
     datasetPath: async (name) => (await store.listDatasets()).find((d) => d.name === name)?.path,
