@@ -54,8 +54,9 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
       process.stdout.write(`${submitted.groupId}\n`);
       return;
     }
-    process.stderr.write(`regatta: group ${submitted.groupId} submitted: ${submitted.total} runs\n`);
+    // The handler goes in before the line that tells a person (or a script) Ctrl-C now detaches.
     detachOnInterrupt(`group ${submitted.groupId} keeps running (regatta group cancel ${submitted.groupId})`);
+    process.stderr.write(`regatta: group ${submitted.groupId} submitted: ${submitted.total} runs\n`);
     const g = await watchGroup(api, submitted.groupId);
     process.stderr.write(`regatta: group ${g.id} ${g.status}\n`);
     process.exitCode = groupExitCode(g);
@@ -68,8 +69,8 @@ export async function afterSubmit(api: RegattaClient, submitted: Submitted, o: W
     process.stdout.write(o.detach ? `${id}\n` : `${id} ${status}\n`);
     return;
   }
-  process.stderr.write(`regatta: run ${id} submitted\n`);
   detachOnInterrupt(`run ${id} keeps running (regatta cancel ${id})`);
+  process.stderr.write(`regatta: run ${id} submitted\n`);
   if (o.follow) await followLogs(api, id);
   const run = await api.waitForRun(id, { intervalMs: 200 });
   process.stderr.write(`regatta: run ${id} ${run.status}${run.reason ? ` (${run.reason})` : ''}\n`);
