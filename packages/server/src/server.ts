@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Fastify, { LogController } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { RegattaError, VERSION, systemClock, type Clock } from '@regatta/core';
 import { attemptPaths, createEngine, type Engine } from '@regatta/engine';
 import { createArtifactStore } from './artifact-store-config.js';
@@ -27,6 +27,7 @@ import { registerDatasetRoutes } from './http/datasets-routes.js';
 import { registerEventRoutes } from './http/events-routes.js';
 import { registerGroupRoutes } from './http/groups-routes.js';
 import { registerLogRoutes } from './http/logs-routes.js';
+import { openApiTransform, openApiTransformObject, passthroughSerializer } from './http/openapi.js';
 import { createErrorHandler, sendProblem } from './http/problem.js';
 import { createProxy, serverWithProxy, type Proxy } from './http/proxy-routes.js';
 import { registerReportRoutes } from './http/reports-routes.js';
@@ -88,6 +89,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     frameworkErrors: (e, req, reply) => createErrorHandler(req.log)(e, req, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(passthroughSerializer);
   registerBodyParsers(app, config);
 
   const { local, pool, slurm, uploadsDir, filesDir, close: closeBackends } = await composeBackends(config, { store, clock, logger: app.log, env: deps.env });
@@ -108,11 +110,13 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   await app.register(multipart);
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: { title: 'Regatta API', version: VERSION, description: 'Runs, logs, metrics, results and artifacts.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
+    transformObject: openApiTransformObject,
   });
 
   const auth = createAuthenticator(store, secret, config.adminToken, () => clock.now());

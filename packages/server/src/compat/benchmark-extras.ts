@@ -18,6 +18,7 @@ import {
 } from './benchmark-request.js';
 import type { BenchmarkFacadeConfig } from './compat-config.js';
 import { facadeRuns, type FacadeDeps } from './facade.js';
+import { benchmarkResponses } from './facade-responses.js';
 
 /** What the facade's routes share. */
 export interface BenchmarkFacade {
@@ -46,7 +47,7 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
   const tags = ['compat: benchmark'];
 
   r.post('/api/v1.0/run_benchmark_from_template', {
-    schema: { summary: 'Start a benchmark from a stored request body: {template_name, template_override}', tags },
+    schema: { summary: 'Start a benchmark from a stored request body: {template_name, template_override}', tags, response: benchmarkResponses.started },
   }, async (req) => {
     facade.checkAccess(req, undefined, 'run_benchmark_from_template');
     requestJson(req.body, 'the request');
@@ -75,14 +76,14 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
     return facade.start(parsed.data);
   });
 
-  r.get('/api/v1.0/benchmarks', { schema: { summary: 'Every benchmark, newest first, as its get_result path', tags } }, async (req) => {
+  r.get('/api/v1.0/benchmarks', { schema: { summary: 'Every benchmark, newest first, as its get_result path', tags, response: benchmarkResponses.list } }, async (req) => {
     facade.checkAccess(req, undefined, 'benchmarks');
     const runs = await facadeRuns(store, 'benchmark');
     return { benchmarks: runs.map((x) => `${cfg.prefix}/api/v1.0/get_result/${x.labels[LABEL_RESULT_ID] ?? ''}`) };
   });
 
   r.post('/api/v1.0/mask_as_finished/:result_id', {
-    schema: { params: resultParams, summary: 'Mark a benchmark finished: 200 when it is (or with {"forced": true} stops what is left), else 202', tags },
+    schema: { params: resultParams, summary: 'Mark a benchmark finished: 200 when it is (or with {"forced": true} stops what is left), else 202', tags, response: benchmarkResponses.masked },
   }, async (req, reply) => {
     requestJson(req.body, 'the request');
     const run = await facade.findRun(req.params.result_id);
@@ -98,7 +99,7 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
   });
 
   r.post('/api/v1.0/set_artefacts/:result_id', {
-    schema: { params: resultParams, summary: 'Name the file of the benchmark outputs that get_artefacts serves: {"artefacts": "<path>"}', tags },
+    schema: { params: resultParams, summary: 'Name the file of the benchmark outputs that get_artefacts serves: {"artefacts": "<path>"}', tags, response: benchmarkResponses.artefactsSet },
   }, async (req) => {
     requestJson(req.body, 'the request');
     const run = await facade.findRun(req.params.result_id);
@@ -113,7 +114,7 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
   });
 
   r.get('/api/v1.0/get_artefacts/:result_id', {
-    schema: { params: resultParams, summary: 'The file set_artefacts named, else the benchmark outputs as a .tar.gz; 404 when there are none', tags },
+    schema: { params: resultParams, summary: 'The file set_artefacts named, else the benchmark outputs as a .tar.gz; 404 when there are none', tags, response: benchmarkResponses.artefacts },
   }, async (req, reply) => {
     const run = await facade.findRun(req.params.result_id);
     facade.checkAccess(req, run, 'get_artefacts');

@@ -18,6 +18,7 @@ import {
 } from './benchmark-request.js';
 import type { BenchmarkFacadeConfig } from './compat-config.js';
 import { createSerializer, isFacadeCaller, refuseOtherMethods, type FacadeDeps } from './facade.js';
+import { benchmarkResponses } from './facade-responses.js';
 
 const ACTIVE = ['starting', 'building', 'running', 'cleanup'] as const;
 const ENDED = ['succeeded', 'failed', 'canceled', 'timed_out', 'lost'] as const;
@@ -98,14 +99,14 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
     const tags = ['compat: benchmark'];
 
     r.post('/api/v1.0/run_benchmark', {
-      schema: { body: runBenchmarkBody.optional(), summary: 'Start a benchmark: {result_id}, or {wait} when busy and configured to refuse', tags },
+      schema: { body: runBenchmarkBody.optional(), summary: 'Start a benchmark: {result_id}, or {wait} when busy and configured to refuse', tags, response: benchmarkResponses.started },
     }, async (req) => {
       facade.checkAccess(req, undefined, 'run_benchmark');
       return facade.start(req.body ?? {});
     });
 
     r.get('/api/v1.0/get_result/:result_id', {
-      schema: { params: resultParams, summary: 'Status (RUNNING, CLEANUP, FINISHED) and result of a benchmark', tags },
+      schema: { params: resultParams, summary: 'Status (RUNNING, CLEANUP, FINISHED) and result of a benchmark', tags, response: benchmarkResponses.result },
     }, async (req) => {
       const run = await facade.findRun(req.params.result_id);
       facade.checkAccess(req, run, 'get_result');
@@ -120,7 +121,10 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
     });
 
     r.post('/api/v1.0/set_result/:result_id', {
-      schema: { params: resultParams, summary: "The benchmark's result webhook: a non-empty JSON result; again during cleanup, forces the end", tags },
+      schema: {
+        params: resultParams, summary: "The benchmark's result webhook: a non-empty JSON result; again during cleanup, forces the end", tags,
+        response: benchmarkResponses.setResult,
+      },
     }, async (req) => {
       const run = await facade.findRun(req.params.result_id);
       facade.checkAccess(req, run, 'set_result', true);

@@ -19,6 +19,8 @@ import {
   DOCKERFILE, LABEL_ALGORITHM, LABEL_TASK, LABEL_TRAINING, LABEL_TRAINING_NAME, pickScores, trainingSpec, uploadKind, type TrainingFiles,
 } from './training-spec.js';
 import { readUpload } from './training-upload.js';
+import { trainingResponses } from './facade-responses.js';
+import type { ZodType } from 'zod';
 
 const LABEL_FACADE = 'regatta.compat';
 
@@ -131,14 +133,14 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
     const tags = ['compat: training'];
     const allowed = new Map<string, string[]>();
     /** A route and its `.json` twin, as DRF's format_suffix_patterns (`:id` takes the suffix itself). */
-    const both = (method: 'GET' | 'POST' | 'PUT', url: string, summary: string, handler: (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => Promise<unknown>) => {
+    const both = (method: 'GET' | 'POST' | 'PUT', url: string, summary: string, response: Record<number, ZodType>, handler: (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => Promise<unknown>) => {
       for (const u of url.endsWith(':id') ? [url] : [url, `${url}.json`]) {
-        r.route<{ Params: { id: string } }>({ method, url: u, schema: { summary, tags, ...(u === url ? {} : { hide: true }) }, handler });
+        r.route<{ Params: { id: string } }>({ method, url: u, schema: { summary, tags, response, ...(u === url ? {} : { hide: true }) }, handler });
         allowed.set(u, [...(allowed.get(u) ?? []), method]);
       }
     };
 
-    both('GET', '/api/trainings', 'Training configurations: [{id, algorithm, dockerfile, created_on}]', async (req) => {
+    both('GET', '/api/trainings', 'Training configurations: [{id, algorithm, dockerfile, created_on}]', trainingResponses.list, async (req) => {
       requireCaller(req);
       const out = [];
       for (const t of await store.listTemplates()) {
@@ -148,7 +150,7 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       return out.sort((a, b) => a.id - b.id);
     });
 
-    both('POST', '/api/trainings', 'Create a training configuration: 201 {id, algorithm: null, dockerfile: null, created_on}', async (req, reply) => {
+    both('POST', '/api/trainings', 'Create a training configuration: 201 {id, algorithm: null, dockerfile: null, created_on}', trainingResponses.created, async (req, reply) => {
       requireCaller(req);
       // The original's serializer ignores what it does not know; a JSON body may name the training.
       const body: unknown = req.body;
@@ -164,13 +166,13 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       return reply.code(201).send(await viewOf(t, id));
     });
 
-    both('GET', '/api/training/:id', 'A training configuration', async (req) => {
+    both('GET', '/api/training/:id', 'A training configuration', trainingResponses.one, async (req) => {
       requireCaller(req);
       const id = idOf(req.params.id);
       return viewOf(await getTraining(id), id);
     });
 
-    both('PUT', '/api/training/:id/upload', 'Upload the algorithm (*.py) or Dockerfile.dms: 204 (multipart field "file", or a raw body named by Content-Disposition)', async (req, reply) => {
+    both('PUT', '/api/training/:id/upload', 'Upload the algorithm (*.py) or Dockerfile.dms: 204 (multipart field "file", or a raw body named by Content-Disposition)', trainingResponses.uploaded, async (req, reply) => {
       requireCaller(req);
       const id = idOf(req.params.id);
       await getTraining(id);
@@ -181,7 +183,7 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       return reply.code(204).send();
     });
 
-    both('POST', '/api/training/:id/run', 'Start a task of the training: 201 {id}', async (req, reply) => {
+    both('POST', '/api/training/:id/run', 'Start a task of the training: 201 {id}', trainingResponses.run, async (req, reply) => {
       requireCaller(req);
       const id = idOf(req.params.id);
       const t = await getTraining(id);
@@ -198,18 +200,18 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       return reply.code(201).send({ id: n });
     });
 
-    both('GET', '/api/tasks', 'Tasks, oldest first', async (req) => {
+    both('GET', '/api/tasks', 'Tasks, oldest first', trainingResponses.tasks, async (req) => {
       requireCaller(req);
       const runs = await facadeRuns(store, 'training');
       return Promise.all(runs.filter((x) => x.labels[LABEL_TASK] !== undefined).reverse().map(taskOf));
     });
 
-    both('GET', '/api/task/:id', 'A task: status, dates, failure_message, test_loss, test_accuracy, docker_id', async (req) => {
+    both('GET', '/api/task/:id', 'A task: status, dates, failure_message, test_loss, test_accuracy, docker_id', trainingResponses.task, async (req) => {
       requireCaller(req);
       return taskOf(await findTask(idOf(req.params.id)));
     });
 
-    both('POST', '/api/task/:id/abort', 'Abort a task: kills it at once (202); 400 once it completed or failed', async (req, reply) => {
+    both('POST', '/api/task/:id/abort', 'Abort a task: kills it at once (202); 400 once it completed or failed', trainingResponses.aborted, async (req, reply) => {
       requireCaller(req);
       const run = await findTask(idOf(req.params.id));
       if (run.status === 'canceled') return reply.code(202).type('application/json').send('""'); // the original answered 202 again

@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError, RegattaError, jobSpecJsonSchema } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
+import { healthSchema, noContent, nodeAddedSchema, nodeListSchema, queueListSchema, queueViewSchema } from '@regatta/core/api-schema';
+import { problems, publicProblems } from './openapi.js';
+
+const jsonSchemaDocument = z.record(z.string(), z.unknown()).describe('A JSON Schema (draft 2020-12)');
 
 const queueParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a valid queue name') });
 const queueBody = z.strictObject({
@@ -17,11 +21,11 @@ const nodeBody = z.strictObject({
 });
 
 export function registerAdminRoutes(app: App, ctx: RouteContext, version: string): void {
-  app.get('/api/v1/health', { schema: { summary: 'Liveness; needs no token', tags: ['admin'] } }, () => ({ status: 'ok', version }));
+  app.get('/api/v1/health', { schema: { summary: 'Liveness; needs no token', tags: ['admin'], response: { 200: healthSchema, ...publicProblems() } } }, () => ({ status: 'ok', version }));
 
-  app.get('/api/v1/schema/job-spec', { schema: { summary: 'The JSON Schema of job specs', tags: ['admin'] } }, () => jobSpecJsonSchema());
+  app.get('/api/v1/schema/job-spec', { schema: { summary: 'The JSON Schema of job specs', tags: ['admin'], response: { 200: jsonSchemaDocument, ...publicProblems() } } }, () => jobSpecJsonSchema());
 
-  app.get('/api/v1/queues', { schema: { summary: 'Queues with their limits, queued and active counts, and the backend a queue is mapped to (null: this server\'s nodes)', tags: ['admin'] } }, (req) => {
+  app.get('/api/v1/queues', { schema: { summary: 'Queues with their limits, queued and active counts, and the backend a queue is mapped to (null: this server\'s nodes)', tags: ['admin'], response: { 200: queueListSchema, ...problems() } } }, (req) => {
     requireAdmin(req);
     return {
       items: [...ctx.engine.queueStats()].map(([name, s]) => ({
@@ -30,14 +34,14 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     };
   });
 
-  app.put('/api/v1/queues/:name', { schema: { params: queueParams, body: queueBody, summary: 'Create a queue or set its concurrency', tags: ['admin'] } }, async (req) => {
+  app.put('/api/v1/queues/:name', { schema: { params: queueParams, body: queueBody, summary: 'Create a queue or set its concurrency', tags: ['admin'], response: { 200: queueViewSchema, ...problems(400) } } }, async (req) => {
     requireAdmin(req);
     await ctx.engine.setQueue(req.params.name, req.body.concurrency ?? undefined);
     const s = ctx.engine.queueStats().get(req.params.name);
     return { name: req.params.name, concurrency: s?.concurrency ?? null, queued: s?.queued ?? 0, active: s?.active ?? 0 };
   });
 
-  app.post('/api/v1/nodes', { schema: { body: nodeBody, summary: 'Register a Docker engine as a node', tags: ['admin'] } }, async (req, reply) => {
+  app.post('/api/v1/nodes', { schema: { body: nodeBody, summary: 'Register a Docker engine as a node', tags: ['admin'], response: { 201: nodeAddedSchema, ...problems(400, 409) } } }, async (req, reply) => {
     requireAdmin(req);
     const b = req.body;
     if (b.name === ctx.localNode || ctx.engine.nodes().some((n) => n.name === b.name)) throw new ConflictError(`node '${b.name}' already exists`);
@@ -52,7 +56,7 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     return reply.code(201).send({ name: info.name, backend: info.backend, ready: info.ready, capacity: { ...info.total, gpuIndices: info.gpuIndices } });
   });
 
-  app.delete('/api/v1/nodes/:name', { schema: { params: z.strictObject({ name: nodeName }), summary: 'Remove a registered node', tags: ['admin'] } }, async (req, reply) => {
+  app.delete('/api/v1/nodes/:name', { schema: { params: z.strictObject({ name: nodeName }), summary: 'Remove a registered node', tags: ['admin'], response: { 204: noContent, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
     const node = ctx.engine.nodes().find((n) => n.name === req.params.name);
     if (!node || node.backend !== 'docker-pool') throw new NotFoundError('registered node', req.params.name);
@@ -62,7 +66,7 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     return reply.code(204).send();
   });
 
-  app.get('/api/v1/nodes', { schema: { summary: 'Nodes with capacity, usage and the runs holding it', tags: ['admin'] } }, (req) => {
+  app.get('/api/v1/nodes', { schema: { summary: 'Nodes with capacity, usage and the runs holding it', tags: ['admin'], response: { 200: nodeListSchema, ...problems() } } }, (req) => {
     requireAdmin(req);
     return {
       items: ctx.engine.nodes().map((n) => ({

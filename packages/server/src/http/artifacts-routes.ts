@@ -5,6 +5,8 @@ import { checkArtifactPath } from '@regatta/artifacts';
 import { attemptRef } from '@regatta/engine';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
+import { artifactListSchema, textBody } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const attemptQuery = z.strictObject({ attempt: z.coerce.number().int().min(1).optional() });
 
@@ -19,7 +21,10 @@ export function registerArtifactRoutes(app: App, ctx: RouteContext): void {
   const attemptOf = async (id: string, attempt: number | undefined) => (await runAttempt(id, attempt)).n;
 
   app.get('/api/v1/runs/:id/artifacts', {
-    schema: { params: runIdParams, querystring: attemptQuery, summary: 'Artifacts of an attempt (default: the latest)', tags: ['artifacts'] },
+    schema: {
+      params: runIdParams, querystring: attemptQuery, summary: 'Artifacts of an attempt (default: the latest)', tags: ['artifacts'],
+      response: { 200: artifactListSchema, ...problems(400, 404) },
+    },
   }, async (req) => {
     requireRunAccess(req, req.params.id);
     const attempt = await attemptOf(req.params.id, req.query.attempt);
@@ -32,6 +37,7 @@ export function registerArtifactRoutes(app: App, ctx: RouteContext): void {
       querystring: attemptQuery,
       summary: 'Download one artifact',
       tags: ['artifacts'],
+      response: { 200: textBody('application/octet-stream', 'The file'), ...problems(400, 404) },
     },
   }, async (req, reply) => {
     requireRunAccess(req, req.params.id);

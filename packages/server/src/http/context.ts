@@ -38,7 +38,11 @@ export function requireRunAccess(req: FastifyRequest, runId: string): void {
   throw new RegattaError('forbidden', 'this token is not allowed to act on this run');
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+function iso(ms: number): string;
+function iso(ms: number | undefined): string | undefined;
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
 
 export function runSummary(r: RunRecord) {
   return {

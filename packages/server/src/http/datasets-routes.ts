@@ -3,6 +3,8 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { NotFoundError, RegattaError, pathsOverlap } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
+import { datasetListSchema, datasetSchema, noContent } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const nameParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'dataset names use letters, digits, dot, dash or underscore') });
 const body = z.union([
@@ -11,7 +13,7 @@ const body = z.union([
 ]);
 
 export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (ref: string) => string, dirs: { dataDir: string; uploadsDir: string }): void {
-  app.put('/api/v1/datasets/:name', { schema: { params: nameParams, body, summary: 'Register a dataset: a server directory or an upload', tags: ['datasets'] } }, async (req, reply) => {
+  app.put('/api/v1/datasets/:name', { schema: { params: nameParams, body, summary: 'Register a dataset: a server directory or an upload', tags: ['datasets'], response: { 201: datasetSchema, ...problems(400) } } }, async (req, reply) => {
     requireAdmin(req);
     const path = 'path' in req.body ? req.body.path.replace(/\/+$/, '') || '/' : filesDir(req.body.upload);
     const st = await stat(path).catch(() => undefined);
@@ -30,12 +32,12 @@ export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (re
     return reply.code(201).send({ name: req.params.name, path });
   });
 
-  app.get('/api/v1/datasets', { schema: { summary: 'Registered datasets', tags: ['datasets'] } }, async (req) => {
+  app.get('/api/v1/datasets', { schema: { summary: 'Registered datasets', tags: ['datasets'], response: { 200: datasetListSchema, ...problems() } } }, async (req) => {
     requireAdmin(req);
     return { items: (await ctx.store.listDatasets()).map((d) => ({ name: d.name, path: d.path, createdAt: new Date(d.createdAt).toISOString() })) };
   });
 
-  app.delete('/api/v1/datasets/:name', { schema: { params: nameParams, summary: 'Forget a dataset (its files stay)', tags: ['datasets'] } }, async (req, reply) => {
+  app.delete('/api/v1/datasets/:name', { schema: { params: nameParams, summary: 'Forget a dataset (its files stay)', tags: ['datasets'], response: { 204: noContent, ...problems(400, 404) } } }, async (req, reply) => {
     requireAdmin(req);
     if (!(await ctx.store.removeDataset(req.params.name))) throw new NotFoundError('dataset', req.params.name);
     return reply.code(204).send();

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ID_PATTERN } from '@regatta/core';
 import type { RunChange } from '@regatta/engine';
 import { requireAdmin, type App, type RouteContext } from './context.js';
+import { textBody } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const query = z.strictObject({
   run: z.string().regex(ID_PATTERN, 'not a run id').optional(),
@@ -11,7 +13,9 @@ const query = z.strictObject({
 
 export function registerEventRoutes(app: App, ctx: RouteContext, heartbeatMs = 15_000): void {
   app.get('/api/v1/events', {
-    schema: { querystring: query, summary: 'Status changes of runs as text/event-stream (event: run), optionally of one run or group', tags: ['runs'] },
+    schema: { querystring: query, summary: 'Status changes of runs as text/event-stream (event: run), optionally of one run or group', tags: ['runs'],
+      response: { 200: textBody('text/event-stream', 'event: run, data: a RunChange as JSON; comments keep the stream open'), ...problems(400) },
+    },
   }, (req, reply) => {
     requireAdmin(req);
     const { run, group } = req.query;

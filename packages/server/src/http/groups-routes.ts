@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, TERMINAL_STATUSES, type GroupRecord, type RunStatus } from '@regatta/core';
 import { iso, requireAdmin, runSummary, type App, type RouteContext } from './context.js';
 import { itemColumns } from './group-results.js';
+import { groupListSchema, groupRerunSchema, groupResultsOrCsvSchema, groupRunsSchema, groupViewSchema } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const groupParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a group id') });
 
@@ -58,19 +60,19 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     return g;
   };
 
-  app.get('/api/v1/groups', { schema: { querystring: runsQuery.pick({ cursor: true, limit: true }), summary: 'Groups, newest first', tags: ['groups'] } }, async (req) => {
+  app.get('/api/v1/groups', { schema: { querystring: runsQuery.pick({ cursor: true, limit: true }), summary: 'Groups, newest first', tags: ['groups'], response: { 200: groupListSchema, ...problems(400) } } }, async (req) => {
     requireAdmin(req);
     const { groups, nextCursor } = await ctx.store.listGroups({ ...(req.query.cursor ? { cursor: req.query.cursor } : {}), limit: req.query.limit ?? 50 });
     const live = await Promise.all(groups.map(async (g) => (await ctx.engine.getGroup(g.id)) ?? g));
     return { items: live.map((g) => groupView(g)), nextCursor: nextCursor ?? null };
   });
 
-  app.get('/api/v1/groups/:id', { schema: { params: groupParams, summary: 'A group: status, counts, ETA', tags: ['groups'] } }, async (req) => {
+  app.get('/api/v1/groups/:id', { schema: { params: groupParams, summary: 'A group: status, counts, ETA', tags: ['groups'], response: { 200: groupViewSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     return groupView(await find(req.params.id));
   });
 
-  app.get('/api/v1/groups/:id/runs', { schema: { params: groupParams, querystring: runsQuery, summary: "A group's runs, page by page", tags: ['groups'] } }, async (req) => {
+  app.get('/api/v1/groups/:id/runs', { schema: { params: groupParams, querystring: runsQuery, summary: "A group's runs, page by page", tags: ['groups'], response: { 200: groupRunsSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     await find(req.params.id);
     const status = req.query.status?.split(',').filter(Boolean) as RunStatus[] | undefined;
@@ -83,7 +85,7 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     return { items: runs.map((r) => ({ ...runSummary(r), item: r.itemKey ?? null, params: r.resolved.params })), nextCursor: nextCursor ?? null };
   });
 
-  app.get('/api/v1/groups/:id/results', { schema: { params: groupParams, querystring: resultsQuery, summary: 'One row per item: params, last metrics, result fields (JSON or CSV)', tags: ['groups'] } }, async (req, reply) => {
+  app.get('/api/v1/groups/:id/results', { schema: { params: groupParams, querystring: resultsQuery, summary: 'One row per item: params, last metrics, result fields (JSON or CSV)', tags: ['groups'], response: { 200: groupResultsOrCsvSchema, ...problems(400, 404) } } }, async (req, reply) => {
     requireAdmin(req);
     const g = await find(req.params.id);
     const metrics = await ctx.store.groupMetrics(g.id);
@@ -124,19 +126,21 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     return { columns, rows };
   });
 
-  app.post('/api/v1/groups/:id/cancel', { schema: { params: groupParams, summary: 'Cancel every item not yet ended', tags: ['groups'] } }, async (req, reply) => {
+  app.post('/api/v1/groups/:id/cancel', { schema: { params: groupParams, summary: 'Cancel every item not yet ended', tags: ['groups'], response: { 202: groupViewSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
     return reply.code(202).send(groupView(await ctx.engine.cancelGroup(req.params.id)));
   });
 
-  app.post('/api/v1/groups/:id/rerun', { schema: { params: groupParams, summary: 'Rerun the items that failed, timed out or were lost', tags: ['groups'] } }, async (req, reply) => {
+  app.post('/api/v1/groups/:id/rerun', { schema: { params: groupParams, summary: 'Rerun the items that failed, timed out or were lost', tags: ['groups'], response: { 202: groupRerunSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
     const { group, rerun } = await ctx.engine.rerunFailed(req.params.id);
     return reply.code(202).send({ ...groupView(group), rerun });
   });
 
   app.post('/api/v1/groups/:id/resume', {
-    schema: { params: groupParams, summary: 'Queue again every item that did not succeed: canceled (started or not), failed, timed out, lost', tags: ['groups'] },
+    schema: { params: groupParams, summary: 'Queue again every item that did not succeed: canceled (started or not), failed, timed out, lost', tags: ['groups'],
+      response: { 202: groupRerunSchema, ...problems(400, 404, 409) },
+    },
   }, async (req, reply) => {
     requireAdmin(req);
     const { group, rerun } = await ctx.engine.rerunFailed(req.params.id, { resume: true });

@@ -8,6 +8,8 @@ import { serviceLogPath } from '@regatta/runtimes';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { streamLog } from './log-follow.js';
 import { runIdParams } from './runs-routes.js';
+import { textBody } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const logsQuery = z.strictObject({
   attempt: z.coerce.number().int().min(1).optional().describe('Attempt number (default: the latest)'),
@@ -38,7 +40,9 @@ async function archivedLog(ctx: RouteContext, run: RunRecord, attempt: number, p
 
 export function registerLogRoutes(app: App, ctx: RouteContext): void {
   app.get('/api/v1/runs/:id/logs', {
-    schema: { params: runIdParams, querystring: logsQuery, summary: 'Run logs as plain text; ?follow=true streams until the run ends', tags: ['runs'] },
+    schema: { params: runIdParams, querystring: logsQuery, summary: 'Run logs as plain text; ?follow=true streams until the run ends', tags: ['runs'],
+      response: { 200: textBody('text/plain', 'The log (x-regatta-attempt, x-regatta-log-size headers)'), ...problems(400, 404) },
+    },
   }, async (req, reply) => {
     requireRunAccess(req, req.params.id);
     const run = ctx.engine.live(req.params.id) ?? (await ctx.store.getRun(req.params.id));

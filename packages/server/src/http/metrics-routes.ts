@@ -8,6 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { isTerminal } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
+import { healthReportSchema, textBody } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -124,11 +126,11 @@ export async function registerOperations(
   app.addHook('onResponse', async (req, reply) => {
     observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics (admin token)', tags: ['admin'] } }, async (req, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (admin token)', tags: ['admin'], response: { 200: textBody('text/plain', 'Prometheus text format 0.0.4'), ...problems() } } }, async (req, reply) => {
     requireAdmin(req);
     return reply.type(registry.contentType).send(await registry.metrics());
   });
-  app.get('/api/v1/health/checks', { schema: { summary: 'Whether the store answers and each backend has a ready node (503 when not)', tags: ['admin'] } }, async (req, reply) => {
+  app.get('/api/v1/health/checks', { schema: { summary: 'Whether the store answers and each backend has a ready node (503 when not)', tags: ['admin'], response: { 200: healthReportSchema, 503: healthReportSchema, ...problems() } } }, async (req, reply) => {
     requireAdmin(req);
     const h = await checkHealth(ctx, opts.backends);
     return reply.code(h.status === 'ok' ? 200 : 503).send(h);

@@ -4,6 +4,8 @@ import { ConflictError, NotFoundError, RegattaError } from '@regatta/core';
 import { jobEventInputSchema, metricInputSchema, toPoint } from '@regatta/engine';
 import { iso, requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
+import { eventsAcceptedSchema, metricPointsSchema, metricsAcceptedSchema, okSchema, resultSchema as runResultSchema } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const metricsBody = z.union([
   metricInputSchema,
@@ -38,7 +40,7 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
   };
 
   app.post('/api/v1/runs/:id/metrics', {
-    schema: { params: runIdParams, body: metricsBody, summary: 'Report metrics (run token or admin)', tags: ['reports'] },
+    schema: { params: runIdParams, body: metricsBody, summary: 'Report metrics (run token or admin)', tags: ['reports'], response: { 202: metricsAcceptedSchema, ...problems(400, 404, 409) } },
   }, async (req, reply) => {
     const attempt = await reportingAttempt(req, req.params.id);
     const now = Date.now();
@@ -50,7 +52,10 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
   // A job's own line in its run's timeline (an alert, a milestone): stored as an event that does
   // not change the status (from = to), as the engine's own notes are.
   app.post('/api/v1/runs/:id/events', {
-    schema: { params: runIdParams, body: jobEventBody, summary: "Add a line to the run's timeline (run token or admin)", tags: ['reports'] },
+    schema: {
+      params: runIdParams, body: jobEventBody, summary: "Add a line to the run's timeline (run token or admin)", tags: ['reports'],
+      response: { 201: eventsAcceptedSchema, ...problems(400, 404, 409) },
+    },
   }, async (req, reply) => {
     const attempt = await reportingAttempt(req, req.params.id);
     const run = ctx.engine.live(req.params.id) ?? (await ctx.store.getRun(req.params.id));
@@ -65,7 +70,7 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
   });
 
   app.get('/api/v1/runs/:id/metrics', {
-    schema: { params: runIdParams, querystring: metricsQuery, summary: 'Metric points of a run', tags: ['reports'] },
+    schema: { params: runIdParams, querystring: metricsQuery, summary: 'Metric points of a run', tags: ['reports'], response: { 200: metricPointsSchema, ...problems(400, 404) } },
   }, async (req) => {
     requireRunAccess(req, req.params.id);
     if (!(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
@@ -85,11 +90,13 @@ export function registerReportRoutes(app: App, ctx: RouteContext): void {
     await ctx.engine.setResult(req.params.id, req.body);
     return { ok: true };
   };
-  const resultSchema = { params: runIdParams, summary: "Set the run's result JSON (run token or admin)", tags: ['reports'] };
+  const resultSchema = {
+    params: runIdParams, summary: "Set the run's result JSON (run token or admin)", tags: ['reports'], response: { 200: okSchema, ...problems(400, 404, 409) },
+  };
   app.put('/api/v1/runs/:id/result', { schema: resultSchema }, (req) => setResult(req));
   app.post('/api/v1/runs/:id/result', { schema: resultSchema }, (req) => setResult(req));
 
-  app.get('/api/v1/runs/:id/result', { schema: { params: runIdParams, summary: "The run's result JSON", tags: ['reports'] } }, async (req) => {
+  app.get('/api/v1/runs/:id/result', { schema: { params: runIdParams, summary: "The run's result JSON", tags: ['reports'], response: { 200: runResultSchema, ...problems(400, 404) } } }, async (req) => {
     requireRunAccess(req, req.params.id);
     const run = await ctx.store.getRun(req.params.id);
     if (!run) throw new NotFoundError('run', req.params.id);

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, isFanout, jobSpecSchema, type RunStatus } from '@regatta/core';
 import { iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
 import { parseFields, parseFilters, parseSort } from './runs-query.js';
+import { problems } from './openapi.js';
+import {
+  bulkCancelSchema, fieldNamesSchema, runAcceptedSchema, runDetailSchema, runEventsSchema, runListSchema, submittedSchema,
+} from '@regatta/core/api-schema';
 
 export const runIdParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a run id (20 lower-case letters and digits)') });
 
@@ -42,7 +46,7 @@ function parseStatuses(text: string | undefined): RunStatus[] | undefined {
 
 export function registerRunRoutes(app: App, ctx: RouteContext): void {
   app.post('/api/v1/runs', {
-    schema: { body: jobSpecSchema, summary: 'Submit a run', tags: ['runs'] },
+    schema: { body: jobSpecSchema, summary: 'Submit a run', tags: ['runs'], response: { 201: submittedSchema, ...problems(400, 409, 413, 422) } },
   }, async (req, reply) => {
     requireAdmin(req);
     if (isFanout(req.body)) {
@@ -53,7 +57,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name });
   });
 
-  app.get('/api/v1/runs', { schema: { querystring: listQuery, summary: 'List runs, newest first', tags: ['runs'] } }, async (req) => {
+  app.get('/api/v1/runs', { schema: { querystring: listQuery, summary: 'List runs, newest first', tags: ['runs'], response: { 200: runListSchema, ...problems(400) } } }, async (req) => {
     requireAdmin(req);
     const q = req.query;
     const status = parseStatuses(q.status);
@@ -97,6 +101,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       querystring: z.strictObject({ group: z.string().regex(ID_PATTERN, 'not a group id').optional() }),
       summary: 'Field names runs have (params.*, result.*, metrics.*.last|min|max|count): the columns the runs list can show, sort and filter by',
       tags: ['runs'],
+      response: { 200: fieldNamesSchema, ...problems(400) },
     },
   }, async (req) => {
     requireAdmin(req);
@@ -104,7 +109,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
   });
 
   app.post('/api/v1/runs/cancel', {
-    schema: { body: bulkCancelBody, summary: 'Cancel several runs; each answers on its own', tags: ['runs'] },
+    schema: { body: bulkCancelBody, summary: 'Cancel several runs; each answers on its own', tags: ['runs'], response: { 200: bulkCancelSchema, ...problems(400) } },
   }, async (req) => {
     requireAdmin(req);
     const results = await Promise.all([...new Set(req.body.ids)].map(async (id) => {
@@ -119,7 +124,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     return { items: results };
   });
 
-  app.get('/api/v1/runs/:id', { schema: { params: runIdParams, summary: 'A run with its attempts, metrics, result and artifacts', tags: ['runs'] } }, async (req) => {
+  app.get('/api/v1/runs/:id', { schema: { params: runIdParams, summary: 'A run with its attempts, metrics, result and artifacts', tags: ['runs'], response: { 200: runDetailSchema, ...problems(400, 404) } } }, async (req) => {
     requireRunAccess(req, req.params.id);
     const run = await ctx.store.getRun(req.params.id);
     if (!run) throw new NotFoundError('run', req.params.id);
@@ -142,7 +147,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
         port: p.port, path: `/runs/${run.id}/proxy/${p.port}/`, available: ctx.engine.endpoint(run.id, p.port) !== undefined,
       })),
       spec: run.spec,
-      resolved: run.resolved,
+      resolved: { ...run.resolved }, // a plain object type: ResolvedSpec is an interface
       result: run.result ?? null,
       metrics: last,
       attempts: attempts.map((a) => ({
@@ -153,7 +158,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     };
   });
 
-  app.get('/api/v1/runs/:id/events', { schema: { params: runIdParams, summary: 'Every status transition of a run', tags: ['runs'] } }, async (req) => {
+  app.get('/api/v1/runs/:id/events', { schema: { params: runIdParams, summary: 'Every status transition of a run', tags: ['runs'], response: { 200: runEventsSchema, ...problems(400, 404) } } }, async (req) => {
     requireRunAccess(req, req.params.id);
     const events = await ctx.store.listEvents(req.params.id);
     if (!events.length && !(await ctx.store.getRun(req.params.id))) throw new NotFoundError('run', req.params.id);
@@ -166,6 +171,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
       body: z.strictObject({ result: z.json().optional().describe("The run's result, if it has none yet or it must be replaced") }).optional(),
       summary: 'Force an active run to finish as succeeded (through cleanup); again during cleanup, stop what is left at once',
       tags: ['runs'],
+      response: { 202: runAcceptedSchema, ...problems(400, 404, 409) },
     },
   }, async (req, reply) => {
     requireAdmin(req);
@@ -173,7 +179,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     return reply.code(202).send({ id: run.id, status: run.status });
   });
 
-  app.post('/api/v1/runs/:id/cancel', { schema: { params: runIdParams, summary: 'Cancel a run (SIGTERM, then SIGKILL after the grace period)', tags: ['runs'] } }, async (req, reply) => {
+  app.post('/api/v1/runs/:id/cancel', { schema: { params: runIdParams, summary: 'Cancel a run (SIGTERM, then SIGKILL after the grace period)', tags: ['runs'], response: { 202: runAcceptedSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
     const run = await ctx.engine.cancel(req.params.id);
     return reply.code(202).send({ id: run.id, status: run.status });

@@ -4,28 +4,32 @@ import { ID_PATTERN, NotFoundError, RegattaError } from '@regatta/core';
 import type { Store } from '@regatta/store';
 import { principalFromCookie, sessionCookie, type Authenticator } from '../auth.js';
 import { requireAdmin, type App } from './context.js';
+import { noContent, sessionListSchema, whoAmISchema } from '@regatta/core/api-schema';
+import { problems, publicProblems } from './openapi.js';
 
 const sessionBody = z.strictObject({ token: z.string().min(1).max(500).describe('An admin API token') });
 
 export function registerSessionRoutes(app: App, auth: Authenticator, store: Store, now: () => number): void {
   app.post('/api/v1/session', {
-    schema: { body: sessionBody, summary: 'Sign in: sets an HttpOnly, SameSite=Strict session cookie; needs no other token', tags: ['session'] },
+    schema: { body: sessionBody, summary: 'Sign in: sets an HttpOnly, SameSite=Strict session cookie; needs no other token', tags: ['session'],
+      response: { 204: noContent, ...publicProblems(400, 401) },
+    },
   }, async (req, reply) => {
     const session = await auth.createSession(req.body.token, now());
     if (!session) {
       throw new RegattaError('unauthorized', 'the token is not a valid admin token', { issues: [{ path: 'token', message: 'not a valid admin token' }] });
     }
-    return reply.code(204).header('set-cookie', sessionCookie(session, req.protocol === 'https')).send();
+    return reply.code(204).header('set-cookie', sessionCookie(session, req.protocol === 'https')).send(undefined);
   });
 
-  app.delete('/api/v1/session', { schema: { summary: 'Sign out: ends the session server-side and clears the cookie', tags: ['session'] } }, async (req, reply) => {
+  app.delete('/api/v1/session', { schema: { summary: 'Sign out: ends the session server-side and clears the cookie', tags: ['session'], response: { 204: noContent, ...publicProblems() } } }, async (req, reply) => {
     // Public like sign-in (a stale cookie can still sign out): the cookie names the session to end.
     const p = await principalFromCookie(auth, req.headers.cookie, now());
     if (p?.kind === 'admin' && p.sessionId) await auth.endSession(p.sessionId);
-    return reply.code(204).header('set-cookie', sessionCookie(undefined, req.protocol === 'https')).send();
+    return reply.code(204).header('set-cookie', sessionCookie(undefined, req.protocol === 'https')).send(undefined);
   });
 
-  app.get('/api/v1/sessions', { schema: { summary: 'Browser sessions that are signed in (admin)', tags: ['session'] } }, async (req) => {
+  app.get('/api/v1/sessions', { schema: { summary: 'Browser sessions that are signed in (admin)', tags: ['session'], response: { 200: sessionListSchema, ...problems() } } }, async (req) => {
     requireAdmin(req);
     const current = req.principal?.kind === 'admin' ? req.principal.sessionId : undefined;
     const at = now();
@@ -37,14 +41,16 @@ export function registerSessionRoutes(app: App, auth: Authenticator, store: Stor
   });
 
   app.delete('/api/v1/sessions/:id', {
-    schema: { params: z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a session id') }), summary: 'Revoke a browser session (admin)', tags: ['session'] },
+    schema: { params: z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a session id') }), summary: 'Revoke a browser session (admin)', tags: ['session'],
+      response: { 204: noContent, ...problems(400, 404) },
+    },
   }, async (req, reply) => {
     requireAdmin(req);
     if (!(await auth.endSession(req.params.id))) throw new NotFoundError('session', req.params.id);
     return reply.code(204).send();
   });
 
-  app.get('/api/v1/session', { schema: { summary: 'Who is signed in (401 when nobody)', tags: ['session'] } }, (req) => {
+  app.get('/api/v1/session', { schema: { summary: 'Who is signed in (401 when nobody)', tags: ['session'], response: { 200: whoAmISchema, ...problems() } } }, (req) => {
     requireAdmin(req);
     return { kind: 'admin', tokenId: req.principal?.kind === 'admin' ? req.principal.tokenId : null, sessionId: req.principal?.kind === 'admin' ? req.principal.sessionId ?? null : null };
   });

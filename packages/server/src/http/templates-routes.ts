@@ -16,6 +16,8 @@ import { requireAdmin, type App, type RouteContext } from './context.js';
 import { resolveInside } from '@regatta/artifacts';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
 import { parseYamlBody } from './yaml-body.js';
+import { submittedSchema, templateDetailSchema, templateFilesSchema, templateListSchema, templateViewSchema, textBody } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const nameParams = z.strictObject({ name: z.string().regex(NAME, 'template names use letters, digits, dot, dash or underscore') });
@@ -69,14 +71,20 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
   };
 
   app.put('/api/v1/templates/:name', {
-    schema: { params: nameParams, body: pushBody, summary: 'Push a new version of a template (spec, and files uploaded before)', tags: ['templates'] },
+    schema: {
+      params: nameParams, body: pushBody, summary: 'Push a new version of a template (spec, and files uploaded before)', tags: ['templates'],
+      response: { 201: templateViewSchema, ...problems(400) },
+    },
   }, async (req, reply) => {
     requireAdmin(req);
     return reply.code(201).send(view(await push(req.params.name, req.body.spec, req.body.files)));
   });
 
   app.post('/api/v1/templates/:name', {
-    schema: { params: nameParams, summary: 'Push a new version as multipart/form-data: a `spec` field (YAML or JSON) and the files', tags: ['templates'] },
+    schema: {
+      params: nameParams, summary: 'Push a new version as multipart/form-data: a `spec` field (YAML or JSON) and the files', tags: ['templates'],
+      response: { 201: templateViewSchema, ...problems(400, 413) },
+    },
   }, async (req, reply) => {
     requireAdmin(req);
     if (!req.isMultipart()) throw new RegattaError('invalid_request', 'send multipart/form-data with a spec field and files, or PUT JSON');
@@ -110,12 +118,12 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     }
   });
 
-  app.get('/api/v1/templates', { schema: { summary: 'Templates with their latest version', tags: ['templates'] } }, async (req) => {
+  app.get('/api/v1/templates', { schema: { summary: 'Templates with their latest version', tags: ['templates'], response: { 200: templateListSchema, ...problems() } } }, async (req) => {
     requireAdmin(req);
     return { items: (await ctx.store.listTemplates()).map(view) };
   });
 
-  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'] } }, async (req) => {
+  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'], response: { 200: templateDetailSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -123,7 +131,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), files: v.files ?? null })) };
   });
 
-  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'] } }, async (req) => {
+  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'], response: { 200: templateFilesSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -134,6 +142,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     schema: {
       params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
       summary: 'One file attached to a template version', tags: ['templates'],
+      response: { 200: textBody('application/octet-stream', 'The file'), ...problems(400, 404) },
     },
   }, async (req, reply) => {
     requireAdmin(req);
@@ -151,6 +160,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
       params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
       body: z.record(z.string(), z.unknown()).optional().describe('Overrides, deep-merged into the template (null deletes)'),
       summary: 'Run a template with overrides', tags: ['templates'],
+      response: { 201: submittedSchema, ...problems(400, 404, 409, 422) },
     },
   }, async (req, reply) => {
     requireAdmin(req);

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { RegattaError } from '@regatta/core';
 import { requireAdmin, type App } from './context.js';
 import { storeUpload, type UploadLimits } from '../uploads.js';
+import { uploadSchema } from '@regatta/core/api-schema';
+import { problems } from './openapi.js';
 
 export const ARCHIVE_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
 
@@ -18,7 +20,10 @@ export function registerUploadRoutes(app: App, uploadsDir: string, limits: Uploa
 
 function registerUploadRoute(app: App, uploadsDir: string, limits: UploadLimits): void {
   app.post('/api/v1/uploads', {
-    schema: { summary: 'Upload a directory (tar or tar.gz); answers its id for build.context: upload:<id>', tags: ['uploads'] },
+    schema: {
+      summary: 'Upload a directory (tar or tar.gz); answers its id for build.context: upload:<id>', tags: ['uploads'],
+      response: { 201: uploadSchema, ...problems(400, 413) },
+    },
   }, async (req, reply) => {
     requireAdmin(req);
     if (!(req.body instanceof Readable)) throw new RegattaError('invalid_request', 'send the archive as application/x-tar or application/gzip');
