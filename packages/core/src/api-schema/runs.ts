@@ -56,7 +56,7 @@ export const attemptViewSchema = z.object({
 });
 
 export const runDetailSchema = runSummarySchema.extend({
-  queuePosition: z.int().optional().describe('1-based place in its queue, while queued'),
+  queuePosition: z.int().optional().describe('While queued: how many queued runs of its queue go before it'),
   health: z.enum(['healthy', 'unhealthy']).optional().describe('Health of an active run with a health check'),
   services: z.array(z.string()).describe("Names of the run's services, in start order"),
   proxy: z.array(z.object({ port: z.int(), path: z.string(), available: z.boolean() }))
@@ -86,7 +86,7 @@ export const runChangeSchema = z.object({
   attempt: z.int(),
   groupId: z.string().optional(),
   reason: z.string().optional(),
-});
+}).meta({ id: 'RunChange' });
 
 export const runSubmittedSchema = z.object({ id: z.string(), status: runStatusSchema, name: z.string(), template: templateRef.optional() });
 export const groupSubmittedSchema = z.object({

@@ -14,7 +14,7 @@ const query = z.strictObject({
 export function registerEventRoutes(app: App, ctx: RouteContext, heartbeatMs = 15_000): void {
   app.get('/api/v1/events', {
     schema: { querystring: query, summary: 'Status changes of runs as text/event-stream (event: run), optionally of one run or group', tags: ['runs'],
-      response: { 200: textBody('text/event-stream', 'event: run, data: a RunChange as JSON; comments keep the stream open'), ...problems(400) },
+      response: { 200: textBody('text/event-stream', 'event: run, data: a RunChange (#/components/schemas/RunChange) as JSON; comments keep the stream open'), ...problems(400) },
     },
   }, (req, reply) => {
     requireAdmin(req);
