@@ -33,7 +33,17 @@ export default tseslint.config(
     'backends depend on core and runtimes only'),
   layer(['packages/engine/src/**'], ['@regatta/server', '@regatta/cli', 'fastify', 'better-sqlite3', 'node:http'],
     'the engine knows nothing of HTTP or a particular database'),
-  layer(['packages/sdk/src/**'], ['@regatta/*', 'fastify'], 'the SDK stands alone (it is shipped to jobs and the web UI)'),
+  // The SDK stands alone at run time; its answer types come from the server's wire schemas (types only, erased).
+  {
+    files: ['packages/sdk/src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [deepImports,
+        { group: ['@regatta/*', '!@regatta/core', 'fastify'], message: 'the SDK stands alone (it is shipped to jobs and the web UI)' },
+        { regex: '^@regatta/core(?!/api-schema$)', message: 'the SDK stands alone (it is shipped to jobs and the web UI)' },
+        { group: ['@regatta/core/api-schema'], allowTypeImports: true, message: 'the SDK takes only types from @regatta/core/api-schema' },
+      ] }],
+    },
+  },
   // The UI talks to the server only through the API, with the browser-safe part of the SDK.
   {
     files: ['packages/web/**'],

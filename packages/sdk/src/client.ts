@@ -7,14 +7,16 @@
  * const run = await api.waitForRun(id);
  */
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code?: string;
-  errors?: { path: string; message: string }[];
-}
+import type {
+  ArtifactList, BulkCancel, DatasetList, Dataset, GroupList, GroupResults, GroupRerun, GroupRuns, GroupSubmitted, GroupView, Health,
+  MetricPoints, MetricsAccepted, NodeAdded, NodeList, Ok, Problem, QueueList, QueueView, RunAccepted, RunDetail, RunEvents, RunList,
+  RunStatus, RunSubmitted, Submitted, TemplateDetail, TemplateFiles, TemplateList, TemplateView, Upload, WhoAmI,
+} from '@regatta/core/api-schema';
+
+// The answers' types come from the schemas the server declares its routes with (@regatta/core/api-schema).
+export type {
+  GroupView, NodeView, Problem, QueueView, RunChange, RunDetail, RunEventView, RunStatus, RunSummary, Submitted, TemplateView,
+} from '@regatta/core/api-schema';
 
 /** An error answered by the server (problem+json), or a transport failure (status 0). */
 export class ApiError extends Error {
@@ -24,76 +26,7 @@ export class ApiError extends Error {
   }
 }
 
-export type RunStatus =
-  | 'queued' | 'starting' | 'building' | 'running' | 'cleanup'
-  | 'succeeded' | 'failed' | 'canceled' | 'timed_out' | 'lost';
-
 export const TERMINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
-
-export interface RunSummary {
-  id: string;
-  name: string;
-  status: RunStatus;
-  queue: string;
-  priority: number;
-  labels: Record<string, string>;
-  attempt: number;
-  node?: string;
-  gpus?: number[];
-  exitCode?: number;
-  reason?: string;
-  /** The fan-out group and item this run belongs to, if any. */
-  groupId?: string;
-  item?: string;
-  /** The template version it was made from, if any. */
-  template?: { name: string; version: number };
-  createdAt: string;
-  updatedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  /** The name of the run's group, in lists. */
-  groupName?: string;
-  /** The fields asked for with `fields` (params.*, result.*, metrics.*.last|min|max|count); null where the run has none. */
-  fields?: Record<string, number | string | null>;
-}
-
-export interface RunDetail extends RunSummary {
-  queuePosition?: number;
-  /** Health of an active run with a health check. */
-  health?: 'healthy' | 'unhealthy';
-  /** Names of the run's services, in start order. */
-  services: string[];
-  /** Declared ports and their path through the authenticated proxy (available while the run is active). */
-  proxy: { port: number; path: string; available: boolean }[];
-  spec: Record<string, unknown>;
-  resolved: Record<string, unknown>;
-  result: unknown;
-  metrics: Record<string, { value: number; step?: number; ts: string; count: number }>;
-  attempts: {
-    attempt: number; status: RunStatus; node?: string; gpus?: number[]; exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string;
-    /** The backend's id of the attempt: a Slurm job id (`123`, `123_4` in an array), a container id... */
-    externalId?: string;
-  }[];
-  artifacts: { path: string; size: number }[];
-}
-
-/** One status change as GET /api/v1/events sends it (`event: run`). */
-export interface RunChange {
-  runId: string;
-  status: RunStatus;
-  attempt: number;
-  groupId?: string;
-  reason?: string;
-}
-
-export interface RunEventView {
-  id: number;
-  attempt: number;
-  ts: string;
-  from: RunStatus | null;
-  to: RunStatus;
-  reason: string | null;
-}
 
 export interface ListRunsQuery {
   status?: string;
@@ -124,54 +57,6 @@ export interface LogRange {
   offset: number;
   size: number;
   attempt: number;
-}
-
-export interface GroupView {
-  id: string;
-  name: string;
-  status: 'running' | 'succeeded' | 'failed' | 'canceled';
-  total: number;
-  counts: { queued: number; running: number; succeeded: number; failed: number; canceled: number };
-  byStatus: Record<RunStatus, number>;
-  done: number;
-  maxParallel: number | null;
-  failFast: boolean;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  etaSeconds: number | null;
-}
-
-export interface TemplateView {
-  name: string;
-  version: number;
-  spec: Record<string, unknown>;
-  files: string | null;
-  createdAt: string;
-}
-
-export type Submitted =
-  | { id: string; status: RunStatus; name: string }
-  | { groupId: string; status: GroupView['status']; name: string; total: number };
-
-export interface QueueView {
-  name: string;
-  concurrency: number | null;
-  queued: number;
-  active: number;
-  /** The backend the queue is mapped to (e.g. slurm); null or absent: this server's nodes. */
-  backend?: string | null;
-}
-
-export interface NodeView {
-  name: string;
-  backend: string;
-  ready: boolean;
-  capacity: { cpus: number; memory: number; gpus: number; gpuIndices: number[] };
-  used: { cpus: number; memory: number; gpus: number[] };
-  runs: string[];
-  /** The last failure to reach a pool engine (epoch ms and why), kept after it answers again. */
-  lastError?: { at: number; message: string };
 }
 
 export interface ClientOptions {
@@ -225,21 +110,21 @@ export class RegattaClient {
     return (await (await this.request(method, path, body)).json()) as T;
   }
 
-  health(): Promise<{ status: string; version: string }> {
+  health(): Promise<Health> {
     return this.json('GET', '/api/v1/health');
   }
 
   /** Submits a job spec for a single run (an object, or YAML/JSON text). */
-  submit(spec: unknown): Promise<{ id: string; status: RunStatus; name: string }> {
+  submit(spec: unknown): Promise<RunSubmitted> {
     if (typeof spec === 'string') {
-      return this.request('POST', '/api/v1/runs', spec, 'application/yaml').then((r) => r.json() as Promise<{ id: string; status: RunStatus; name: string }>);
+      return this.request('POST', '/api/v1/runs', spec, 'application/yaml').then((r) => r.json() as Promise<RunSubmitted>);
     }
     return this.json('POST', '/api/v1/runs', spec);
   }
 
   /** Uploads a directory packed as tar.gz; use the answer's `ref` as `build.context`. */
-  upload(archive: Uint8Array): Promise<{ id: string; ref: string; files: number; bytes: number }> {
-    return this.request('POST', '/api/v1/uploads', archive, 'application/gzip').then((r) => r.json() as Promise<{ id: string; ref: string; files: number; bytes: number }>);
+  upload(archive: Uint8Array): Promise<Upload> {
+    return this.request('POST', '/api/v1/uploads', archive, 'application/gzip').then((r) => r.json() as Promise<Upload>);
   }
 
   /** Submits a spec that may be a single run or a fan-out (matrix/foreach): the answer says which. */
@@ -248,7 +133,7 @@ export class RegattaClient {
   }
 
   /** Submits a fan-out spec (matrix or foreach). */
-  async submitGroup(spec: unknown): Promise<{ groupId: string; status: GroupView['status']; name: string; total: number }> {
+  async submitGroup(spec: unknown): Promise<GroupSubmitted> {
     const r = await this.submitAny(spec);
     if (!('groupId' in r)) throw new Error('the spec has no matrix or foreach: it made a single run');
     return r;
@@ -258,16 +143,16 @@ export class RegattaClient {
     return this.json('PUT', `/api/v1/templates/${encodeURIComponent(name)}`, body);
   }
 
-  getTemplate(name: string, version?: number): Promise<TemplateView & { versions: { version: number; createdAt: string; files: string | null }[] }> {
+  getTemplate(name: string, version?: number): Promise<TemplateDetail> {
     return this.json('GET', `/api/v1/templates/${encodeURIComponent(name)}${version ? `?version=${version}` : ''}`);
   }
 
   /** The files attached to a template version. */
-  templateFiles(name: string, version?: number): Promise<{ version: number; items: { path: string; size: number }[] }> {
+  templateFiles(name: string, version?: number): Promise<TemplateFiles> {
     return this.json('GET', `/api/v1/templates/${encodeURIComponent(name)}/files${version ? `?version=${version}` : ''}`);
   }
 
-  listTemplates(): Promise<{ items: TemplateView[] }> {
+  listTemplates(): Promise<TemplateList> {
     return this.json('GET', '/api/v1/templates');
   }
 
@@ -280,17 +165,17 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}`);
   }
 
-  listGroups(): Promise<{ items: GroupView[]; nextCursor: string | null }> {
+  listGroups(): Promise<GroupList> {
     return this.json('GET', '/api/v1/groups');
   }
 
-  groupRuns(id: string, q: { status?: string; cursor?: string; limit?: number } = {}): Promise<{ items: (RunSummary & { item: string | null; params: Record<string, unknown> })[]; nextCursor: string | null }> {
+  groupRuns(id: string, q: { status?: string; cursor?: string; limit?: number } = {}): Promise<GroupRuns> {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
     return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}/runs${p.size ? `?${p}` : ''}`);
   }
 
-  groupResults(id: string, q: { sort?: string; order?: 'asc' | 'desc' } = {}): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  groupResults(id: string, q: { sort?: string; order?: 'asc' | 'desc' } = {}): Promise<GroupResults> {
     const p = new URLSearchParams(q as Record<string, string>);
     return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}/results${p.size ? `?${p}` : ''}`);
   }
@@ -304,16 +189,16 @@ export class RegattaClient {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/cancel`);
   }
 
-  rerunGroup(id: string): Promise<GroupView & { rerun: number }> {
+  rerunGroup(id: string): Promise<GroupRerun> {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/rerun`);
   }
 
   /** Queues again every item that did not succeed (canceled, failed, timed out, lost), same group. */
-  resumeGroup(id: string): Promise<GroupView & { rerun: number }> {
+  resumeGroup(id: string): Promise<GroupRerun> {
     return this.json('POST', `/api/v1/groups/${encodeURIComponent(id)}/resume`);
   }
 
-  listRuns(q: ListRunsQuery = {}): Promise<{ items: RunSummary[]; nextCursor: string | null; nextOffset?: number | null; total?: number }> {
+  listRuns(q: ListRunsQuery = {}): Promise<RunList> {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) {
       if (v === undefined) continue;
@@ -327,7 +212,7 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}`);
   }
 
-  events(id: string): Promise<{ items: RunEventView[] }> {
+  events(id: string): Promise<RunEvents> {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/events`);
   }
 
@@ -336,16 +221,16 @@ export class RegattaClient {
    * called again during cleanup, stops what is left at once.
    * @example await client.finish(id, { passed: 12 })
    */
-  finish(id: string, result?: unknown): Promise<{ id: string; status: RunStatus }> {
+  finish(id: string, result?: unknown): Promise<RunAccepted> {
     return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/finish`, result === undefined ? {} : { result });
   }
 
-  cancel(id: string): Promise<{ id: string; status: RunStatus }> {
+  cancel(id: string): Promise<RunAccepted> {
     return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
 
   /** Cancels several runs; each answers on its own (a run already ended is `ok: false`, code `conflict`). */
-  cancelRuns(ids: readonly string[]): Promise<{ items: ({ id: string; ok: true; status: RunStatus } | { id: string; ok: false; code: string; message: string })[] }> {
+  cancelRuns(ids: readonly string[]): Promise<BulkCancel> {
     return this.json('POST', '/api/v1/runs/cancel', { ids });
   }
 
@@ -359,7 +244,7 @@ export class RegattaClient {
   }
 
   /** Who this client is signed in as; an ApiError with status 401 when nobody. */
-  session(): Promise<{ kind: 'admin'; tokenId: string | null }> {
+  session(): Promise<WhoAmI> {
     return this.json('GET', '/api/v1/session');
   }
 
@@ -410,16 +295,16 @@ export class RegattaClient {
     };
   }
 
-  postMetrics(id: string, metrics: { name: string; value: number; step?: number }[]): Promise<{ accepted: number }> {
+  postMetrics(id: string, metrics: { name: string; value: number; step?: number }[]): Promise<MetricsAccepted> {
     return this.json('POST', `/api/v1/runs/${encodeURIComponent(id)}/metrics`, { metrics });
   }
 
-  metrics(id: string, name?: string): Promise<{ items: { name: string; value: number; step?: number; ts: string; attempt: number }[] }> {
+  metrics(id: string, name?: string): Promise<MetricPoints> {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics${name ? `?name=${encodeURIComponent(name)}` : ''}`);
   }
 
   /** One metric for a chart: past maxPoints, each bucket's lowest and highest point (`downsampled`). */
-  metricSeries(id: string, name: string, maxPoints: number): Promise<{ items: { name: string; value: number; step?: number; ts: string; attempt: number }[]; total: number; downsampled: boolean }> {
+  metricSeries(id: string, name: string, maxPoints: number): Promise<Required<MetricPoints>> {
     const p = new URLSearchParams({ name, maxPoints: String(maxPoints) });
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/metrics?${p}`);
   }
@@ -429,11 +314,11 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/runs/fields${group ? `?group=${encodeURIComponent(group)}` : ''}`);
   }
 
-  setResult(id: string, result: unknown): Promise<{ ok: boolean }> {
+  setResult(id: string, result: unknown): Promise<Ok> {
     return this.json('PUT', `/api/v1/runs/${encodeURIComponent(id)}/result`, result);
   }
 
-  artifacts(id: string, attempt?: number): Promise<{ attempt: number; items: { path: string; size: number }[] }> {
+  artifacts(id: string, attempt?: number): Promise<ArtifactList> {
     return this.json('GET', `/api/v1/runs/${encodeURIComponent(id)}/artifacts${attempt ? `?attempt=${attempt}` : ''}`);
   }
 
@@ -444,7 +329,7 @@ export class RegattaClient {
     return res.body;
   }
 
-  queues(): Promise<{ items: QueueView[] }> {
+  queues(): Promise<QueueList> {
     return this.json('GET', '/api/v1/queues');
   }
 
@@ -453,11 +338,11 @@ export class RegattaClient {
   }
 
   /** Registers a dataset: a directory on the server (`path`) or an upload (`upload: "upload:<id>"`). */
-  putDataset(name: string, source: { path: string } | { upload: string }): Promise<{ name: string; path: string }> {
+  putDataset(name: string, source: { path: string } | { upload: string }): Promise<Dataset> {
     return this.json('PUT', `/api/v1/datasets/${encodeURIComponent(name)}`, source);
   }
 
-  datasets(): Promise<{ items: { name: string; path: string; createdAt: string }[] }> {
+  datasets(): Promise<DatasetList> {
     return this.json('GET', '/api/v1/datasets');
   }
 
@@ -465,11 +350,11 @@ export class RegattaClient {
     await this.request('DELETE', `/api/v1/datasets/${encodeURIComponent(name)}`);
   }
 
-  nodes(): Promise<{ items: NodeView[] }> {
+  nodes(): Promise<NodeList> {
     return this.json('GET', '/api/v1/nodes');
   }
 
-  addNode(node: { name: string; docker: string; tlsDir?: string; gpus?: number }): Promise<Omit<NodeView, 'used' | 'runs'>> {
+  addNode(node: { name: string; docker: string; tlsDir?: string; gpus?: number }): Promise<NodeAdded> {
     return this.json('POST', '/api/v1/nodes', node);
   }
 

@@ -6,3 +6,4 @@ export * from './common.js';
 export * from './runs.js';
 export * from './groups.js';
 export * from './admin.js';
+export type * from './types.js';
