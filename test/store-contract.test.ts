@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileSpec, emptyCounts, newId, TransitionError, type RunRecord, type RunStatus } from '@regatta/core';
-import { openPostgresStore, openSqliteStore, type Store } from '@regatta/store';
+import { applyRunPatch, openPostgresStore, openSqliteStore, type Store } from '@regatta/store';
 import { tempDir } from './helpers.js';
 import { postgresDatabase } from './postgres-env.js';
 
@@ -87,14 +87,17 @@ describe.each(adapters)('Store contract: $name', ({ place, connect, twoConnectio
   it('moves a run through its states, with events, attempts and an explicit clearing of fields', async () => {
     const s = await fresh();
     const r = await s.createRun(newRun({ notBefore: 99 }), queuedEvent);
-    await s.updateRun(r.id, { status: 'starting', attempt: 1, node: 'n1', gpus: [0, 1], startedAt: 2, updatedAt: 2, notBefore: undefined }, {
+    await s.updateRun(r.id, { status: 'starting', attempt: 1, node: 'n1', gpus: [0, 1], startedAt: 2, updatedAt: 2, notBefore: null }, {
       ...move('queued', 'starting'), attempt: { runId: r.id, attempt: 1, status: 'starting', node: 'n1', externalId: 'job-42', startedAt: 2 },
     });
     await s.updateRun(r.id, { status: 'running', updatedAt: 3 }, { ...move('starting', 'running', 3), attempt: { runId: r.id, attempt: 1, status: 'running' } });
     await s.updateRun(r.id, { status: 'succeeded', finishedAt: 4, exitCode: 0, updatedAt: 4 }, {
       ...move('running', 'succeeded', 4), attempt: { runId: r.id, attempt: 1, status: 'succeeded', exitCode: 0, finishedAt: 4 },
     });
-    expect(await s.getRun(r.id)).toMatchObject({ status: 'succeeded', attempt: 1, node: 'n1', gpus: [0, 1], startedAt: 2, finishedAt: 4, exitCode: 0, notBefore: undefined });
+    const ended = await s.getRun(r.id);
+    expect(ended).toMatchObject({ status: 'succeeded', attempt: 1, node: 'n1', gpus: [0, 1], startedAt: 2, finishedAt: 4, exitCode: 0 });
+    expect(ended).not.toHaveProperty('notBefore'); // null cleared it; a cleared field is absent, not undefined
+    expect(applyRunPatch(r, { updatedAt: 5, notBefore: null, reason: 'x' })).not.toHaveProperty('notBefore');
     expect((await s.listEvents(r.id)).map((e) => [e.from, e.to])).toEqual([[undefined, 'queued'], ['queued', 'starting'], ['starting', 'running'], ['running', 'succeeded']]);
     expect(await s.getAttempt(r.id, 1)).toMatchObject({ status: 'succeeded', externalId: 'job-42', startedAt: 2, finishedAt: 4, exitCode: 0 });
     expect(await s.listAttempts(r.id)).toHaveLength(1);

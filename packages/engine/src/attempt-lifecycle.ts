@@ -7,7 +7,7 @@
 import { RegattaError, runFootprint, type AttemptRecord, type RunRecord, type RunStatus, type ResolvedResources } from '@regatta/core';
 import type { Backend } from '@regatta/backends';
 import type { ExitInfo, LaunchRequest, RunHandle } from '@regatta/runtimes';
-import type { NewEvent, RunPatch } from '@regatta/store';
+import { applyRunPatch, type NewEvent, type RunPatch } from '@regatta/store';
 import { recordOutputs } from './reports.js';
 import { attemptOutcome, decideAttempt, type StopReason } from './attempt-outcome.js';
 import { retryLogTail } from './log-tail.js';
@@ -93,7 +93,7 @@ export class AttemptLifecycle {
     await this.d.save(before, { status: to, updatedAt: now, ...(reason ? { reason } : {}) }, {
       event: { attempt: a.attempt, ts: now, from, to, ...(reason ? { reason } : {}) },
       attempt: {
-        runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt,
+        runId: a.run.id, attempt: a.attempt, status: to, node: a.node, gpus: a.gpus, ...(a.run.startedAt !== undefined ? { startedAt: a.run.startedAt } : {}),
         ...(extra.externalId !== undefined ? { externalId: extra.externalId } : a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
       },
     });
@@ -114,7 +114,7 @@ export class AttemptLifecycle {
     if (!externalId) return;
     const now = this.d.o.clock.now();
     this.d.o.store.updateRun(a.run.id, { updatedAt: now }, {
-      attempt: { runId: a.run.id, attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, startedAt: a.run.startedAt, externalId },
+      attempt: { runId: a.run.id, attempt: a.attempt, status: a.status, node: a.node, gpus: a.gpus, ...(a.run.startedAt !== undefined ? { startedAt: a.run.startedAt } : {}), externalId },
     }).catch((e: unknown) => this.d.o.logger.error({ err: e, runId: a.run.id }, 'recording an attempt id failed'));
   }
 
@@ -137,7 +137,7 @@ export class AttemptLifecycle {
     const before = a.run;
     a.run = { ...a.run, status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now };
     await this.d.save(before, {
-      status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now, notBefore: undefined,
+      status: 'starting', attempt: a.attempt, node: a.node, gpus: a.gpus, startedAt, updatedAt: now, notBefore: null,
     }, {
       event: { attempt: a.attempt, ts: now, from: 'queued', to: 'starting', reason: `placed on ${a.node}${a.gpus.length ? ` with GPUs ${a.gpus.join(',')}` : ''}` },
       attempt: { runId: a.run.id, attempt: a.attempt, status: 'starting', node: a.node, gpus: a.gpus, startedAt },
@@ -251,21 +251,21 @@ export class AttemptLifecycle {
     });
     const now = this.d.o.clock.now();
     const attemptRecord = {
-      runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, startedAt: run.startedAt, finishedAt: ended,
+      runId: run.id, attempt, status: outcome as RunStatus, node: a.node, gpus: a.gpus, ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}), finishedAt: ended,
       ...(info.exitCode !== undefined ? { exitCode: info.exitCode } : {}), reason,
       ...(a.handle?.externalId ? { externalId: a.handle.externalId } : {}),
     };
     // Another attempt goes back to the queue (after its delay); otherwise the run has ended.
     const patch: RunPatch = retry
-      ? { status: 'queued', reason: retry.why, updatedAt: now, notBefore: retry.delayMs ? now + retry.delayMs : undefined, exitCode: info.exitCode }
-      : { status: outcome, reason, finishedAt: ended, updatedAt: now, exitCode: info.exitCode };
+      ? { status: 'queued', reason: retry.why, updatedAt: now, notBefore: retry.delayMs ? now + retry.delayMs : null, exitCode: info.exitCode ?? null }
+      : { status: outcome, reason, finishedAt: ended, updatedAt: now, exitCode: info.exitCode ?? null };
     await this.d.save({ ...run, status: a.status }, patch, {
       event: { attempt, ts: ended, from: a.status, to: patch.status ?? outcome, reason: patch.reason ?? reason },
       attempt: attemptRecord,
     });
     // The health of an ended attempt says nothing of the next one.
     const { health: _health, ...rest } = run;
-    const next: RunRecord = { ...rest, ...patch, attempt };
+    const next: RunRecord = { ...applyRunPatch(rest, patch), attempt };
     if (retry && !this.d.stopping()) this.d.requeue(next);
     this.d.emit(next);
     this.d.requestPass();
@@ -276,9 +276,9 @@ export class AttemptLifecycle {
     const { run, attempt } = a;
     const now = this.d.o.clock.now();
     const reason = `the server stopped before attempt ${attempt} started; queued again`;
-    const patch: RunPatch = { status: 'queued', reason, attempt: attempt - 1, updatedAt: now, startedAt: undefined };
+    const patch: RunPatch = { status: 'queued', reason, attempt: attempt - 1, updatedAt: now, startedAt: null };
     await this.d.save({ ...run, status: a.status }, patch, { event: { attempt, ts: now, from: a.status, to: 'queued', reason } });
-    const next: RunRecord = { ...run, ...patch };
+    const next = applyRunPatch(run, patch);
     this.d.requeue(next);
     this.d.emit(next);
     this.d.requestPass();

@@ -91,7 +91,8 @@ export function decideAttempt(spec: ResolvedSpec, outcome: AttemptOutcome, reaso
     const delayMs = retryDelayMs(spec.retry, attempt, o.random);
     return { reason, next: { delayMs, why: `attempt ${attempt} ${outcome} (${reason}); retrying, attempt ${attempt + 1} of ${spec.retry.limit + 1}` } };
   }
-  return { reason, next: nextRestart(restart, outcome, reason, attempt, info, o) };
+  const next = nextRestart(restart, outcome, reason, attempt, info, o);
+  return next ? { reason, next } : { reason };
 }
 
 function nextRestart(

@@ -9,7 +9,7 @@ import {
   type AttemptRecord, type Clock, type Logger, type MetricPoint, type RunRecord, type RunStatus,
 } from '@regatta/core';
 import type { Backend } from '@regatta/backends';
-import type { NewEvent, RunPatch, Store } from '@regatta/store';
+import { applyRunPatch, type NewEvent, type RunPatch, type Store } from '@regatta/store';
 import { RunQueue } from './run-queue.js';
 import { GroupBook, rerunStatuses } from './group-book.js';
 import { prepareGroup } from './group-submission.js';
@@ -213,10 +213,11 @@ export class Engine {
       for (const run of page.runs) {
         const now = this.o.clock.now();
         const reason = o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested';
-        await this.save(run, { status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined }, {
+        const patch: RunPatch = { status: 'queued', reason, updatedAt: now, finishedAt: null, notBefore: null };
+        await this.save(run, patch, {
           event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
         });
-        const next: RunRecord = { ...run, status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined };
+        const next = applyRunPatch(run, patch);
         this.queued.add(next);
         this.emit(next);
         rerun++;
@@ -233,8 +234,9 @@ export class Engine {
     const q = this.queued.remove(id);
     if (q) {
       const now = this.o.clock.now();
-      const next: RunRecord = { ...q, status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined };
-      await this.save(q, { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: undefined }, {
+      const patch: RunPatch = { status: 'canceled', reason, finishedAt: now, updatedAt: now, notBefore: null };
+      const next = applyRunPatch(q, patch);
+      await this.save(q, patch, {
         event: { attempt: q.attempt, ts: now, from: 'queued', to: 'canceled', reason },
       });
       this.emit(next);

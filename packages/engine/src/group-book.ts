@@ -46,10 +46,11 @@ export class GroupBook {
     const patch: GroupPatch = { id, counts, status, updatedAt: now };
     if (g.startedAt === undefined && ACTIVE_STATUSES.has(to)) patch.startedAt = now;
     if (status !== 'running') patch.finishedAt = now;
-    else if (g.finishedAt !== undefined) patch.finishedAt = undefined; // rerun of a finished group
+    else if (g.finishedAt !== undefined) patch.finishedAt = null; // rerun of a finished group
     const next: GroupRecord = { ...g, counts, status, updatedAt: now };
-    if ('startedAt' in patch) next.startedAt = patch.startedAt;
-    if ('finishedAt' in patch) next.finishedAt = patch.finishedAt;
+    if (patch.startedAt !== undefined && patch.startedAt !== null) next.startedAt = patch.startedAt;
+    if (patch.finishedAt === null) delete next.finishedAt;
+    else if (patch.finishedAt !== undefined) next.finishedAt = patch.finishedAt;
     // A finished group lives on in the store only (a rerun loads it again).
     if (status === 'running') this.groups.set(id, next);
     else this.groups.delete(id);

@@ -15,12 +15,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
+/** The job's variables as the environment holds them: each may be unset. */
 export interface JobEnv {
-  runId?: string;
-  apiUrl?: string;
-  token?: string;
-  outputs?: string;
-  attempt?: string;
+  runId?: string | undefined;
+  apiUrl?: string | undefined;
+  token?: string | undefined;
+  outputs?: string | undefined;
+  attempt?: string | undefined;
 }
 
 export function jobEnv(env: NodeJS.ProcessEnv = process.env): JobEnv {

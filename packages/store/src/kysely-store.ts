@@ -8,7 +8,7 @@ import type { Database } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
 import { createSessionMethods } from './session-store.js';
 import { dialectOf } from './dialect.js';
-import { json, opt, num, optNum, toRun, toTemplate, toGroup, groupPatchColumns, moveCount, runRow, toAttempt, patchColumns, eventRow, attemptRow } from './rows.js';
+import { json, opt, num, optNum, present, toRun, toTemplate, toGroup, groupPatchColumns, moveCount, runRow, toAttempt, patchColumns, eventRow, attemptRow } from './rows.js';
 import type { QueueRecord, RunFilter, Store } from './store.js';
 import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
 import { listSorted } from './run-list.js';
@@ -286,7 +286,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
 
     async listEvents(runId) {
       const rows = await db.selectFrom('events').selectAll().where('run_id', '=', runId).orderBy('id').execute();
-      return rows.map((e): RunEvent => ({
+      return rows.map((e): RunEvent => present({
         id: num(e.id),
         runId: e.run_id,
         attempt: e.attempt,
@@ -335,7 +335,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       if (opts.name) q = q.where('name', '=', opts.name);
       if (opts.attempt !== undefined) q = q.where('attempt', '=', opts.attempt);
       const rows = await q.orderBy('id').execute();
-      return rows.map((m) => ({ name: m.name, value: m.value, step: optNum(m.step), ts: num(m.ts), attempt: m.attempt }));
+      return rows.map((m) => present({ name: m.name, value: m.value, step: optNum(m.step), ts: num(m.ts), attempt: m.attempt }));
     },
 
     async setResult(runId, result, updatedAt) {

@@ -10,8 +10,20 @@ export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : 
 export const num = (v: number | string | bigint): number => Number(v);
 export const optNum = (v: number | string | bigint | null): number | undefined => (v === null ? undefined : Number(v));
 
+/** Keys whose value may be undefined become optional (exactOptionalPropertyTypes); `unknown` ones stay as they are. */
+type MaybeAbsent<T, K extends keyof T> = unknown extends T[K] ? false : undefined extends T[K] ? true : false;
+type Present<T> = { [K in keyof T as MaybeAbsent<T, K> extends true ? never : K]: T[K] }
+  & { [K in keyof T as MaybeAbsent<T, K> extends true ? K : never]?: Exclude<T[K], undefined> };
+
+/** A record without the keys a NULL column left undefined: absent, not present with `undefined`. */
+export function present<T extends object>(o: T): Present<T> {
+  const out: Partial<Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Present<T>;
+}
+
 export function toRun(r: Selectable<RunsTable>): RunRecord {
-  return {
+  return present({
     id: r.id,
     name: r.name,
     status: r.status as RunStatus,
@@ -35,7 +47,7 @@ export function toRun(r: Selectable<RunsTable>): RunRecord {
     groupId: opt(r.group_id),
     itemKey: opt(r.item_key),
     template: r.template !== null && r.template_version !== null ? { name: r.template, version: r.template_version } : undefined,
-  };
+  });
 }
 
 export function toTemplate(t: Selectable<TemplateVersionsTable>): TemplateVersion {
@@ -45,7 +57,7 @@ export function toTemplate(t: Selectable<TemplateVersionsTable>): TemplateVersio
 }
 
 export function toGroup(g: Selectable<GroupsTable>): GroupRecord {
-  return {
+  return present({
     id: g.id,
     name: g.name,
     status: g.status as GroupStatus,
@@ -58,7 +70,7 @@ export function toGroup(g: Selectable<GroupsTable>): GroupRecord {
     updatedAt: num(g.updated_at),
     startedAt: optNum(g.started_at),
     finishedAt: optNum(g.finished_at),
-  };
+  });
 }
 
 export function groupPatchColumns(p: GroupPatch): Updateable<GroupsTable> {
@@ -108,7 +120,7 @@ export function runRow(run: Omit<RunRecord, 'seq'>) {
 }
 
 export function toAttempt(a: Selectable<AttemptsTable>): AttemptRecord {
-  return {
+  return present({
     runId: a.run_id,
     attempt: a.attempt,
     status: a.status as RunStatus,
@@ -119,7 +131,7 @@ export function toAttempt(a: Selectable<AttemptsTable>): AttemptRecord {
     finishedAt: optNum(a.finished_at),
     exitCode: opt(a.exit_code),
     reason: opt(a.reason),
-  };
+  });
 }
 
 export function patchColumns(p: RunPatch): Updateable<RunsTable> {
@@ -131,7 +143,7 @@ export function patchColumns(p: RunPatch): Updateable<RunsTable> {
   if ('exitCode' in p) c.exit_code = p.exitCode ?? null;
   if ('reason' in p) c.reason = p.reason ?? null;
   if ('node' in p) c.node = p.node ?? null;
-  if ('gpus' in p) c.gpus = p.gpus === undefined ? null : json(p.gpus);
+  if ('gpus' in p) c.gpus = p.gpus === undefined || p.gpus === null ? null : json(p.gpus);
   if ('notBefore' in p) c.not_before = p.notBefore ?? null;
   return c;
 }

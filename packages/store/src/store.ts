@@ -11,13 +11,16 @@ export interface NewEvent {
   key?: string;
 }
 
-export type RunPatch = Partial<Pick<RunRecord,
-  'status' | 'startedAt' | 'finishedAt' | 'attempt' | 'exitCode' | 'reason' | 'node' | 'gpus' | 'notBefore'>> & {
+/** Columns a patch may clear: `null` clears one; an absent key leaves it as it is. */
+type Clearable<T> = { [K in keyof T]?: Exclude<T[K], undefined> | null };
+
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'attempt'>>
+  & Clearable<Pick<RunRecord, 'startedAt' | 'finishedAt' | 'exitCode' | 'reason' | 'node' | 'gpus' | 'notBefore'>> & {
   updatedAt: number;
 };
 
 /** What changes in a group when one of its runs changes status (same transaction). */
-export type GroupPatch = Pick<GroupRecord, 'id' | 'counts' | 'status' | 'updatedAt'> & Partial<Pick<GroupRecord, 'startedAt' | 'finishedAt'>>;
+export type GroupPatch = Pick<GroupRecord, 'id' | 'counts' | 'status' | 'updatedAt'> & Clearable<Pick<GroupRecord, 'startedAt' | 'finishedAt'>>;
 
 export interface RunFilter {
   status?: RunStatus[];

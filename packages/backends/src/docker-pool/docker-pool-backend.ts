@@ -114,7 +114,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
         }
       }
       node.info.ready = true;
-      node.downSince = undefined;
+      delete node.downSince;
       node.answeredAt = o.clock.now();
     } catch (e) {
       const now = o.clock.now();

@@ -118,7 +118,8 @@ function supervision(o: SupervisionOptions) {
       await stopUnits(o.graceMs);
       await o.teardown().catch(() => undefined);
     } finally {
-      resolveDone(failure ? { ...info, error: failure, exitCode: undefined } : info);
+      const { exitCode: _exitCode, ...ended } = info; // a failed cleanup has no exit code to report
+      resolveDone(failure ? { ...ended, error: failure } : info);
     }
   };
   const fail = (why: string) => {
