@@ -22,7 +22,8 @@ export const foreachSchema = z
 
 export interface FanoutSpec {
   matrix?: Record<string, unknown[]>;
-  foreach?: { param: string; values?: unknown[]; files?: string; dataset?: string };
+  // As the spec schema parses it (each optional key may be present with undefined).
+  foreach?: { param: string; values?: unknown[] | undefined; files?: string | undefined; dataset?: string | undefined };
 }
 
 export interface Item {

@@ -412,6 +412,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
     throw new SpecError(`invalid job spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   const retry = resolveRetry(s.retries);
+  const timeoutMs = s.timeout !== undefined ? parseDuration(s.timeout) : undefined;
   const resolved: ResolvedSpec = {
     name: s.name ?? deriveRunName(s.command),
     command,
@@ -429,7 +430,7 @@ function resolveSpec(s: JobSpecInput): ResolvedSpec {
       ...(s.resources?.shm_size !== undefined ? { shmSize: parseMemory(s.resources.shm_size) ?? 0 } : {}),
       ...(s.resources?.nodes !== undefined && s.resources.nodes > 1 ? { nodes: s.resources.nodes } : {}),
     },
-    ...(s.timeout !== undefined ? { timeoutMs: parseDuration(s.timeout) } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     retry,
     queue: s.queue ?? 'default',
     ...(s.backend !== undefined ? { backend: s.backend } : {}),
