@@ -28,7 +28,7 @@ export class Contract {
     this.ajv.addFormat('date-time', (s: string) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)));
     this.ajv.addSchema({ $id: COMPONENTS_ID, components: doc.components ?? {} });
     for (const [template, ops] of Object.entries(doc.paths)) {
-      const parts = template.split('/').map((seg) => (seg === '{*}' ? '.+' : /^\{.+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&')));
+      const parts = template.split('/').map((seg) => (seg === '{*}' ? '.*' : /^\{.+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&')));
       for (const method of Object.keys(ops)) {
         this.routes.push({ method: method.toUpperCase(), template, re: new RegExp(`^${parts.join('/')}$`), params: (template.match(/\{/g) ?? []).length });
       }
@@ -53,13 +53,15 @@ export class Contract {
     if (!template) return [`${what}: no operation in the document`];
     const key = `${a.method} ${template}`;
     this.seen.set(key, (this.seen.get(key) ?? new Set()).add(a.status));
-    const response = this.doc.paths[template]?.[a.method.toLowerCase()]?.responses?.[String(a.status)];
+    const responses = this.doc.paths[template]?.[a.method.toLowerCase()]?.responses;
+    // `default` stands for what a route passes through (the proxy: the app's own answers).
+    const response = responses?.[String(a.status)] ?? responses?.default;
     if (!response) return [`${what}: ${key} declares no response ${a.status}`];
     const type = a.contentType.split(';')[0]?.trim() ?? '';
     if (!response.content) return a.text === '' ? [] : [`${what}: declared without a body, but answered ${a.text.length} bytes`];
-    const media = response.content[type];
+    const media = response.content[type] ?? response.content['*/*'];
     if (!media) return [`${what}: answered ${type || '(no type)'}, declared ${Object.keys(response.content).join(', ')}`];
-    if (!/json/.test(type)) return [];
+    if (!/json/.test(type) || !response.content[type]) return [];
     const validate = this.validator(`${key} ${a.status} ${type}`, media.schema ?? {});
     let body: unknown;
     try {

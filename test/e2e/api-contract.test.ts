@@ -1,7 +1,7 @@
 /**
  * The API contract: a real server is driven through every route of /api/openapi.json (runs,
  * groups, templates, datasets, logs, metrics, artifacts, events, reports, uploads, admin, session,
- * both compatibility facades), errors included, and each answer is checked against what the
+ * both compatibility facades, the service proxy), errors included, and each answer is checked against what the
  * document declares for that route and status. A route that answers a status it does not declare,
  * or a body its schema does not describe, fails the test; so does a route the flow never reached.
  */
@@ -27,7 +27,7 @@ async function call(method: string, path: string, o: { body?: unknown; raw?: Req
     headers['content-type'] = 'application/json';
   }
   if (o.type) headers['content-type'] = o.type;
-  const res = await fetch(`${t.url}${path}`, { method, headers, ...(body !== undefined && body !== null ? { body } : {}) });
+  const res = await fetch(`${t.url}${path}`, { method, headers, redirect: 'manual', ...(body !== undefined && body !== null ? { body } : {}) });
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
   expect(contract.check({ method, path: path.split('?')[0] ?? path, status: res.status, contentType, text })).toEqual([]);
@@ -297,6 +297,28 @@ describe('every answer matches /api/openapi.json', () => {
     await call('GET', `${p}/tasks`);
     expect((await call('GET', `${p}/task/1`)).status).toBe(404);
     expect((await call('POST', `${p}/task/1/abort`)).status).toBe(404);
+  });
+
+  it('the service proxy: the app\'s own answers, and problems of its own', async () => {
+    const app = await call('POST', '/api/v1/runs', {
+      body: {
+        kind: 'service', name: 'contract-app', ports: [8000],
+        command: `exec node -e 'require("http").createServer((q,s)=>{s.setHeader("content-type","text/plain");s.end(q.method+" "+q.url)}).listen(+process.env.REGATTA_PORT_8000,"127.0.0.1")'`,
+      },
+    });
+    const id = idOf(app);
+    await waitFor('the app answers', async () => (await fetch(`${t.url}/runs/${id}/proxy/8000/`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 200, 60_000);
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      const r = await call(method, `/runs/${id}/proxy/8000/x`, method === 'GET' ? {} : { raw: 'x', type: 'text/plain' });
+      expect(r.text).toBe(`${method} /runs/${id}/proxy/8000/x`);
+    }
+    expect((await call('GET', `/runs/${id}/proxy/8000`)).status).toBe(302);
+    expect((await call('GET', `/runs/${id}/proxy/9000/`)).status).toBe(404);
+    expect((await call('GET', `/runs/${MISSING}/proxy/8000/`)).status).toBe(404);
+    expect((await call('GET', `/runs/${id}/proxy/8000/`, { token: null })).status).toBe(401);
+    await call('POST', `/api/v1/runs/${id}/cancel`);
+    await until(id, ['canceled']);
+    expect((await call('GET', `/runs/${id}/proxy/8000/`)).status).toBe(409);
   });
 
   it('reached every operation of the document', () => {

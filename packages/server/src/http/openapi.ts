@@ -73,12 +73,42 @@ export const openApiTransform: SwaggerTransform = (input) => {
   return out;
 };
 
+const PROXY_PATH = '/runs/{id}/proxy/{port}/{*}';
+
+/**
+ * The service proxy is served before Fastify's router (../proxy-routes.ts), so it has no route to
+ * declare: its answers are described here. Any 2xx-5xx the app sends comes back as the app sent it.
+ */
+function proxyOperations(): JsonSchema {
+  const problem = (code: number) => ({ description: PROBLEM_TEXT[code] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: PROBLEM_REF } } } });
+  const op = (method: string) => ({
+    summary: `${method} to a port the run declared, through the authenticated proxy (also WebSocket upgrades)`,
+    tags: ['runs'],
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'port', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 65535 } },
+      { name: '*', in: 'path', required: true, schema: { type: 'string' }, description: "The app's path" },
+    ],
+    responses: {
+      302: { description: "To the path with its trailing slash, or (proxy.domain) a hand-over to the app's own origin" },
+      401: problem(401), 403: problem(403), 404: problem(404), 409: problem(409), 413: problem(413), 500: problem(500),
+      502: problem(502),
+      default: { description: "The app's own answer, streamed as it sent it", content: { '*/*': { schema: {} } } },
+    },
+  });
+  return { get: op('GET'), post: op('POST'), put: op('PUT'), patch: op('PATCH'), delete: op('DELETE') };
+}
+
 /**
  * The shared schemas (components): without the `$id`/`$schema` zod writes into each (a `$id` with a
  * fragment is not valid JSON Schema), and without the request-side twins (`XInput`) no route uses.
  */
 export const openApiTransformObject: SwaggerTransformObject = (input) => {
   const doc = jsonSchemaTransformObject(input);
+  if (isObject(doc.paths)) {
+    doc.paths[PROXY_PATH] = proxyOperations();
+    doc.paths[PROXY_PATH.replace('/{*}', '')] = { get: { summary: 'The proxy path without its trailing slash', tags: ['runs'], responses: { 302: { description: 'To the path with its trailing slash' } } } };
+  }
   const schemas = 'components' in doc && isObject(doc.components) ? doc.components.schemas : undefined;
   if (!isObject(schemas)) return doc;
   const used = JSON.stringify(doc.paths ?? {});
