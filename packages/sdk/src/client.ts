@@ -15,7 +15,7 @@ import type {
 
 // The answers' types come from the schemas the server declares its routes with (@regatta/core/api-schema).
 export type {
-  GroupView, NodeView, Problem, QueueView, RunChange, RunDetail, RunEventView, RunStatus, RunSummary, Submitted, TemplateView,
+  GroupView, NodeView, Problem, QueueView, RunChange, RunDetail, RunEventView, RunList, RunStatus, RunSummary, Submitted, TemplateView,
 } from '@regatta/core/api-schema';
 
 /** An error answered by the server (problem+json), or a transport failure (status 0). */

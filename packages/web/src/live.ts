@@ -5,9 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { RunChange, RunSummary } from '@regatta/sdk/client';
-
-type RunList = { items: RunSummary[]; nextCursor: string | null; total?: number };
+import type { RunChange, RunList } from '@regatta/sdk/client';
 
 function apply(qc: QueryClient, changes: Map<string, RunChange>, listsStale: boolean): void {
   qc.setQueriesData<RunList>({ queryKey: ['runs'] }, (old) => {
