@@ -5,7 +5,7 @@ import { requireAdmin, type App, type RouteContext } from './context.js';
 
 const queueParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a valid queue name') });
 const queueBody = z.strictObject({
-  concurrency: z.number().int().min(1).nullable().describe('Most runs of this queue active at once; null for no limit'),
+  concurrency: z.number().int().min(1).max(1_000_000).nullable().describe('Most runs of this queue active at once; null for no limit'),
 });
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use 1-63 letters, digits, dot, dash or underscore');

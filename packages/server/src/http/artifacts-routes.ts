@@ -6,7 +6,7 @@ import { attemptRef } from '@regatta/engine';
 import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
 
-const attemptQuery = z.strictObject({ attempt: z.coerce.number().int().min(1).optional() });
+const attemptQuery = z.strictObject({ attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional() });
 
 export function registerArtifactRoutes(app: App, ctx: RouteContext): void {
   const runAttempt = async (id: string, attempt: number | undefined): Promise<{ run: RunRecord; n: number }> => {

@@ -115,7 +115,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { items: (await ctx.store.listTemplates()).map(view) };
   });
 
-  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'] } }, async (req) => {
+  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'] } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -123,7 +123,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), files: v.files ?? null })) };
   });
 
-  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'] } }, async (req) => {
+  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'] } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -132,7 +132,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.get('/api/v1/templates/:name/files/*', {
     schema: {
-      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
       summary: 'One file attached to a template version', tags: ['templates'],
     },
   }, async (req, reply) => {
@@ -148,7 +148,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.post('/api/v1/templates/:name/runs', {
     schema: {
-      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
       body: z.record(z.string(), z.unknown()).optional().describe('Overrides, deep-merged into the template (null deletes)'),
       summary: 'Run a template with overrides', tags: ['templates'],
     },
