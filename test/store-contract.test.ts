@@ -225,6 +225,9 @@ describe.each(adapters)('Store contract: $name', ({ place, connect, twoConnectio
     expect(await s.getUser('alice')).toEqual({ name: 'alice', role: 'member', disabled: false, createdAt: 1 });
     expect(await s.setUserDisabled('bob', true)).toBe(true);
     expect(await s.setUserDisabled('nobody', true)).toBe(false);
+    expect(await s.setUserRole('bob', 'member')).toBe(true);
+    expect((await s.getUser('bob'))?.role).toBe('member');
+    expect(await s.setUserRole('bob', 'viewer')).toBe(true);
     expect((await s.listUsers()).map((u) => [u.name, u.disabled])).toEqual([['alice', false], ['bob', true]]);
     await s.createToken({ id: 'ta', name: 'laptop', user: 'alice', createdAt: 10, expiresAt: 99 }, 'ha');
     await s.createToken({ id: 'tb', name: 'ci', user: 'alice', createdAt: 11 }, 'hb');

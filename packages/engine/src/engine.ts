@@ -49,6 +49,12 @@ export interface EngineOptions {
   maxFanoutItems?: number;
 }
 
+/** Where a submission came from: a template version, and the user who submitted it. */
+export interface SubmitOrigin {
+  template?: { name: string; version: number };
+  createdBy?: string;
+}
+
 export interface RunChange {
   runId: string;
   status: RunStatus;
@@ -136,7 +142,7 @@ export class Engine {
     for (const l of this.listeners) l(change);
   }
 
-  async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
+  async submit(input: unknown, origin: SubmitOrigin = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved: compiled } = compileSpec(input);
     const resolved = bindBackend(await withDatasets(compiled, this.o.datasetPath), this.o.queueBackends);
@@ -146,9 +152,9 @@ export class Engine {
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
         labels: resolved.labels, spec, resolved, createdAt: now, updatedAt: now, attempt: 0,
-        ...(origin.template ? { template: origin.template } : {}),
+        ...(origin.template ? { template: origin.template } : {}), ...(origin.createdBy !== undefined ? { createdBy: origin.createdBy } : {}),
       },
-      { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
+      { attempt: 0, ts: now, to: 'queued', reason: origin.createdBy !== undefined ? `submitted by ${origin.createdBy}` : 'submitted' },
     );
     this.emit(run);
     if (!fitsSomeNode(this.o.backends, run.resolved)) {
@@ -164,15 +170,16 @@ export class Engine {
   }
 
   /** Submits a fan-out: the group and every item, in one transaction. */
-  async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
+  async submitGroup(input: unknown, origin: SubmitOrigin = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath, this.o.maxFanoutItems);
-    const { group } = prepared;
+    const by = origin.createdBy !== undefined ? { createdBy: origin.createdBy } : {};
+    const group = { ...prepared.group, ...by };
     // Every item names the same datasets: resolved once, applied to all.
     const first = { ...prepared.first, resolved: await withDatasets(prepared.first.resolved, this.o.datasetPath) };
     const datasets = first.resolved.datasets;
     const items = prepared.runs.map((r) => ({
-      ...r, ...(origin.template ? { template: origin.template } : {}),
+      ...r, ...(origin.template ? { template: origin.template } : {}), ...by,
       resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
     checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
@@ -201,7 +208,7 @@ export class Engine {
    * Starts a new attempt of every item that failed, timed out or was lost; same group. `resume`
    * also takes the canceled ones (a canceled group's items that never started end canceled too).
    */
-  async rerunFailed(id: string, o: { resume?: boolean } = {}): Promise<{ group: GroupRecord; rerun: number }> {
+  async rerunFailed(id: string, o: { resume?: boolean; by?: string } = {}): Promise<{ group: GroupRecord; rerun: number }> {
     const g = await this.getGroup(id);
     if (!g) throw new NotFoundError('group', id);
     if (!this.groups.get(id)) this.groups.load(g);
@@ -212,7 +219,7 @@ export class Engine {
       const page = await this.o.store.listRuns({ groupId: id, status: rerunStatuses(o.resume), limit: 500, ...(cursor ? { cursor } : {}) });
       for (const run of page.runs) {
         const now = this.o.clock.now();
-        const reason = o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested';
+        const reason = (o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested') + (o.by !== undefined ? ` by ${o.by}` : '');
         await this.save(run, { status: 'queued', reason, updatedAt: now, finishedAt: undefined, notBefore: undefined }, {
           event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
         });
@@ -299,7 +306,7 @@ export class Engine {
    * main task is stopped and the run goes through cleanup. Asked again while the run is already
    * finishing, it stops what is left without waiting for the grace period.
    */
-  async finishRun(runId: string, result?: unknown): Promise<RunRecord> {
+  async finishRun(runId: string, result?: unknown, reason = 'finished by an operator'): Promise<RunRecord> {
     const a = this.active.get(runId);
     if (!a) {
       const run = this.queued.get(runId) ?? (await this.o.store.getRun(runId));
@@ -310,7 +317,7 @@ export class Engine {
     if (a.stopReason) {
       if (a.handle) this.attempts.stopHandle(a, a.handle, 0);
     } else {
-      this.attempts.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
+      this.attempts.requestStop(a, { outcome: 'succeeded', reason });
     }
     return a.run;
   }

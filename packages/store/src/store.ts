@@ -173,6 +173,7 @@ export interface Store {
   getUser(name: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   setUserDisabled(name: string, disabled: boolean): Promise<boolean>;
+  setUserRole(name: string, role: Role): Promise<boolean>;
   /** Removes a user and their tokens (what they created keeps their name); false when there was none. */
   removeUser(name: string): Promise<boolean>;
 

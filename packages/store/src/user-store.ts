@@ -7,7 +7,7 @@ import type { Store, TokenRecord, UserRecord } from './store.js';
 
 type UserMethods = Pick<Store,
   'createToken' | 'findToken' | 'getToken' | 'listTokens' | 'deleteToken' | 'countTokens'
-  | 'createUser' | 'getUser' | 'listUsers' | 'setUserDisabled' | 'removeUser'>;
+  | 'createUser' | 'getUser' | 'listUsers' | 'setUserDisabled' | 'setUserRole' | 'removeUser'>;
 
 const toToken = (t: Selectable<TokensTable>): TokenRecord => {
   const expiresAt = optNum(t.expires_at);
@@ -59,6 +59,10 @@ export function createUserMethods(db: Kysely<Database>): UserMethods {
     },
     async setUserDisabled(name, disabled) {
       const r = await db.updateTable('users').set({ disabled: disabled ? 1 : 0 }).where('name', '=', name).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async setUserRole(name, role) {
+      const r = await db.updateTable('users').set({ role }).where('name', '=', name).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     async removeUser(name) {

@@ -86,7 +86,7 @@ const FOREIGN_TOKEN = new RegattaError('forbidden', 'this token may not use this
 export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
   const proto = () => (o.uiUrl().startsWith('https:') ? 'https' : 'http');
   const runTokenLive = (p: Principal | undefined, runId: string) =>
-    p?.kind === 'admin' || (p?.kind === 'run' && p.runId === runId && ctx.engine.isLiveAttempt(runId, p.attempt));
+    (p?.kind === 'user' && p.role !== 'viewer') || (p?.kind === 'run' && p.runId === runId && ctx.engine.isLiveAttempt(runId, p.attempt));
   const target = async (runId: string, port: number) => {
     try {
       return await proxyTarget(ctx, runId, port);
