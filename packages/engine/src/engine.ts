@@ -41,6 +41,8 @@ export interface EngineOptions {
   datasetPath(name: string): Promise<string | undefined>;
   /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
   queueBackends?: Readonly<Record<string, string>>;
+  /** Queues that cap each user's active runs (`gpu: 2`). */
+  queuePerUser?: Readonly<Record<string, number>>;
   /** The path an app is served under by the proxy (default /runs/<id>/proxy/<port>/; '/' at origins of their own). */
   proxyPath?: (runId: string, port: number) => string;
   /** Where ended attempts' artifacts go (default: they stay on this server's disk). */
@@ -267,7 +269,7 @@ export class Engine {
   }
 
   queueStats(): Map<string, QueueStats> {
-    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency, this.o.queueBackends);
+    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency, this.o.queueBackends, this.o.queuePerUser);
   }
 
   nodes(): NodeUsage[] {
@@ -374,7 +376,7 @@ export class Engine {
     if (!this.queued.size) return;
     const now = this.o.clock.now();
     const { states, owner } = nodeStates(this.o.backends, this.holdings());
-    const { queues, groups } = limitsInUse(this.active.values(), this.concurrency, this.groups.limited());
+    const { queues, groups } = limitsInUse(this.active.values(), this.concurrency, this.groups.limited(), this.o.queuePerUser);
     const { placements, unschedulable } = schedule({ lanes: this.queued.lanes(), nodes: states, queues, groups, now });
     for (const p of placements) {
       const backend = owner.get(p.node);

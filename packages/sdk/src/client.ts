@@ -169,6 +169,9 @@ export interface QueueView {
   active: number;
   /** The backend the queue is mapped to (e.g. slurm); null or absent: this server's nodes. */
   backend?: string | null;
+  /** Most active runs of one user (config `queues.<name>.perUser`), and each user's active runs. */
+  perUser?: number;
+  activeByUser?: Record<string, number>;
 }
 
 export interface NodeView {

@@ -103,6 +103,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     ...(config.proxy.domain ? { proxyPath: () => '/' } : {}),
     maxFanoutItems: config.limits.fanoutItems,
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
+    queuePerUser: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.perUser !== undefined ? [[q, c.perUser]] : []))),
     storage: { artifacts, archiveLogs: config.artifactStore.type === 's3' && config.artifactStore.archiveLogs },
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name, artifacts };
