@@ -83,7 +83,8 @@ export function createAuthenticator(store: Store, secret: Buffer, envToken: stri
     let r = map.get(key);
     if (!r) {
       r = await load();
-      map.set(key, r);
+      // Only good tokens are kept: random guesses must not grow the map.
+      if (r.ok) map.set(key, r);
     }
     if (r.ok && r.expiresAt !== undefined && r.expiresAt <= now()) return { ok: false, why: `the token expired at ${new Date(r.expiresAt).toISOString()}` };
     return r;
