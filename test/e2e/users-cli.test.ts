@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegattaClient } from '@regatta/sdk';
 import { runCli, startTestServer, tempDir, waitFor, type TestServer } from '../helpers.js';
 
 let t: TestServer;
@@ -70,6 +71,10 @@ describe('regatta users and tokens', () => {
     expect((await as('bob', ['cancel', bobId])).code).toBe(0);
     expect((await as('admin', ['cancel', aliceId])).code).toBe(0);
     await waitFor('both runs to end', async () => (await t.api.getRun(aliceId)).status === 'canceled' && (await t.api.getRun(bobId)).status === 'canceled', 30_000);
+    const bobsGroup = await new RegattaClient({ url: t.url, token: secrets.bob ?? '' }).submitGroup({ command: 'true', foreach: { param: 'i', values: [1] } });
+    expect((await as('bob', ['group', 'ls', '--mine'])).stdout).toMatch(new RegExp(`${bobsGroup.groupId}.*bob$`, 'm'));
+    expect((await as('alice', ['group', 'ls', '--mine'])).stdout).not.toContain(bobsGroup.groupId);
+    expect((await as('alice', ['group', 'ls', '--user', 'bob'])).stdout).toContain(bobsGroup.groupId);
     const show = await as('vic', ['show', aliceId]);
     expect(show.stdout).toMatch(/Created: .* by alice/);
     expect(show.stdout).toContain('queued  submitted by alice');
