@@ -102,6 +102,27 @@ describe('roles', () => {
     await admin.cancelGroup(groupId);
   });
 
+  it("a run's service ports through the proxy: its submitter and admins, not other members or viewers", async () => {
+    const { id } = await client('alice').submit({
+      kind: 'service', name: 'app', ports: [8000],
+      command: `exec node -e 'require("http").createServer((q,s)=>s.end("app")).listen(+process.env.REGATTA_PORT_8000,"127.0.0.1")'`,
+      health: { http: { port: 8000, path: '/' }, interval: 0.1 },
+    });
+    await waitFor('the app to be healthy', async () => (await admin.getRun(id)).health === 'healthy', 30_000);
+    const open = async (who: string) => {
+      const res = await fetch(`${t.url}/runs/${id}/proxy/8000/`, { headers: { authorization: `Bearer ${who === 'admin' ? TOKEN : tokens[who]?.token ?? ''}` } });
+      return { status: res.status, text: await res.text() };
+    };
+    expect(await open('alice')).toEqual({ status: 200, text: 'app' });
+    expect((await open('admin')).status).toBe(200);
+    for (const who of ['bob', 'vic']) {
+      const r = await open(who);
+      expect(r.status, who).toBe(403);
+      expect(r.text).toContain("another user's");
+    }
+    await admin.cancel(id);
+  });
+
   it('admin-only routes answer 403 to members and viewers', async () => {
     for (const who of ['alice', 'vic']) {
       const r = await call(who, 'PUT', '/api/v1/queues/gpu', { concurrency: 1 });
