@@ -68,7 +68,10 @@ describe('regatta users and tokens', () => {
     expect(viewer.stderr).toContain('vic is a viewer: viewers may only read');
     expect((await as('vic', ['cancel', aliceId])).stderr).toContain('viewers may only read');
 
-    expect((await as('bob', ['cancel', bobId])).code).toBe(0);
+    const bulk = await as('bob', ['cancel', '--name', 'long', '--mine']);
+    expect(bulk.code, bulk.stdout).toBe(0);
+    expect(bulk.stdout).toContain(bobId);
+    expect(bulk.stdout).not.toContain(aliceId);
     expect((await as('admin', ['cancel', aliceId])).code).toBe(0);
     await waitFor('both runs to end', async () => (await t.api.getRun(aliceId)).status === 'canceled' && (await t.api.getRun(bobId)).status === 'canceled', 30_000);
     const bobsGroup = await new RegattaClient({ url: t.url, token: secrets.bob ?? '' }).submitGroup({ command: 'true', foreach: { param: 'i', values: [1] } });
