@@ -1,7 +1,7 @@
 /** Who is calling: a user (personal token or a browser session made from one) or a job (its run-scoped token). */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import { BOOTSTRAP_USER, isTerminal, newId, type Role } from '@regatta/core';
+import { BOOTSTRAP_USER, ConflictError, isTerminal, newId, type Role } from '@regatta/core';
 import { verifyRunToken } from '@regatta/engine';
 import type { SessionRecord, Store } from '@regatta/store';
 
@@ -174,7 +174,11 @@ export const newTokenSecret = (): string => `rgt_${randomBytes(24).toString('bas
 
 /** The user the bootstrap token (first-start or REGATTA_TOKEN) acts as: an admin named `admin`, there from the start. */
 export async function ensureBootstrapUser(store: Store, now: number): Promise<void> {
-  if (!(await store.getUser(BOOTSTRAP_USER))) await store.createUser({ name: BOOTSTRAP_USER, role: 'admin', disabled: false, createdAt: now });
+  if (await store.getUser(BOOTSTRAP_USER)) return;
+  // Another server on the same database may have just made it: that is the same outcome.
+  await store.createUser({ name: BOOTSTRAP_USER, role: 'admin', disabled: false, createdAt: now }).catch((e: unknown) => {
+    if (!(e instanceof ConflictError)) throw e;
+  });
 }
 
 /** Creates the first admin token (user `admin`) when there is no token; returns it in clear text once. */
