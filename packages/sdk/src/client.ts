@@ -7,6 +7,8 @@
  * const run = await api.waitForRun(id);
  */
 
+import { UsersApi, type Role } from './users.js';
+
 export interface Problem {
   type: string;
   title: string;
@@ -47,6 +49,8 @@ export interface RunSummary {
   item?: string;
   /** The template version it was made from, if any. */
   template?: { name: string; version: number };
+  /** The user who submitted it (null: from before users). */
+  createdBy?: string | null;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -104,6 +108,9 @@ export interface ListRunsQuery {
   template?: string;
   /** Part of the name or item, or the start of the id. */
   q?: string;
+  /** Runs this user submitted; `mine`: the caller's. */
+  user?: string;
+  mine?: boolean;
   /** Also count every matching run (`total` in the answer). */
   total?: boolean;
   /** `created` (default, newest first), name, status, queue, started, finished, duration or a field; '-' first: descending. */
@@ -136,6 +143,7 @@ export interface GroupView {
   done: number;
   maxParallel: number | null;
   failFast: boolean;
+  createdBy?: string | null;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -161,6 +169,9 @@ export interface QueueView {
   active: number;
   /** The backend the queue is mapped to (e.g. slurm); null or absent: this server's nodes. */
   backend?: string | null;
+  /** Most active runs of one user (config `queues.<name>.perUser`), and each user's active runs. */
+  perUser?: number;
+  activeByUser?: Record<string, number>;
 }
 
 export interface NodeView {
@@ -186,6 +197,8 @@ export class RegattaClient {
   readonly url: string;
   private readonly token: string | undefined;
   private readonly headers: Record<string, string>;
+  /** Users (admin) and your personal tokens. */
+  readonly users = new UsersApi((method, path, body) => this.json(method, path, body), (method, path) => this.request(method, path));
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/$/, '');
@@ -280,8 +293,10 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}`);
   }
 
-  listGroups(): Promise<{ items: GroupView[]; nextCursor: string | null }> {
-    return this.json('GET', '/api/v1/groups');
+  listGroups(q: { user?: string; mine?: boolean } = {}): Promise<{ items: GroupView[]; nextCursor: string | null }> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    return this.json('GET', `/api/v1/groups${p.size ? `?${p}` : ''}`);
   }
 
   groupRuns(id: string, q: { status?: string; cursor?: string; limit?: number } = {}): Promise<{ items: (RunSummary & { item: string | null; params: Record<string, unknown> })[]; nextCursor: string | null }> {
@@ -349,7 +364,7 @@ export class RegattaClient {
     return this.json('POST', '/api/v1/runs/cancel', { ids });
   }
 
-  /** Exchanges an admin token for a session cookie (browsers: the token then stays out of JS). */
+  /** Exchanges a personal token for a session cookie (browsers: the token then stays out of JS). */
   async signIn(token: string): Promise<void> {
     await this.request('POST', '/api/v1/session', { token });
   }
@@ -359,7 +374,7 @@ export class RegattaClient {
   }
 
   /** Who this client is signed in as; an ApiError with status 401 when nobody. */
-  session(): Promise<{ kind: 'admin'; tokenId: string | null }> {
+  session(): Promise<{ kind: 'user'; user: string | null; role: Role | null; tokenId: string | null; sessionId: string | null }> {
     return this.json('GET', '/api/v1/session');
   }
 

@@ -26,6 +26,7 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     return {
       items: [...ctx.engine.queueStats()].map(([name, s]) => ({
         name, concurrency: s.concurrency ?? null, queued: s.queued, active: s.active, backend: s.backend ?? null,
+        ...(s.perUser !== undefined ? { perUser: s.perUser, activeByUser: s.activeByUser ?? {} } : {}),
       })),
     };
   });
