@@ -38,7 +38,7 @@ export function backendContract(name: string, target: () => ContractTarget): voi
       const { id } = await api.submit(spec({ command: 'echo up; sleep 60' }));
       await waitFor('the run to log', async () => (await readAll(await api.logs(id))).includes('up'), 30_000);
       await api.cancel(id);
-      expect(await api.waitForRun(id, { intervalMs: 100, timeoutMs: 30_000 })).toMatchObject({ status: 'canceled', reason: 'canceled by user' });
+      expect(await api.waitForRun(id, { intervalMs: 100, timeoutMs: 30_000 })).toMatchObject({ status: 'canceled', reason: 'canceled by admin' });
     });
 
     it('times a run out', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileServerConfig, startServer, type RunningServer, type ServerConfigInput } from '@regatta/server';
 import { RegattaClient, type GroupView, type RunDetail } from '@regatta/sdk';
+import { openStore, type Store } from '@regatta/store';
 import { postgresDatabase, testDbIsPostgres } from './postgres-env.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -33,6 +34,11 @@ export interface TestServer {
   api: RegattaClient;
   dataDir: string;
   close(): Promise<void>;
+}
+
+/** The store a test server on `dataDir` will use (PostgreSQL under REGATTA_TEST_DB=postgres), for seeding it directly. */
+export async function openTestStore(dataDir: string): Promise<Store> {
+  return openStore(testDbIsPostgres() ? await postgresDatabase(dataDir) : join(dataDir, 'regatta.db'));
 }
 
 export async function startTestServer(overrides: Omit<ServerConfigInput, 'data' | 'port'> & { data?: string; port?: number } = {}): Promise<TestServer> {

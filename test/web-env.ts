@@ -4,8 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { compileSpec, emptyCounts, newId, type RunRecord } from '@regatta/core';
-import { openSqliteStore } from '@regatta/store';
-import { ROOT, TOKEN } from './helpers.js';
+import { ROOT, TOKEN, openTestStore } from './helpers.js';
 
 export const SHOTS = join(ROOT, 'test-results/web');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -50,7 +49,7 @@ export async function shoot(page: Page, name: string): Promise<void> {
  */
 export async function seedFinishedRuns(dataDir: string, count: number): Promise<{ groupId: string; ms: number }> {
   const t0 = performance.now();
-  const store = await openSqliteStore(join(dataDir, 'regatta.db'));
+  const store = await openTestStore(dataDir);
   const { spec, resolved } = compileSpec({ name: 'eval', command: 'true' });
   const now = Date.now() - count * 1000;
   const groupId = newId(now);

@@ -1,6 +1,6 @@
 /**
  * The API contract: a real server is driven through every route of /api/openapi.json (runs,
- * groups, templates, datasets, logs, metrics, artifacts, events, reports, uploads, admin, session,
+ * groups, templates, datasets, logs, metrics, artifacts, events, reports, uploads, admin, session, users,
  * both compatibility facades, the service proxy), errors included, and each answer is checked against what the
  * document declares for that route and status. A route that answers a status it does not declare,
  * or a body its schema does not describe, fails the test; so does a route the flow never reached.
@@ -249,13 +249,43 @@ describe('every answer matches /api/openapi.json', { timeout: 180_000 }, () => {
     expect(signIn.status).toBe(204);
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const who = await call('GET', '/api/v1/session', { token: null, headers: { cookie } });
-    expect(field(who, 'kind')).toBe('admin');
+    expect(field(who, 'kind')).toBe('user');
     expect((await call('GET', '/api/v1/session', { token: null })).status).toBe(401);
     const sessions = await call('GET', '/api/v1/sessions');
     const first = (field(sessions, 'items') as { id: string }[])[0];
     expect((await call('DELETE', `/api/v1/sessions/${MISSING}`)).status).toBe(404);
     expect((await call('DELETE', `/api/v1/sessions/${first?.id ?? ''}`)).status).toBe(204);
     expect((await call('DELETE', '/api/v1/session', { token: null, headers: { cookie } })).status).toBe(204);
+  });
+
+  it('users and personal tokens; 403 for a member acting on another\'s run', async () => {
+    const added = await call('POST', '/api/v1/users', { body: { name: 'carol', role: 'member', expires: '30d' } });
+    expect(added.status).toBe(201);
+    const carol = String((field(added, 'token') as { token: string }).token);
+    expect((await call('POST', '/api/v1/users', { body: { name: 'carol', role: 'member' } })).status).toBe(409);
+    expect((await call('POST', '/api/v1/users', { body: { name: 'x', role: 'boss' } })).status).toBe(400);
+    await call('GET', '/api/v1/users');
+    expect((await call('PATCH', '/api/v1/users/carol', { body: { role: 'viewer' } })).status).toBe(200);
+    expect((await call('PATCH', '/api/v1/users/carol', { body: { role: 'member' } })).status).toBe(200);
+    expect((await call('PATCH', '/api/v1/users/nobody', { body: { disabled: true } })).status).toBe(404);
+    expect((await call('GET', '/api/v1/users', { token: carol })).status).toBe(403);
+    const made = await call('POST', '/api/v1/tokens', { body: { name: 'laptop' }, token: carol });
+    expect(made.status).toBe(201);
+    await call('GET', '/api/v1/tokens', { token: carol });
+    expect((await call('GET', '/api/v1/tokens?user=admin', { token: carol })).status).toBe(403);
+    // An admin's run: a member may read it, not cancel it.
+    const theirs = await call('POST', '/api/v1/runs', { body: { command: 'sleep 60' } });
+    expect((await call('GET', `/api/v1/runs/${idOf(theirs)}`, { token: carol })).status).toBe(200);
+    expect((await call('POST', `/api/v1/runs/${idOf(theirs)}/cancel`, { token: carol })).status).toBe(403);
+    const mine = await call('POST', '/api/v1/runs', { body: { command: 'true' }, token: carol });
+    expect(field(await call('GET', `/api/v1/runs/${idOf(mine)}`), 'createdBy')).toBe('carol');
+    await call('GET', '/api/v1/runs?mine=true', { token: carol });
+    await call('POST', `/api/v1/runs/${idOf(theirs)}/cancel`);
+    expect((await call('DELETE', `/api/v1/tokens/${String(field(made, 'id'))}`, { token: carol })).status).toBe(204);
+    expect((await call('DELETE', `/api/v1/tokens/${MISSING}`)).status).toBe(404);
+    expect((await call('DELETE', '/api/v1/users/carol')).status).toBe(204);
+    expect((await call('DELETE', '/api/v1/users/carol')).status).toBe(404);
+    expect((await call('GET', '/api/v1/runs', { token: carol })).status).toBe(401);
   });
 
   it('the benchmark facade', async () => {

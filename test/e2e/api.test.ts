@@ -175,7 +175,7 @@ describe('cancel, timeout and retries', () => {
     const res = await raw(`/api/v1/runs/${id}/cancel`, { method: 'POST' });
     expect(res.status).toBe(202);
     const run = await t.api.waitForRun(id, { intervalMs: 50 });
-    expect(run).toMatchObject({ status: 'canceled', reason: 'canceled by user' });
+    expect(run).toMatchObject({ status: 'canceled', reason: 'canceled by admin' });
     await waitFor('the child to die', async () => !isAlive(child));
     const again = await raw(`/api/v1/runs/${id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
@@ -211,7 +211,7 @@ describe('cancel, timeout and retries', () => {
     expect(await readAll(await t.api.logs(run.id))).toBe('attempt 3\n');
     const { items } = await t.api.events(run.id);
     expect(items.filter((e) => e.to === 'queued').map((e) => e.reason)).toEqual([
-      'submitted',
+      'submitted by admin',
       'attempt 1 failed (exit code 1); retrying, attempt 2 of 3',
       'attempt 2 failed (exit code 1); retrying, attempt 3 of 3',
     ]);

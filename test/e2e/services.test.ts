@@ -106,7 +106,7 @@ describe('services (process runtime)', () => {
     expect(out.code).toBe(0);
     const run: RunDetail = await t.api.waitForRun(id, { intervalMs: 50 });
     expect(run.status).toBe('succeeded');
-    expect(run.reason).toBe('finished by an operator');
+    expect(run.reason).toBe('finished by admin');
     expect(run.result).toEqual({ passed: 3 });
     expect(await events(id)).toContain('running>cleanup');
     const again = await runCli(['finish', id], { url: t.url });

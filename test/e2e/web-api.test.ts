@@ -37,7 +37,7 @@ describe('web API', () => {
     const cookie = setCookie.split(';')[0] ?? '';
 
     const who = await fetch(`${s.url}/api/v1/session`, { headers: { cookie } });
-    expect(await who.json()).toMatchObject({ kind: 'admin', tokenId: 'env', sessionId: expect.any(String) });
+    expect(await who.json()).toMatchObject({ kind: 'user', user: 'admin', role: 'admin', tokenId: 'env', sessionId: expect.any(String) });
     expect((await fetch(`${s.url}/api/v1/runs`, { headers: { cookie } })).status).toBe(200);
 
     // A tampered or foreign cookie is nobody.

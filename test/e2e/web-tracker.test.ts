@@ -9,9 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { TOKEN, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
+import { TOKEN, openTestStore, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
 import { launchChromium, shoot, signIn } from '../web-env.js';
-import { openSqliteStore } from '@regatta/store';
 import { compileSpec, newId } from '@regatta/core';
 
 // Loss falls over 400 steps towards a floor set by lr and depth; the result holds the final loss.
@@ -315,7 +314,7 @@ describe('a 1,000,000-point metric', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     const data = tempDir();
-    const store = await openSqliteStore(join(data, 'regatta.db'));
+    const store = await openTestStore(data);
     const { spec, resolved } = compileSpec({ name: 'long', command: 'true' });
     const now = Date.now() - 3_600_000;
     runId = newId(now);

@@ -72,7 +72,7 @@ describe('web UI', () => {
     await page.goto(`${s.url}/`);
     await page.getByLabel('API token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not a valid admin token');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('the token is not valid');
     await shoot(page, 'signin');
     await signIn(page, s.url);
 

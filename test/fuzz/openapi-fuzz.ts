@@ -167,5 +167,10 @@ export function fixedSeeds(token: string, canary: string): FuzzRequest[] {
     { method: 'GET', path: `/runs/../${canary}`, headers: auth, label: 'seed proxy ..' },
     { method: 'GET', path: `/runs/aaaaaaaaaaaaaaaaaaaa/proxy/80/../../../${canary}`, headers: auth, label: 'seed proxy ../' },
     json('POST', '/api/v1/runs', { command: 'true', matrix: { a: Array.from({ length: 150 }, (_, i) => i), b: Array.from({ length: 134 }, (_, i) => i) } }),
+    // Past a 32-bit integer column: PostgreSQL refuses what SQLite stores (500s seen only there).
+    json('PUT', '/api/v1/queues/q', { concurrency: 2 ** 31 }),
+    json('POST', '/api/v1/runs', { command: 'true', matrix: { a: [1, 2] }, max_parallel: 2 ** 31 }),
+    ...['/api/v1/templates/t?version=', '/api/v1/templates/t/files?version=', '/api/v1/runs/aaaaaaaaaaaaaaaaaaaa/logs?attempt=', '/api/v1/runs/aaaaaaaaaaaaaaaaaaaa/metrics?attempt=']
+      .map((p): FuzzRequest => ({ method: 'GET', path: `${p}${2 ** 31}`, headers: auth, label: `seed 2^31 ${p}` })),
   ];
 }

@@ -12,6 +12,7 @@ import { inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serverCommand } from './commands/server.js';
 import { templateCommands } from './commands/template.js';
+import { userCommands } from './commands/users.js';
 import type { GlobalOptions } from './context.js';
 
 const program = new Command('regatta')
@@ -39,6 +40,7 @@ groupCommands(program, globals);
 templateCommands(program, globals);
 rerunCommand(program, globals);
 metricsCommand(program, globals);
+userCommands(program, globals);
 completionCommand(program);
 
 function printIssues(issues: readonly { path: string; message: string }[]): void {

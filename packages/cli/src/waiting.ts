@@ -6,8 +6,13 @@ interface Needs { cpus?: number; memory?: number; gpus?: number }
 
 export function waitingReason(run: RunDetail, nodes: readonly NodeView[], queues: readonly QueueView[]): string | undefined {
   if (run.status !== 'queued' || run.queuePosition === undefined) return undefined;
-  if (run.queuePosition > 0) return `position ${run.queuePosition + 1} in queue ${run.queue}`;
   const q = queues.find((x) => x.name === run.queue);
+  // Others' runs may start ahead of this one while its user is at the per-user limit: that comes first.
+  const mine = run.createdBy ? q?.activeByUser?.[run.createdBy] ?? 0 : 0;
+  if (q?.perUser !== undefined && run.createdBy && mine >= q.perUser) {
+    return `waiting for a slot: per-user limit, queue ${q.name} runs at most ${q.perUser} of each user's runs at once (${run.createdBy} has ${mine} active)`;
+  }
+  if (run.queuePosition > 0) return `position ${run.queuePosition + 1} in queue ${run.queue}`;
   if (q?.backend) return `first in queue ${run.queue}, handed to backend ${q.backend}`;
   if (q && q.concurrency !== null && q.active >= q.concurrency) return `first in queue, waiting for a slot: queue ${q.name} runs at most ${q.concurrency} at once`;
   const needs = ((run.resolved as { resources?: Needs }).resources ?? {});

@@ -13,3 +13,4 @@ export { deriveRunName } from './run-name.js';
 export * from './retry-rules.js';
 export * from './artifacts-spec.js';
 export * from './document-limits.js';
+export * from './users.js';

@@ -71,6 +71,8 @@ export interface RunRecord {
   itemKey?: string;
   /** The template version the run was made from. */
   template?: { name: string; version: number };
+  /** The user who submitted it (none for runs from before users existed). */
+  createdBy?: string;
   result?: unknown;
   /** Health of a long-running run with a health check, while it is active (not stored). */
   health?: 'healthy' | 'unhealthy';
@@ -138,6 +140,7 @@ export interface GroupRecord {
   updatedAt: number;
   startedAt?: number;
   finishedAt?: number;
+  createdBy?: string;
 }
 
 /** A named, versioned job spec with files attached (an upload), stored on the server. */
@@ -149,4 +152,5 @@ export interface TemplateVersion {
   /** upload:<id> of the files every run of this version starts from. */
   files?: string;
   createdAt: number;
+  createdBy?: string;
 }

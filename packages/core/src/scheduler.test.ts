@@ -26,6 +26,7 @@ function run(id: string, opts: Partial<Omit<Candidate, 'resources'>> & { cpus?: 
     ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
     ...(opts.datasets ? { datasets: opts.datasets } : {}),
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
   };
 }
 
@@ -57,6 +58,18 @@ describe('schedule', () => {
     expect(ids(r)).toEqual(['b1', 'x']);
     const full = new Map<string, QueueState>([['bench', { concurrency: 1, active: 1 }]]);
     expect(ids(schedule({ candidates: [run('b3', { queue: 'bench' })], nodes: [node('n', 8)], queues: full, now: 0 }))).toEqual([]);
+  });
+
+  it("holds each user to the queue's perUser limit, counting what they already run, and lets others past", () => {
+    const queues = new Map<string, QueueState>([['gpu', { concurrency: 8, active: 1, perUser: 2, activeByUser: new Map([['alice', 1]]) }]]);
+    const candidates = [
+      run('a1', { queue: 'gpu', user: 'alice', seq: 1 }), run('a2', { queue: 'gpu', user: 'alice', seq: 2 }), run('a3', { queue: 'gpu', user: 'alice', seq: 3 }),
+      run('b1', { queue: 'gpu', user: 'bob', seq: 4 }), run('b2', { queue: 'gpu', user: 'bob', seq: 5 }), run('b3', { queue: 'gpu', user: 'bob', seq: 6 }),
+      run('x', { queue: 'gpu', seq: 7 }), run('d', { user: 'alice', seq: 8 }),
+    ];
+    const r = schedule({ candidates, nodes: [node('n', 16)], queues, now: 0 });
+    // alice had one running: one more; bob two; a run with no user and another queue are not limited.
+    expect(ids(r)).toEqual(['a1', 'b1', 'b2', 'x', 'd']);
   });
 
   it('assigns free GPU indices, lowest first', () => {

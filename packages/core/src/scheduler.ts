@@ -14,6 +14,9 @@
  * A run bound to a backend goes only to that backend's nodes. An external node (a Slurm partition)
  * places work itself: it takes every run bound to it at once, with no capacity accounting and no
  * group max_parallel here (Slurm enforces both); queue concurrency limits still apply.
+ *
+ * A queue's `perUser` limit caps the active runs of each user in it (the usual fairness on a shared
+ * GPU box); lanes are per user too, so a user at the limit is set aside whole.
  */
 import type { ResolvedResources } from './spec.js';
 
@@ -44,6 +47,8 @@ export interface Candidate {
   /** The backend the run is bound to; undefined: any node that is not external. */
   backend?: string;
   queue: string;
+  /** Who submitted the run (the queue's perUser limit applies); undefined: nobody's, unlimited. */
+  user?: string;
   priority: number;
   seq: number;
   resources: ResolvedResources;
@@ -56,6 +61,10 @@ export interface QueueState {
   /** Undefined means unlimited. */
   concurrency?: number;
   active: number;
+  /** Most active runs of one user in this queue; undefined means unlimited. */
+  perUser?: number;
+  /** Active runs in this queue by user (for perUser). */
+  activeByUser?: ReadonlyMap<string, number>;
 }
 
 export interface Placement {
@@ -93,8 +102,8 @@ export function compareCandidates(a: Pick<Candidate, 'priority' | 'seq'>, b: Pic
   return b.priority - a.priority || a.seq - b.seq;
 }
 
-export function laneKey(c: Pick<Candidate, 'queue' | 'priority' | 'group' | 'backend'>): string {
-  return `${c.queue}\0${c.priority}\0${c.group ?? ''}\0${c.backend ?? ''}`;
+export function laneKey(c: Pick<Candidate, 'queue' | 'priority' | 'group' | 'backend' | 'user'>): string {
+  return `${c.queue}\0${c.priority}\0${c.group ?? ''}\0${c.backend ?? ''}\0${c.user ?? ''}`;
 }
 
 /** Splits candidates into lanes (for callers that hold a flat list). */
@@ -158,6 +167,9 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   for (const [q, st] of input.queues) active.set(q, st.active);
   const groupActive = new Map<string, number>();
   for (const [g, st] of input.groups ?? []) groupActive.set(g, st.active);
+  const userKey = (queue: string, user: string) => `${queue}\0${user}`;
+  const userActive = new Map<string, number>();
+  for (const [q, st] of input.queues) for (const [u, n] of st.activeByUser ?? []) userActive.set(userKey(q, u), n);
   const placements: Placement[] = [];
   const unschedulable: Blocked[] = [];
   const cursors = input.lanes.filter((l) => l.runs.length).map((l) => ({ runs: l.runs, i: 0 }));
@@ -196,16 +208,23 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     const inQueue = active.get(c.queue) ?? 0;
     const glimit = c.group !== undefined && !external ? input.groups?.get(c.group)?.concurrency : undefined;
     const inGroup = c.group !== undefined ? groupActive.get(c.group) ?? 0 : 0;
-    if ((limit !== undefined && inQueue >= limit) || (glimit !== undefined && inGroup >= glimit)) {
+    const ulimit = c.user !== undefined ? input.queues.get(c.queue)?.perUser : undefined;
+    const ukey = c.user !== undefined ? userKey(c.queue, c.user) : '';
+    const inUser = userActive.get(ukey) ?? 0;
+    if ((limit !== undefined && inQueue >= limit) || (glimit !== undefined && inGroup >= glimit) || (ulimit !== undefined && inUser >= ulimit)) {
       dropLane();
       continue;
     }
+    const took = () => {
+      active.set(c.queue, inQueue + 1);
+      if (c.group !== undefined) groupActive.set(c.group, inGroup + 1);
+      if (c.user !== undefined) userActive.set(ukey, inUser + 1);
+    };
     const r = c.resources;
     if (external) {
       if (external.ready) {
         placements.push({ runId: c.id, node: external.name, gpus: [] });
-        active.set(c.queue, inQueue + 1);
-        if (c.group !== undefined) groupActive.set(c.group, inGroup + 1);
+        took();
         next();
       } else {
         dropLane();
@@ -231,8 +250,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       best.memory -= r.memory;
       const gpus = best.gpus.splice(0, r.gpus);
       placements.push({ runId: c.id, node: best.name, gpus });
-      active.set(c.queue, inQueue + 1);
-      if (c.group !== undefined) groupActive.set(c.group, inGroup + 1);
+      took();
       next();
       continue;
     }

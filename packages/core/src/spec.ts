@@ -87,7 +87,7 @@ export const jobSpecSchema = z
     labels: z.record(z.string().regex(LABEL_KEY_RE, 'not a valid label key'), z.string().max(256)).optional(),
     matrix: matrixSchema.optional(),
     foreach: foreachSchema.optional(),
-    max_parallel: z.number().int().min(1).optional().describe('Most items of a fan-out running at once'),
+    max_parallel: z.number().int().min(1).max(1_000_000).optional().describe('Most items of a fan-out running at once'),
     fail_fast: z.boolean().optional().describe('Cancel the rest of a fan-out when an item fails'),
     outputs: z
       .array(z.string().min(1))

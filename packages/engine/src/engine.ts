@@ -41,12 +41,20 @@ export interface EngineOptions {
   datasetPath(name: string): Promise<string | undefined>;
   /** Queues whose runs go to a backend (`hpc: slurm`) unless their spec names one. */
   queueBackends?: Readonly<Record<string, string>>;
+  /** Queues that cap each user's active runs (`gpu: 2`). */
+  queuePerUser?: Readonly<Record<string, number>>;
   /** The path an app is served under by the proxy (default /runs/<id>/proxy/<port>/; '/' at origins of their own). */
   proxyPath?: (runId: string, port: number) => string;
   /** Where ended attempts' artifacts go (default: they stay on this server's disk). */
   storage?: AttemptStorage;
   /** The most items (runs) one fan-out may create; default DEFAULT_MAX_FANOUT_ITEMS. */
   maxFanoutItems?: number;
+}
+
+/** Where a submission came from: a template version, and the user who submitted it. */
+export interface SubmitOrigin {
+  template?: { name: string; version: number };
+  createdBy?: string;
 }
 
 export interface RunChange {
@@ -136,7 +144,7 @@ export class Engine {
     for (const l of this.listeners) l(change);
   }
 
-  async submit(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<RunRecord> {
+  async submit(input: unknown, origin: SubmitOrigin = {}): Promise<RunRecord> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const { spec, resolved: compiled } = compileSpec(input);
     const resolved = bindBackend(await withDatasets(compiled, this.o.datasetPath), this.o.queueBackends);
@@ -146,9 +154,9 @@ export class Engine {
       {
         id: newId(now), name: resolved.name, status: 'queued', queue: resolved.queue, priority: resolved.priority,
         labels: resolved.labels, spec, resolved, createdAt: now, updatedAt: now, attempt: 0,
-        ...(origin.template ? { template: origin.template } : {}),
+        ...(origin.template ? { template: origin.template } : {}), ...(origin.createdBy !== undefined ? { createdBy: origin.createdBy } : {}),
       },
-      { attempt: 0, ts: now, to: 'queued', reason: 'submitted' },
+      { attempt: 0, ts: now, to: 'queued', reason: origin.createdBy !== undefined ? `submitted by ${origin.createdBy}` : 'submitted' },
     );
     this.emit(run);
     if (!fitsSomeNode(this.o.backends, run.resolved)) {
@@ -164,15 +172,16 @@ export class Engine {
   }
 
   /** Submits a fan-out: the group and every item, in one transaction. */
-  async submitGroup(input: unknown, origin: { template?: { name: string; version: number } } = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
+  async submitGroup(input: unknown, origin: SubmitOrigin = {}): Promise<{ group: GroupRecord; runs: RunRecord[] }> {
     if (this.stopping) throw new ConflictError('the server is shutting down');
     const prepared = await prepareGroup(input, this.o.clock.now(), this.o.filesDir, this.o.datasetPath, this.o.maxFanoutItems);
-    const { group } = prepared;
+    const by = origin.createdBy !== undefined ? { createdBy: origin.createdBy } : {};
+    const group = { ...prepared.group, ...by };
     // Every item names the same datasets: resolved once, applied to all.
     const first = { ...prepared.first, resolved: await withDatasets(prepared.first.resolved, this.o.datasetPath) };
     const datasets = first.resolved.datasets;
     const items = prepared.runs.map((r) => ({
-      ...r, ...(origin.template ? { template: origin.template } : {}),
+      ...r, ...(origin.template ? { template: origin.template } : {}), ...by,
       resolved: bindBackend(datasets.length ? { ...r.resolved, datasets } : r.resolved, this.o.queueBackends),
     }));
     checkPlaceable(bindBackend(first.resolved, this.o.queueBackends), this.o.backends, this.o.allowedHostPaths, this.o.privateHostPaths);
@@ -201,7 +210,7 @@ export class Engine {
    * Starts a new attempt of every item that failed, timed out or was lost; same group. `resume`
    * also takes the canceled ones (a canceled group's items that never started end canceled too).
    */
-  async rerunFailed(id: string, o: { resume?: boolean } = {}): Promise<{ group: GroupRecord; rerun: number }> {
+  async rerunFailed(id: string, o: { resume?: boolean; by?: string } = {}): Promise<{ group: GroupRecord; rerun: number }> {
     const g = await this.getGroup(id);
     if (!g) throw new NotFoundError('group', id);
     if (!this.groups.get(id)) this.groups.load(g);
@@ -212,7 +221,7 @@ export class Engine {
       const page = await this.o.store.listRuns({ groupId: id, status: rerunStatuses(o.resume), limit: 500, ...(cursor ? { cursor } : {}) });
       for (const run of page.runs) {
         const now = this.o.clock.now();
-        const reason = o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested';
+        const reason = (o.resume ? `resumed (it had ended ${run.status})` : 'rerun of a failed item requested') + (o.by !== undefined ? ` by ${o.by}` : '');
         const patch: RunPatch = { status: 'queued', reason, updatedAt: now, finishedAt: null, notBefore: null };
         await this.save(run, patch, {
           event: { attempt: run.attempt, ts: now, from: run.status, to: 'queued', reason },
@@ -262,7 +271,7 @@ export class Engine {
   }
 
   queueStats(): Map<string, QueueStats> {
-    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency, this.o.queueBackends);
+    return queueStats(this.queued.values(), [...this.active.values()].map((a) => a.run), this.concurrency, this.o.queueBackends, this.o.queuePerUser);
   }
 
   nodes(): NodeUsage[] {
@@ -301,7 +310,7 @@ export class Engine {
    * main task is stopped and the run goes through cleanup. Asked again while the run is already
    * finishing, it stops what is left without waiting for the grace period.
    */
-  async finishRun(runId: string, result?: unknown): Promise<RunRecord> {
+  async finishRun(runId: string, result?: unknown, reason = 'finished by an operator'): Promise<RunRecord> {
     const a = this.active.get(runId);
     if (!a) {
       const run = this.queued.get(runId) ?? (await this.o.store.getRun(runId));
@@ -312,7 +321,7 @@ export class Engine {
     if (a.stopReason) {
       if (a.handle) this.attempts.stopHandle(a, a.handle, 0);
     } else {
-      this.attempts.requestStop(a, { outcome: 'succeeded', reason: 'finished by an operator' });
+      this.attempts.requestStop(a, { outcome: 'succeeded', reason });
     }
     return a.run;
   }
@@ -369,7 +378,7 @@ export class Engine {
     if (!this.queued.size) return;
     const now = this.o.clock.now();
     const { states, owner } = nodeStates(this.o.backends, this.holdings());
-    const { queues, groups } = limitsInUse(this.active.values(), this.concurrency, this.groups.limited());
+    const { queues, groups } = limitsInUse(this.active.values(), this.concurrency, this.groups.limited(), this.o.queuePerUser);
     const { placements, unschedulable } = schedule({ lanes: this.queued.lanes(), nodes: states, queues, groups, now });
     for (const p of placements) {
       const backend = owner.get(p.node);

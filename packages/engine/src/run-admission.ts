@@ -41,19 +41,22 @@ export function checkPlaceable(resolved: ResolvedSpec, backends: readonly Backen
 }
 
 
-export interface Limit { concurrency?: number; active: number }
+export interface Limit { concurrency?: number; active: number; perUser?: number; activeByUser?: Map<string, number> }
 
 /** Queue and group limits with what is active in each, for the scheduler. */
 export function limitsInUse(
-  active: Iterable<{ run: RunRecord }>, concurrency: ReadonlyMap<string, number>, limited: readonly GroupRecord[],
+  active: Iterable<{ run: RunRecord }>, concurrency: ReadonlyMap<string, number>, limited: readonly GroupRecord[], perUser: Readonly<Record<string, number>> = {},
 ): { queues: Map<string, Limit>; groups: Map<string, Limit> } {
   const queues = new Map<string, Limit>();
   for (const [name, c] of concurrency) queues.set(name, { concurrency: c, active: 0 });
+  for (const [name, n] of Object.entries(perUser)) queues.set(name, { ...queues.get(name), active: 0, perUser: n, activeByUser: new Map() });
   const activeIn = new Map<string, number>();
   for (const a of active) {
-    const q = queues.get(a.run.queue);
-    if (q) q.active++;
-    else queues.set(a.run.queue, { active: 1 });
+    let q = queues.get(a.run.queue);
+    if (!q) queues.set(a.run.queue, q = { active: 0 });
+    q.active++;
+    const by = a.run.createdBy;
+    if (q.activeByUser && by !== undefined) q.activeByUser.set(by, (q.activeByUser.get(by) ?? 0) + 1);
     if (limited.length && a.run.groupId !== undefined) activeIn.set(a.run.groupId, (activeIn.get(a.run.groupId) ?? 0) + 1);
   }
   const groups = new Map<string, Limit>();
@@ -61,7 +64,7 @@ export function limitsInUse(
   return { queues, groups };
 }
 
-export interface QueueStats { concurrency?: number; queued: number; active: number; backend?: string }
+export interface QueueStats { concurrency?: number; queued: number; active: number; backend?: string; perUser?: number; activeByUser?: Record<string, number> }
 
 /**
  * Length, activity and limit of every queue (the default one, those with a limit and those mapped
@@ -69,6 +72,7 @@ export interface QueueStats { concurrency?: number; queued: number; active: numb
  */
 export function queueStats(
   queued: Iterable<RunRecord>, active: Iterable<RunRecord>, concurrency: ReadonlyMap<string, number>, backends: Readonly<Record<string, string>> = {},
+  perUser: Readonly<Record<string, number>> = {},
 ): Map<string, QueueStats> {
   const stats = new Map<string, QueueStats>();
   const get = (name: string) => {
@@ -76,7 +80,8 @@ export function queueStats(
     if (!s) {
       const c = concurrency.get(name);
       const b = backends[name];
-      s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0, ...(b !== undefined ? { backend: b } : {}) };
+      const u = perUser[name];
+      s = { ...(c !== undefined ? { concurrency: c } : {}), queued: 0, active: 0, ...(b !== undefined ? { backend: b } : {}), ...(u !== undefined ? { perUser: u, activeByUser: {} } : {}) };
       stats.set(name, s);
     }
     return s;
@@ -85,6 +90,11 @@ export function queueStats(
   for (const name of concurrency.keys()) get(name);
   for (const name of Object.keys(backends)) get(name);
   for (const r of queued) get(r.queue).queued++;
-  for (const r of active) get(r.queue).active++;
+  for (const name of Object.keys(perUser)) get(name);
+  for (const r of active) {
+    const s = get(r.queue);
+    s.active++;
+    if (s.activeByUser && r.createdBy !== undefined) s.activeByUser[r.createdBy] = (s.activeByUser[r.createdBy] ?? 0) + 1;
+  }
   return stats;
 }

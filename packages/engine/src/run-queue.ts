@@ -49,6 +49,7 @@ export class RunQueue {
       ...(run.resolved.datasets.length ? { datasets: run.resolved.datasets.map((d) => d.name) } : {}),
       ...(run.groupId !== undefined ? { group: run.groupId } : {}),
       ...(run.notBefore !== undefined ? { notBefore: run.notBefore } : {}),
+      ...(run.createdBy !== undefined ? { user: run.createdBy } : {}),
     };
     if (run.notBefore !== undefined) this.delayed.set(run.id, run.notBefore);
     const key = laneKey(c);
@@ -65,7 +66,7 @@ export class RunQueue {
     this.delayed.delete(id);
     const key = laneKey({
       queue: run.queue, priority: run.priority, ...(run.groupId !== undefined ? { group: run.groupId } : {}),
-      ...(run.resolved.backend !== undefined ? { backend: run.resolved.backend } : {}),
+      ...(run.resolved.backend !== undefined ? { backend: run.resolved.backend } : {}), ...(run.createdBy !== undefined ? { user: run.createdBy } : {}),
     });
     const lane = this.byLane.get(key);
     if (lane) {

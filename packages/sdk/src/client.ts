@@ -7,6 +7,7 @@
  * const run = await api.waitForRun(id);
  */
 
+import { UsersApi } from './users.js';
 import type {
   ArtifactList, BulkCancel, DatasetList, Dataset, GroupList, GroupResults, GroupRerun, GroupRuns, GroupSubmitted, GroupView, Health,
   MetricPoints, MetricsAccepted, NodeAdded, NodeList, Ok, Problem, QueueList, QueueView, RunAccepted, RunDetail, RunEvents, RunList,
@@ -37,6 +38,9 @@ export interface ListRunsQuery {
   template?: string;
   /** Part of the name or item, or the start of the id. */
   q?: string;
+  /** Runs this user submitted; `mine`: the caller's. */
+  user?: string;
+  mine?: boolean;
   /** Also count every matching run (`total` in the answer). */
   total?: boolean;
   /** `created` (default, newest first), name, status, queue, started, finished, duration or a field; '-' first: descending. */
@@ -71,6 +75,8 @@ export class RegattaClient {
   readonly url: string;
   private readonly token: string | undefined;
   private readonly headers: Record<string, string>;
+  /** Users (admin) and your personal tokens. */
+  readonly users = new UsersApi((method, path, body) => this.json(method, path, body), (method, path) => this.request(method, path));
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/$/, '');
@@ -165,8 +171,10 @@ export class RegattaClient {
     return this.json('GET', `/api/v1/groups/${encodeURIComponent(id)}`);
   }
 
-  listGroups(): Promise<GroupList> {
-    return this.json('GET', '/api/v1/groups');
+  listGroups(q: { user?: string; mine?: boolean } = {}): Promise<GroupList> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    return this.json('GET', `/api/v1/groups${p.size ? `?${p}` : ''}`);
   }
 
   groupRuns(id: string, q: { status?: string; cursor?: string; limit?: number } = {}): Promise<GroupRuns> {
@@ -234,7 +242,7 @@ export class RegattaClient {
     return this.json('POST', '/api/v1/runs/cancel', { ids });
   }
 
-  /** Exchanges an admin token for a session cookie (browsers: the token then stays out of JS). */
+  /** Exchanges a personal token for a session cookie (browsers: the token then stays out of JS). */
   async signIn(token: string): Promise<void> {
     await this.request('POST', '/api/v1/session', { token });
   }

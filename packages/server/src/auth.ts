@@ -1,11 +1,14 @@
-/** Who is calling: an admin (API token or a browser session made from one) or a job (its run-scoped token). */
+/** Who is calling: a user (personal token or a browser session made from one) or a job (its run-scoped token). */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import { isTerminal, newId } from '@regatta/core';
+import { BOOTSTRAP_USER, ConflictError, isTerminal, newId, type Role } from '@regatta/core';
 import { verifyRunToken } from '@regatta/engine';
 import type { SessionRecord, Store } from '@regatta/store';
 
-export type Principal = { kind: 'admin'; tokenId: string; sessionId?: string } | { kind: 'run'; runId: string; attempt: number }
+/** A person: who they are, their role, and the token (or session made from it) they came with. */
+export interface UserPrincipal { kind: 'user'; user: string; role: Role; tokenId: string; sessionId?: string }
+
+export type Principal = UserPrincipal | { kind: 'run'; runId: string; attempt: number }
   // No credentials, let in by network to one compatibility facade's routes (compat.<facade>.allowAnonymousFrom).
   | { kind: 'anonymous'; facade: string };
 
@@ -47,18 +50,53 @@ export interface Session {
 
 export interface Authenticator {
   authenticate(bearer: string | undefined): Promise<Principal | undefined>;
-  /** A new stored session for an admin token (what the session cookie holds); undefined for other tokens. */
+  /** Why a token that `authenticate` refused is refused, for the 401's message (never the token itself). */
+  refusal(bearer: string): Promise<string>;
+  /** A new stored session for a personal token (what the session cookie holds); undefined for other tokens. */
   createSession(token: string, now: number): Promise<Session | undefined>;
-  /** The admin behind a session value, if it is stored (not signed out, not revoked) and not expired. */
+  /** The user behind a session value, if it is stored (not signed out, not revoked) and not expired. */
   verifySession(value: string | undefined, now: number): Promise<Principal | undefined>;
   /** Ends a session (sign-out, or an admin's revocation); false when there was none with that id. */
   endSession(id: string): Promise<boolean>;
+  /** Drops what is cached about tokens and users: called on every change to them, so it applies at once. */
+  forget(): void;
 }
+
+/** A token's user and role as last read, or why it is refused. */
+type Resolved = { ok: true; user: string; role: Role; tokenId: string; expiresAt?: number } | { ok: false; why: string };
 
 export function createAuthenticator(store: Store, secret: Buffer, envToken: string | undefined, now: () => number = Date.now): Authenticator {
   const envHash = envToken ? Buffer.from(hashToken(envToken)) : undefined;
-  const known = new Map<string, string>(); // token hash → token id, so a request costs no query
+  // Token hash (and token id, for sessions) → its user and role, so a request costs no query. Every
+  // change to users or tokens goes through this server, which calls forget(): revocation is immediate.
+  const byHash = new Map<string, Resolved>();
+  const byId = new Map<string, Resolved>();
   const sessions = new Map<string, SessionRecord>(); // cookie hash → session, dropped when it ends
+  const resolveToken = async (t: { id: string; user: string; expiresAt?: number } | undefined): Promise<Resolved> => {
+    if (!t) return { ok: false, why: 'the token is not valid' };
+    const u = await store.getUser(t.user);
+    if (!u) return { ok: false, why: 'the token is not valid' };
+    if (u.disabled) return { ok: false, why: `the token's user ${u.name} is disabled` };
+    return { ok: true, user: u.name, role: u.role, tokenId: t.id, ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}) };
+  };
+  const cached = async (map: Map<string, Resolved>, key: string, load: () => Promise<Resolved>): Promise<Resolved> => {
+    let r = map.get(key);
+    if (!r) {
+      r = await load();
+      // Only good tokens are kept: random guesses must not grow the map.
+      if (r.ok) map.set(key, r);
+    }
+    if (r.ok && r.expiresAt !== undefined && r.expiresAt <= now()) return { ok: false, why: `the token expired at ${new Date(r.expiresAt).toISOString()}` };
+    return r;
+  };
+  const asPrincipal = (r: Resolved, sessionId?: string): Principal | undefined =>
+    (r.ok ? { kind: 'user', user: r.user, role: r.role, tokenId: r.tokenId, ...(sessionId ? { sessionId } : {}) } : undefined);
+  const resolve = async (bearer: string): Promise<Resolved> => {
+    const hash = hashToken(bearer);
+    if (envHash && timingSafeEqual(Buffer.from(hash), envHash)) return { ok: true, user: BOOTSTRAP_USER, role: 'admin', tokenId: 'env' };
+    // A lookup by the hash of a high-entropy token: nothing to learn from its timing.
+    return cached(byHash, hash, async () => resolveToken(await store.findToken(hash)));
+  };
   const authenticate: Authenticator['authenticate'] = async (bearer) => {
     if (!bearer) return undefined;
     if (bearer.startsWith('rrt_')) {
@@ -70,20 +108,18 @@ export function createAuthenticator(store: Store, secret: Buffer, envToken: stri
       const ended = a.finishedAt ?? (isTerminal(a.status) ? 0 : undefined);
       return ended === undefined || now() < ended + RUN_TOKEN_GRACE_MS ? { kind: 'run', ...r } : undefined;
     }
-    const hash = hashToken(bearer);
-    if (envHash && timingSafeEqual(Buffer.from(hash), envHash)) return { kind: 'admin', tokenId: 'env' };
-    const cached = known.get(hash);
-    if (cached) return { kind: 'admin', tokenId: cached };
-    const t = await store.findToken(hash);
-    if (!t) return undefined;
-    known.set(hash, t.id);
-    return { kind: 'admin', tokenId: t.id };
+    return asPrincipal(await resolve(bearer));
   };
   return {
     authenticate,
+    async refusal(bearer) {
+      if (bearer.startsWith('rrt_')) return "the job token is not valid (or its run's attempt has ended)";
+      const r = await resolve(bearer);
+      return r.ok ? 'the token is not valid' : r.why;
+    },
     async createSession(token, at) {
       const p = await authenticate(token);
-      if (p?.kind !== 'admin') return undefined;
+      if (p?.kind !== 'user') return undefined;
       const record: SessionRecord = { id: newId(at), tokenId: p.tokenId, createdAt: at, expiresAt: at + SESSION_TTL_MS };
       const value = `s2.${randomBytes(32).toString('base64url')}`;
       await store.createSession(record, hashToken(value));
@@ -98,11 +134,20 @@ export function createAuthenticator(store: Store, secret: Buffer, envToken: stri
         if (s) sessions.set(hash, s);
       }
       if (!s || s.expiresAt <= at) return undefined;
-      return { kind: 'admin', tokenId: s.tokenId, sessionId: s.id };
+      // The session lives only as long as its token (revoked, expired, user disabled: signed out).
+      const tokenId = s.tokenId;
+      const r = tokenId === 'env'
+        ? { ok: true as const, user: BOOTSTRAP_USER, role: 'admin' as const, tokenId }
+        : await cached(byId, tokenId, async () => resolveToken(await store.getToken(tokenId)));
+      return asPrincipal(r, s.id);
     },
     async endSession(id) {
       for (const [hash, s] of sessions) if (s.id === id) sessions.delete(hash);
       return store.deleteSession(id);
+    },
+    forget() {
+      byHash.clear();
+      byId.clear();
     },
   };
 }
@@ -124,10 +169,22 @@ export function sessionCookie(session: Pick<Session, 'value' | 'expires'> | unde
   });
 }
 
-/** Creates the first admin token when none exists; returns it in clear text once. */
+/** A new personal token's secret: 192 random bits, so its SHA-256 alone is safe to store. */
+export const newTokenSecret = (): string => `rgt_${randomBytes(24).toString('base64url')}`;
+
+/** The user the bootstrap token (first-start or REGATTA_TOKEN) acts as: an admin named `admin`, there from the start. */
+export async function ensureBootstrapUser(store: Store, now: number): Promise<void> {
+  if (await store.getUser(BOOTSTRAP_USER)) return;
+  // Another server on the same database may have just made it: that is the same outcome.
+  await store.createUser({ name: BOOTSTRAP_USER, role: 'admin', disabled: false, createdAt: now }).catch((e: unknown) => {
+    if (!(e instanceof ConflictError)) throw e;
+  });
+}
+
+/** Creates the first admin token (user `admin`) when there is no token; returns it in clear text once. */
 export async function ensureAdminToken(store: Store, now: number): Promise<string | undefined> {
   if ((await store.countTokens()) > 0) return undefined;
-  const token = `rgt_${randomBytes(24).toString('base64url')}`;
-  await store.createToken({ id: newId(now), name: 'admin', role: 'admin', createdAt: now }, hashToken(token));
+  const token = newTokenSecret();
+  await store.createToken({ id: newId(now), name: 'admin', user: BOOTSTRAP_USER, createdAt: now }, hashToken(token));
   return token;
 }

@@ -59,6 +59,7 @@ export const serverConfigSchema = z.strictObject({
   webDir: z.string().min(1).optional().describe('Directory of the built web UI (default: the installed @regatta/web build)'),
   queues: z.record(z.string(), z.strictObject({
     concurrency: z.number().int().min(1).optional(),
+    perUser: z.number().int().min(1).optional().describe("Most active runs of one user in this queue (fair share of a shared box)"),
     backend: z.string().min(1).optional().describe('Runs of this queue go to this backend (e.g. slurm) unless their spec names one'),
   })).optional()
     .describe('Queues created at start, with their concurrency limits'),
@@ -110,7 +111,7 @@ export interface ServerConfig {
   uploadLimit: number;
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
-  queues: Record<string, { concurrency?: number; backend?: string }>;
+  queues: Record<string, { concurrency?: number; perUser?: number; backend?: string }>;
   slurm?: SlurmConfig;
   docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
   nodes: { name: string; url: string; tlsDir?: string; gpus?: number; datasets?: string[] }[];

@@ -17,7 +17,7 @@ import { composeBackends } from './compose-backends.js';
 import { refuseForeignLinks, secureDataDir } from './data-dir.js';
 import { openStore } from '@regatta/store';
 import { registerOperations } from './http/metrics-routes.js';
-import { CSRF_HEADER, createAuthenticator, ensureAdminToken, principalFromCookie, tokenOf, type Principal } from './auth.js';
+import { CSRF_HEADER, createAuthenticator, ensureAdminToken, ensureBootstrapUser, principalFromCookie, tokenOf, type Principal } from './auth.js';
 import { NO_COMPAT, registerCompat, type CompatMount } from './compat/index.js';
 import type { ServerConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
@@ -33,6 +33,8 @@ import { createProxy, serverWithProxy, type Proxy } from './http/proxy-routes.js
 import { registerReportRoutes } from './http/reports-routes.js';
 import { registerRunRoutes } from './http/runs-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
+import { registerRoleGate } from './http/role-gate.js';
+import { userRoutes } from './http/users-routes.js';
 import { registerTemplateRoutes } from './http/templates-routes.js';
 import { registerUploadRoutes } from './http/uploads-routes.js';
 import { registerBodyParsers } from './http/body-parsers.js';
@@ -103,6 +105,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     ...(config.proxy.domain ? { proxyPath: () => '/' } : {}),
     maxFanoutItems: config.limits.fanoutItems,
     queueBackends: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.backend ? [[q, c.backend]] : []))),
+    queuePerUser: Object.fromEntries(Object.entries(config.queues).flatMap(([q, c]) => (c.perUser !== undefined ? [[q, c.perUser]] : []))),
     storage: { artifacts, archiveLogs: config.artifactStore.type === 's3' && config.artifactStore.archiveLogs },
   });
   const ctx: RouteContext = { engine, store, runsDir, pool, localNode: config.node.name, artifacts };
@@ -152,10 +155,11 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
     if (!principal) {
       // Clients of the facades may only take a URL: invite them to send http://user:TOKEN@host/...
       if (compat.prefixes.some((p) => path === p || path.startsWith(`${p}/`))) reply.header('www-authenticate', 'Basic realm="regatta", charset="UTF-8"');
-      throw new RegattaError('unauthorized', token ? 'the token is not valid' : 'send a token: Authorization: Bearer <token>, or sign in');
+      throw new RegattaError('unauthorized', token ? await auth.refusal(token) : 'send a token: Authorization: Bearer <token>, or sign in');
     }
     req.principal = principal;
   });
+  registerRoleGate(app, store);
   app.setErrorHandler(createErrorHandler(app.log));
   const sendPage = await registerWebUi(app, config.webDir ?? defaultWebDir());
   app.setNotFoundHandler((req, reply) => {
@@ -171,6 +175,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   registerGroupRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerSessionRoutes(app, auth, store, () => clock.now());
+  await app.register(userRoutes(store, auth, () => clock.now()));
   registerDatasetRoutes(app, ctx, filesDir, { dataDir: config.dataDir, uploadsDir });
   registerUploadRoutes(app, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 100_000 });
   registerTemplateRoutes(app, ctx, uploadsDir, { maxBytes: config.uploadLimit, maxFiles: 1000 }, config.limits.fanoutItems);
@@ -193,6 +198,7 @@ export async function startServer(config: ServerConfig, deps: { env: Record<stri
   compat = await registerCompat(app, {
     ctx, apiUrl: () => apiUrl, uploadsDir, filesDir, uploadLimits: { maxBytes: config.uploadLimit, maxFiles: 1000 }, allowedHostPaths: config.docker.allowedHostPaths,
   }, config.compat);
+  await ensureBootstrapUser(store, clock.now());
   const createdAdminToken = config.adminToken ? undefined : await ensureAdminToken(store, clock.now());
 
   await app.listen({ host: config.host, port: config.port });

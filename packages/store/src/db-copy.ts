@@ -10,7 +10,7 @@ import { postgresKysely } from './postgres.js';
 import { sqliteKysely } from './sqlite.js';
 
 /** Parents before children; every table the migrations create. */
-const TABLES = ['queues', 'tokens', 'nodes', 'datasets', 'template_versions', 'groups', 'runs', 'run_labels', 'attempts', 'events', 'metrics', 'artifacts', 'run_fields', 'sessions'] as const;
+const TABLES = ['queues', 'users', 'tokens', 'nodes', 'datasets', 'template_versions', 'groups', 'runs', 'run_labels', 'attempts', 'events', 'metrics', 'artifacts', 'run_fields', 'sessions'] as const;
 /** Generated keys whose Postgres sequence must continue after the copied ids. */
 const SERIALS: readonly [string, string][] = [['runs', 'seq'], ['events', 'id'], ['metrics', 'id']];
 

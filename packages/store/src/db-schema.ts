@@ -26,6 +26,7 @@ export interface RunsTable {
   item_key: string | null;
   template: string | null;
   template_version: number | null;
+  created_by: string | null;
 }
 
 export interface TemplateVersionsTable {
@@ -34,6 +35,7 @@ export interface TemplateVersionsTable {
   spec: string;
   files: string | null;
   created_at: number;
+  created_by: string | null;
 }
 
 export interface GroupsTable {
@@ -49,6 +51,7 @@ export interface GroupsTable {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  created_by: string | null;
 }
 
 export interface RunLabelsTable {
@@ -107,8 +110,19 @@ export interface QueuesTable {
 export interface TokensTable {
   id: string;
   name: string;
+  /** Unused since users came (a token acts with its user's role); kept for old databases. */
   role: string;
   hash: string;
+  created_at: number;
+  /** The user it belongs to (null: a token from before users, the bootstrap admin's). */
+  user_name: string | null;
+  expires_at: number | null;
+}
+
+export interface UsersTable {
+  name: string;
+  role: string;
+  disabled: number;
   created_at: number;
 }
 
@@ -142,6 +156,7 @@ export interface DatasetsTable {
   name: string;
   path: string;
   created_at: number;
+  created_by: string | null;
 }
 
 export interface Database {
@@ -158,5 +173,6 @@ export interface Database {
   artifacts: ArtifactsTable;
   queues: QueuesTable;
   tokens: TokensTable;
+  users: UsersTable;
   sessions: SessionsTable;
 }

@@ -7,6 +7,7 @@ import { canTransition, NotFoundError, RegattaError, TransitionError, type Artif
 import type { Database } from './db-schema.js';
 import { migrationProvider } from './migrations.js';
 import { createSessionMethods } from './session-store.js';
+import { createUserMethods } from './user-store.js';
 import { dialectOf } from './dialect.js';
 import { json, opt, num, optNum, present, toRun, toTemplate, toGroup, groupPatchColumns, moveCount, runRow, toAttempt, patchColumns, eventRow, attemptRow } from './rows.js';
 import type { QueueRecord, RunFilter, Store } from './store.js';
@@ -24,6 +25,7 @@ function filterRuns<O>(q: SelectQueryBuilder<Database, 'runs', O>, f: Omit<RunFi
   if (f.name) q = q.where('name', '=', f.name);
   if (f.groupId) q = q.where('group_id', '=', f.groupId);
   if (f.template) q = q.where('template', '=', f.template);
+  if (f.createdBy) q = q.where('created_by', '=', f.createdBy);
   if (f.text) {
     const like = likeText(f.text);
     const idPrefix = f.text.toLowerCase();
@@ -178,7 +180,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         await trx.insertInto('groups').values({
           id: group.id, name: group.name, status: group.status, total: group.total, counts: json(group.counts),
           max_parallel: group.maxParallel ?? null, fail_fast: group.failFast ? 1 : 0, spec: json(group.spec),
-          created_at: group.createdAt, updated_at: group.updatedAt, started_at: null, finished_at: null,
+          created_at: group.createdAt, updated_at: group.updatedAt, started_at: null, finished_at: null, created_by: group.createdBy ?? null,
         }).execute();
         const out: RunRecord[] = [];
         // Chunked inserts keep within SQLite's bound-parameter limit; one transaction keeps it whole.
@@ -200,8 +202,9 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       return g && toGroup(g);
     },
 
-    async listGroups({ cursor, limit }) {
+    async listGroups({ cursor, limit, createdBy }) {
       let q = db.selectFrom('groups').selectAll();
+      if (createdBy) q = q.where('created_by', '=', createdBy);
       if (cursor) q = q.where('id', '<', cursor);
       const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
       const groups = rows.slice(0, limit).map(toGroup);
@@ -382,26 +385,12 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         .execute();
     },
 
-    async createToken(token, hash) {
-      await db.insertInto('tokens').values({ id: token.id, name: token.name, role: token.role, hash, created_at: token.createdAt }).execute();
-    },
-
-    async findToken(hash) {
-      const t = await db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
-      return t && { id: t.id, name: t.name, role: 'admin' as const, createdAt: num(t.created_at) };
-    },
-
-    async countTokens() {
-      const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return num(r.n);
-    },
-
-    async addTemplateVersion(name, spec, files, now) {
+    async addTemplateVersion(name, spec, files, now, createdBy) {
       return write(async (trx) => {
         const last = await trx.selectFrom('template_versions').select((eb) => eb.fn.max('version').as('v')).where('name', '=', name).executeTakeFirst();
         const version = Number(last?.v ?? 0) + 1;
-        await trx.insertInto('template_versions').values({ name, version, spec: json(spec), files: files ?? null, created_at: now }).execute();
-        return { name, version, spec, ...(files ? { files } : {}), createdAt: now };
+        await trx.insertInto('template_versions').values({ name, version, spec: json(spec), files: files ?? null, created_at: now, created_by: createdBy ?? null }).execute();
+        return { name, version, spec, ...(files ? { files } : {}), createdAt: now, ...(createdBy !== undefined ? { createdBy } : {}) };
       });
     },
 
@@ -430,14 +419,14 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     async putDataset(d) {
       await db
         .insertInto('datasets')
-        .values({ name: d.name, path: d.path, created_at: d.createdAt })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ path: d.path, created_at: d.createdAt }))
+        .values({ name: d.name, path: d.path, created_at: d.createdAt, created_by: d.createdBy ?? null })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ path: d.path, created_at: d.createdAt, created_by: d.createdBy ?? null }))
         .execute();
     },
 
     async listDatasets() {
       const rows = await db.selectFrom('datasets').selectAll().orderBy('name').execute();
-      return rows.map((d) => ({ name: d.name, path: d.path, createdAt: num(d.created_at) }));
+      return rows.map((d) => ({ name: d.name, path: d.path, createdAt: num(d.created_at), ...(d.created_by !== null ? { createdBy: d.created_by } : {}) }));
     },
 
     async removeDataset(name) {
@@ -462,6 +451,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     ...createSessionMethods(db),
+    ...createUserMethods(db),
 
     async close() {
       await db.destroy();

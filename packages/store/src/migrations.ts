@@ -4,6 +4,7 @@
  * released one (a SQLite file's column types are what they were).
  */
 import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Expression, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { BOOTSTRAP_USER } from '@regatta/core';
 import type { Database } from './db-schema.js';
 import { backfillFields } from './run-fields.js';
 
@@ -224,6 +225,28 @@ const migrationsFor = (d: SqlDialect): Record<string, Migration> => ({
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  // Users with roles own tokens, runs, groups, template versions and datasets (who created them).
+  '0010_users': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('tokens').addColumn('user_name', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('expires_at', 'bigint').execute();
+      await db.schema.createIndex('tokens_user').on('tokens').column('user_name').execute();
+      for (const table of ['runs', 'groups', 'template_versions', 'datasets']) await db.schema.alterTable(table).addColumn('created_by', 'text').execute();
+      await db.schema.createIndex('runs_created_by_id').on('runs').columns(['created_by', 'id']).execute();
+      // Tokens made before users were the bootstrap admin's.
+      const typed = db as Kysely<Database>;
+      await typed.updateTable('tokens').set({ user_name: BOOTSTRAP_USER }).where('user_name', 'is', null).execute();
+      const first = await typed.selectFrom('tokens').select('created_at').orderBy('created_at').limit(1).executeTakeFirst();
+      if (first) await typed.insertInto('users').values({ name: BOOTSTRAP_USER, role: 'admin', disabled: 0, created_at: first.created_at }).execute();
     },
   },
 });

@@ -47,12 +47,14 @@ export function toRun(r: Selectable<RunsTable>): RunRecord {
     groupId: opt(r.group_id),
     itemKey: opt(r.item_key),
     template: r.template !== null && r.template_version !== null ? { name: r.template, version: r.template_version } : undefined,
+    createdBy: opt(r.created_by),
   });
 }
 
 export function toTemplate(t: Selectable<TemplateVersionsTable>): TemplateVersion {
   return {
     name: t.name, version: t.version, spec: JSON.parse(t.spec) as Record<string, unknown>, ...(t.files ? { files: t.files } : {}), createdAt: num(t.created_at),
+    ...(t.created_by !== null ? { createdBy: t.created_by } : {}),
   };
 }
 
@@ -70,6 +72,7 @@ export function toGroup(g: Selectable<GroupsTable>): GroupRecord {
     updatedAt: num(g.updated_at),
     startedAt: optNum(g.started_at),
     finishedAt: optNum(g.finished_at),
+    ...(g.created_by !== null ? { createdBy: g.created_by } : {}),
   });
 }
 
@@ -116,6 +119,7 @@ export function runRow(run: Omit<RunRecord, 'seq'>) {
     item_key: run.itemKey ?? null,
     template: run.template?.name ?? null,
     template_version: run.template?.version ?? null,
+    created_by: run.createdBy ?? null,
   };
 }
 

@@ -1,5 +1,5 @@
 /** The Store port: everything Regatta persists about runs, behind a few async operations. */
-import type { Artifact, AttemptRecord, GroupRecord, MetricPoint, RunEvent, RunRecord, RunStatus, TemplateVersion } from '@regatta/core';
+import type { Role, Artifact, AttemptRecord, GroupRecord, MetricPoint, RunEvent, RunRecord, RunStatus, TemplateVersion } from '@regatta/core';
 
 export interface NewEvent {
   attempt: number;
@@ -30,6 +30,8 @@ export interface RunFilter {
   name?: string;
   /** The template the runs were made from. */
   template?: string;
+  /** Runs submitted by this user. */
+  createdBy?: string;
   /** Part of the name or item, or the start of the id (case-insensitive). */
   text?: string;
   /** Conditions on params, result fields and metric summaries (see run-fields.ts), all of which must hold. */
@@ -79,10 +81,20 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
+/** A personal API token; the secret itself is stored as its SHA-256 only. */
 export interface TokenRecord {
   id: string;
   name: string;
-  role: 'admin';
+  /** The user it acts as (with that user's role). */
+  user: string;
+  createdAt: number;
+  expiresAt?: number;
+}
+
+export interface UserRecord {
+  name: string;
+  role: Role;
+  disabled: boolean;
   createdAt: number;
 }
 
@@ -101,6 +113,7 @@ export interface DatasetRecord {
   name: string;
   path: string;
   createdAt: number;
+  createdBy?: string;
 }
 
 export interface Store {
@@ -110,7 +123,7 @@ export interface Store {
   /** A group and all its runs (queued), in one transaction. */
   createGroup(group: GroupRecord, runs: Omit<RunRecord, 'seq'>[]): Promise<RunRecord[]>;
   getGroup(id: string): Promise<GroupRecord | undefined>;
-  listGroups(opts: { cursor?: string; limit: number }): Promise<{ groups: GroupRecord[]; nextCursor?: string }>;
+  listGroups(opts: { cursor?: string; limit: number; createdBy?: string }): Promise<{ groups: GroupRecord[]; nextCursor?: string }>;
   updateGroup(patch: GroupPatch): Promise<void>;
   /** Groups that are not finished (their counters are reloaded at start). */
   activeGroups(): Promise<GroupRecord[]>;
@@ -151,7 +164,21 @@ export interface Store {
 
   createToken(token: TokenRecord, hash: string): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  /** A user's tokens (every token without a user given), newest first. */
+  listTokens(user?: string): Promise<TokenRecord[]>;
+  /** Revokes a token; false when there was none with that id. */
+  deleteToken(id: string): Promise<boolean>;
   countTokens(): Promise<number>;
+
+  /** Adds a user; a ConflictError when the name is taken. */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  setUserDisabled(name: string, disabled: boolean): Promise<boolean>;
+  setUserRole(name: string, role: Role): Promise<boolean>;
+  /** Removes a user and their tokens (what they created keeps their name); false when there was none. */
+  removeUser(name: string): Promise<boolean>;
 
   /** Browser sessions (the cookie's secret is stored as `hash` only). */
   createSession(session: SessionRecord, hash: string): Promise<void>;
@@ -161,7 +188,7 @@ export interface Store {
   deleteSession(id: string): Promise<boolean>;
 
   /** Adds the next version of a template (version 1 creates it). */
-  addTemplateVersion(name: string, spec: Record<string, unknown>, files: string | undefined, now: number): Promise<TemplateVersion>;
+  addTemplateVersion(name: string, spec: Record<string, unknown>, files: string | undefined, now: number, createdBy?: string): Promise<TemplateVersion>;
   /** A version, or the latest one. */
   getTemplate(name: string, version?: number): Promise<TemplateVersion | undefined>;
   /** Every template with its latest version. */

@@ -32,7 +32,9 @@ function SignIn() {
     <main className="signin">
       <div className="card">
         <h1>Sign in to Regatta</h1>
-        <p className="muted">Paste an admin API token (the one the server printed at first start, or REGATTA_TOKEN).</p>
+        <p className="muted">
+          Paste your personal API token (from <code>regatta users add</code> or <code>regatta tokens create</code>; the first admin&apos;s is the one the server printed at first start, or REGATTA_TOKEN).
+        </p>
         <form onSubmit={submit}>
           <label>
             API token
@@ -81,6 +83,11 @@ export function App() {
           ))}
         </nav>
         <span className="spacer" />
+        {session.data.user && (
+          <span className="whoami" data-testid="whoami" title={`Signed in as ${session.data.user} (${session.data.role ?? ''})`}>
+            Signed in as <strong>{session.data.user}</strong> <span className="muted">{session.data.role}</span>
+          </span>
+        )}
         <span className="live" data-state={live} role="status">{live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
         <button type="button" onClick={() => signOut.mutate()}>Sign out</button>
       </header>

@@ -6,7 +6,7 @@ import { progressLine } from './group.js';
 const view = (done: number): GroupView => ({
   id: 'g', name: 'eval', status: 'running', total: 100, done, byStatus: emptyCounts(),
   counts: { queued: 100 - done, running: 0, succeeded: done, failed: 0, canceled: 0 },
-  maxParallel: null, failFast: false, createdAt: '', etaSeconds: null,
+  maxParallel: null, failFast: false, createdBy: null, createdAt: '', etaSeconds: null,
 });
 
 describe('progressLine', () => {

@@ -53,11 +53,13 @@ export function groupExitCode(g: GroupView): number {
 
 export function groupCommands(program: Command, globals: () => GlobalOptions): void {
   const group = program.command('group').description('Fan-out groups: progress, results, cancel, rerun failed items');
-  group.command('ls').description('List groups').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
-    const page = await clientFrom(globals()).listGroups();
-    if (printJson(page, o)) return;
-    process.stdout.write(table(page.items.map((g) => [g.id, g.name, g.status, `${g.done}/${g.total}`, String(g.counts.failed)]), ['GROUP', 'NAME', 'STATUS', 'DONE', 'FAILED']) + '\n');
-  });
+  group.command('ls').description('List groups').option('--mine', 'only groups you submitted').option('--user <name>', 'only groups this user submitted').option('--json', 'print JSON')
+    .action(async (o: { json?: boolean; mine?: boolean; user?: string }) => {
+      const page = await clientFrom(globals()).listGroups({ ...(o.mine ? { mine: true } : {}), ...(o.user ? { user: o.user } : {}) });
+      if (printJson(page, o)) return;
+      process.stdout.write(table(page.items.map((g) => [g.id, g.name, g.status, `${g.done}/${g.total}`, String(g.counts.failed), g.createdBy ?? '-']),
+        ['GROUP', 'NAME', 'STATUS', 'DONE', 'FAILED', 'USER']) + '\n');
+    });
   group.command('show').argument('<id>').option('--json', 'print JSON').description('Status, counts and ETA of a group').action(async (id: string, o: { json?: boolean }) => {
     const g = await clientFrom(globals()).getGroup(id);
     if (o.json) {

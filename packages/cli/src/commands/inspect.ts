@@ -23,7 +23,7 @@ function showRun(run: RunDetail, events: { ts: string; from: string | null; to: 
     `Queue:     ${run.queue}  priority ${run.priority}`,
     `Node:      ${run.node ?? '-'}${run.gpus?.length ? `  GPUs ${run.gpus.join(',')}` : ''}${job ? `  (job ${job})` : ''}`,
     `Exit code: ${run.exitCode ?? '-'}`,
-    `Created:   ${run.createdAt} (${ago(run.createdAt)})   duration ${span(run.startedAt, run.finishedAt)}`,
+    `Created:   ${run.createdAt} (${ago(run.createdAt)})${run.createdBy ? ` by ${run.createdBy}` : ''}   duration ${span(run.startedAt, run.finishedAt)}`,
   ];
   if (run.health) lines.push(`Health:    ${run.health}`);
   if (run.services.length) lines.push(`Services:  ${run.services.join(', ')}  (regatta logs ${run.id} --service NAME)`);
@@ -64,7 +64,7 @@ async function downloadAll(api: RegattaClient, runId: string, attempt: number | 
   return list.items.length;
 }
 
-interface ListOptions { status?: string; queue?: string; name?: string; label: string[]; since?: string; limit?: number; cursor?: string; json?: boolean }
+interface ListOptions { status?: string; queue?: string; name?: string; label: string[]; since?: string; limit?: number; cursor?: string; json?: boolean; mine?: boolean; user?: string }
 
 /** --since: a duration back from now or a date; returns epoch milliseconds. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -86,6 +86,7 @@ async function captureRuns(api: RegattaClient, o: ListOptions): Promise<{ text: 
     const page = await api.listRuns({
       ...(o.status ? { status: o.status } : {}), ...(o.queue ? { queue: o.queue } : {}), ...(o.name ? { name: o.name } : {}),
       ...(o.label.length ? { label: o.label } : {}), limit: Math.min(limit - items.length, 1000), ...(cursor ? { cursor } : {}),
+      ...(o.mine ? { mine: true } : {}), ...(o.user ? { user: o.user } : {}),
     });
     const fresh = since === undefined ? page.items : page.items.filter((r) => Date.parse(r.createdAt) >= since);
     items.push(...fresh);
@@ -96,8 +97,10 @@ async function captureRuns(api: RegattaClient, o: ListOptions): Promise<{ text: 
   if (o.json) return { text: JSON.stringify({ items, nextCursor: next }, null, 2) + '\n', next };
   const now = Date.now();
   const text = table(
-    items.map((r) => [r.id, r.name, r.status, r.queue, r.node ?? '-', r.exitCode === undefined ? '-' : String(r.exitCode), ago(r.createdAt, now), span(r.startedAt, r.finishedAt, now)]),
-    ['ID', 'NAME', 'STATUS', 'QUEUE', 'NODE', 'EXIT', 'CREATED', 'DURATION'],
+    items.map((r) => [
+      r.id, r.name, r.status, r.queue, r.node ?? '-', r.exitCode === undefined ? '-' : String(r.exitCode), ago(r.createdAt, now), span(r.startedAt, r.finishedAt, now), r.createdBy ?? '-',
+    ]),
+    ['ID', 'NAME', 'STATUS', 'QUEUE', 'NODE', 'EXIT', 'CREATED', 'DURATION', 'USER'],
   ) + '\n';
   return { text, next };
 }
@@ -110,6 +113,8 @@ export function inspectCommands(program: Command, globals: () => GlobalOptions):
     .option('--queue <q>', 'filter by queue')
     .option('--name <name>', 'filter by name')
     .option('--label <k=v>', 'filter by label (repeatable)', collect, [])
+    .option('--mine', 'only runs you submitted')
+    .option('--user <name>', 'only runs this user submitted')
     .option('--since <when>', 'only runs created since then: a duration back (30m, 2h, 1d) or a date (2026-12-01T10:00)')
     .option('--limit <n>', 'how many (default 50)', (v) => Number(v))
     .option('--cursor <id>', 'continue after this run id (from a previous page)')

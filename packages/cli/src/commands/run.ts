@@ -148,11 +148,12 @@ Ctrl-C on --follow/--wait detaches: the run keeps running (regatta cancel ID sto
     .option('--name <name>', 'runs with this name')
     .option('--status <s>', 'runs in these statuses (comma-separated; default: every active status)')
     .option('--queue <q>', 'runs in this queue')
+    .option('--mine', 'only runs you submitted (with the filters above)')
     .option('--wait', 'wait until each run has ended')
-    .action(async (typed: string[], o: { label: string[]; name?: string; status?: string; queue?: string; wait?: boolean }) => {
+    .action(async (typed: string[], o: { label: string[]; name?: string; status?: string; queue?: string; mine?: boolean; wait?: boolean }) => {
       const api = clientFrom(globals());
-      const filtered = o.label.length > 0 || o.name !== undefined || o.status !== undefined || o.queue !== undefined;
-      if (!typed.length && !filtered) throw new RegattaError('invalid_request', 'give run ids, or --label/--name/--status/--queue to choose runs');
+      const filtered = o.label.length > 0 || o.name !== undefined || o.status !== undefined || o.queue !== undefined || o.mine === true;
+      if (!typed.length && !filtered) throw new RegattaError('invalid_request', 'give run ids, or --label/--name/--status/--queue/--mine to choose runs');
       const ids = await resolveRunIds(api, typed);
       if (filtered) ids.push(...(await matchingRuns(api, o)));
       if (!ids.length) {
@@ -177,13 +178,13 @@ Ctrl-C on --follow/--wait detaches: the run keeps running (regatta cancel ID sto
 const ACTIVE = 'queued,starting,building,running,cleanup';
 
 /** Every run matching the filters (active ones unless --status says otherwise), through all pages. */
-async function matchingRuns(api: RegattaClient, o: { label: string[]; name?: string; status?: string; queue?: string }): Promise<string[]> {
+async function matchingRuns(api: RegattaClient, o: { label: string[]; name?: string; status?: string; queue?: string; mine?: boolean }): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   for (;;) {
     const page = await api.listRuns({
       status: o.status ?? ACTIVE, ...(o.name ? { name: o.name } : {}), ...(o.queue ? { queue: o.queue } : {}),
-      ...(o.label.length ? { label: o.label } : {}), limit: 1000, ...(cursor ? { cursor } : {}),
+      ...(o.label.length ? { label: o.label } : {}), limit: 1000, ...(cursor ? { cursor } : {}), ...(o.mine ? { mine: true } : {}),
     });
     ids.push(...page.items.map((r) => r.id));
     if (!page.nextCursor) return ids;

@@ -20,12 +20,6 @@ export function serverCommand(program: Command): void {
         process.env,
       );
       const server = await startServer(config, { env: process.env });
-      process.stdout.write(`Regatta ${server.url} (data: ${config.dataDir})\n`);
-      if (server.createdAdminToken) {
-        process.stdout.write(
-          `Admin token (shown once, stored hashed):\n  export REGATTA_URL=${server.url} REGATTA_TOKEN=${server.createdAdminToken}\n`,
-        );
-      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -42,5 +36,12 @@ export function serverCommand(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Printed once the handlers are in: a script that signals on seeing this line gets a clean stop.
+      process.stdout.write(`Regatta ${server.url} (data: ${config.dataDir})\n`);
+      if (server.createdAdminToken) {
+        process.stdout.write(
+          `Admin token (shown once, stored hashed):\n  export REGATTA_URL=${server.url} REGATTA_TOKEN=${server.createdAdminToken}\n`,
+        );
+      }
     });
 }

@@ -1,5 +1,6 @@
 /** Operating the server: health, queues, nodes, datasets, sessions, uploads, reports. */
 import { z } from 'zod';
+import { ROLES } from '../users.js';
 import { artifactSchema, isoTime } from './common.js';
 
 export const healthSchema = z.object({ status: z.string().describe('ok'), version: z.string() });
@@ -16,6 +17,8 @@ export const queueViewSchema = z.object({
   queued: z.int(),
   active: z.int(),
   backend: z.string().nullable().optional().describe("The backend the queue is mapped to; null: this server's nodes"),
+  perUser: z.int().optional().describe('Most active runs of one user (queues.<name>.perUser)'),
+  activeByUser: z.record(z.string(), z.int()).optional().describe("With perUser: each user's active runs"),
 });
 export const queueListSchema = z.object({ items: z.array(queueViewSchema) });
 
@@ -34,12 +37,14 @@ export const nodeListSchema = z.object({ items: z.array(nodeViewSchema) });
 export const nodeAddedSchema = z.object({ name: z.string(), backend: z.string(), ready: z.boolean(), capacity });
 
 export const datasetSchema = z.object({ name: z.string(), path: z.string() });
-export const datasetListSchema = z.object({ items: z.array(datasetSchema.extend({ createdAt: isoTime })) });
+export const datasetListSchema = z.object({ items: z.array(datasetSchema.extend({ createdAt: isoTime, createdBy: z.string().nullable() })) });
 
 export const sessionListSchema = z.object({
   items: z.array(z.object({ id: z.string(), tokenId: z.string(), createdAt: isoTime, expiresAt: isoTime, current: z.boolean() })),
 });
-export const whoAmISchema = z.object({ kind: z.string().describe('Who is signed in: admin'), tokenId: z.string().nullable(), sessionId: z.string().nullable() });
+export const whoAmISchema = z.object({
+  kind: z.string().describe('user'), user: z.string().nullable(), role: z.enum(ROLES).nullable(), tokenId: z.string().nullable(), sessionId: z.string().nullable(),
+});
 
 export const uploadSchema = z.object({
   id: z.string(), ref: z.string().describe('upload:<id>, for build.context, files or a dataset'), files: z.int(), bytes: z.int(),

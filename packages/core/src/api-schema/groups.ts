@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../run.js';
 import { isoTime, textBody } from './common.js';
-import { groupStatusSchema, runSummarySchema } from './runs.js';
+import { createdBy, groupStatusSchema, runSummarySchema } from './runs.js';
 
 const byStatus = z.record(z.enum(RUN_STATUSES), z.int());
 
@@ -17,6 +17,7 @@ export const groupViewSchema = z.object({
   done: z.int(),
   maxParallel: z.int().nullable(),
   failFast: z.boolean(),
+  createdBy: createdBy.describe('The user who submitted it'),
   createdAt: isoTime,
   startedAt: isoTime.optional(),
   finishedAt: isoTime.optional(),
@@ -45,10 +46,11 @@ export const templateViewSchema = z.object({
   spec: z.record(z.string(), z.unknown()),
   files: z.string().nullable().describe('upload:<id> of the attached files'),
   createdAt: isoTime,
+  createdBy: createdBy.describe('The user who pushed this version'),
 }).meta({ id: 'TemplateVersion' });
 
 export const templateDetailSchema = templateViewSchema.extend({
-  versions: z.array(z.object({ version: z.int(), createdAt: isoTime, files: z.string().nullable() })),
+  versions: z.array(z.object({ version: z.int(), createdAt: isoTime, createdBy, files: z.string().nullable() })),
 });
 export const templateListSchema = z.object({ items: z.array(templateViewSchema) });
 export const templateFilesSchema = z.object({ version: z.int(), items: z.array(z.object({ path: z.string(), size: z.int() })) });

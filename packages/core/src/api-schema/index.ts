@@ -6,4 +6,5 @@ export * from './common.js';
 export * from './runs.js';
 export * from './groups.js';
 export * from './admin.js';
+export * from './users.js';
 export type * from './types.js';

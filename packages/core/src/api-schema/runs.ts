@@ -6,6 +6,7 @@ import { artifactSchema, isoTime } from './common.js';
 export const runStatusSchema = z.enum(RUN_STATUSES).meta({ id: 'RunStatus' });
 export const groupStatusSchema = z.enum(GROUP_STATUSES);
 const templateRef = z.object({ name: z.string(), version: z.int() });
+export const createdBy = z.string().nullable();
 
 export const runSummarySchema = z.object({
   id: z.string(),
@@ -18,6 +19,7 @@ export const runSummarySchema = z.object({
   groupId: z.string().optional().describe('The fan-out group this run is an item of'),
   item: z.string().optional().describe("The item's key in its group"),
   template: templateRef.optional().describe('The template version it was made from'),
+  createdBy: createdBy.describe('The user who submitted it (null: from before users, or a facade caller)'),
   node: z.string().optional(),
   gpus: z.array(z.int()).optional(),
   exitCode: z.int().optional(),

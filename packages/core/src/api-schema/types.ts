@@ -13,6 +13,7 @@ import type {
   artifactListSchema, datasetListSchema, datasetSchema, healthReportSchema, healthSchema, metricPointsSchema, metricsAcceptedSchema,
   nodeAddedSchema, nodeListSchema, nodeViewSchema, okSchema, queueListSchema, queueViewSchema, uploadSchema, whoAmISchema,
 } from './admin.js';
+import type { createdTokenSchema, roleSchema, tokenListSchema, tokenViewSchema, userAddedSchema, userListSchema, userViewSchema } from './users.js';
 
 export type Problem = z.output<typeof problemSchema>;
 export type RunStatus = z.output<typeof runStatusSchema>;
@@ -53,3 +54,10 @@ export type MetricPoints = z.output<typeof metricPointsSchema>;
 export type MetricsAccepted = z.output<typeof metricsAcceptedSchema>;
 export type Ok = z.output<typeof okSchema>;
 export type ArtifactList = z.output<typeof artifactListSchema>;
+export type Role = z.output<typeof roleSchema>;
+export type UserView = z.output<typeof userViewSchema>;
+export type UserList = z.output<typeof userListSchema>;
+export type TokenView = z.output<typeof tokenViewSchema>;
+export type TokenList = z.output<typeof tokenListSchema>;
+export type CreatedToken = z.output<typeof createdTokenSchema>;
+export type UserAdded = z.output<typeof userAddedSchema>;

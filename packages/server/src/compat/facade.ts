@@ -32,9 +32,9 @@ export function createSerializer(): <T>(section: () => Promise<T>) => Promise<T>
   };
 }
 
-/** An admin, or a caller let in without credentials to this facade (compat.<facade>.allowAnonymousFrom). */
+/** A person (viewers only read: role-gate.ts), or a caller let in without credentials to this facade (compat.<facade>.allowAnonymousFrom). */
 export function isFacadeCaller(p: Principal | undefined, facade: FacadeName): boolean {
-  return p?.kind === 'admin' || (p?.kind === 'anonymous' && p.facade === facade);
+  return p?.kind === 'user' || (p?.kind === 'anonymous' && p.facade === facade);
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

@@ -9,7 +9,7 @@ const jsonSchemaDocument = z.record(z.string(), z.unknown()).describe('A JSON Sc
 
 const queueParams = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a valid queue name') });
 const queueBody = z.strictObject({
-  concurrency: z.number().int().min(1).nullable().describe('Most runs of this queue active at once; null for no limit'),
+  concurrency: z.number().int().min(1).max(1_000_000).nullable().describe('Most runs of this queue active at once; null for no limit'),
 });
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use 1-63 letters, digits, dot, dash or underscore');
@@ -30,6 +30,7 @@ export function registerAdminRoutes(app: App, ctx: RouteContext, version: string
     return {
       items: [...ctx.engine.queueStats()].map(([name, s]) => ({
         name, concurrency: s.concurrency ?? null, queued: s.queued, active: s.active, backend: s.backend ?? null,
+        ...(s.perUser !== undefined ? { perUser: s.perUser, activeByUser: s.activeByUser ?? {} } : {}),
       })),
     };
   });

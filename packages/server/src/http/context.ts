@@ -26,17 +26,30 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * A person's token, not a job's. (Named before roles came: what each role may do on each route,
+ * own runs and groups included, is checked before any handler, in role-gate.ts.)
+ */
 export function requireAdmin(req: FastifyRequest): void {
-  if (req.principal?.kind !== 'admin') throw new RegattaError('forbidden', 'this endpoint needs an admin token, not a run token');
+  if (req.principal?.kind !== 'user') throw new RegattaError('forbidden', 'this endpoint needs a personal token, not a run token');
 }
 
-/** Admins may act on any run; a job only on its own run, with the token of its live attempt. */
+/** People may read any run (role-gate.ts decides what they may change); a job only its own run, with the token of its live attempt. */
 export function requireRunAccess(req: FastifyRequest, runId: string): void {
   const p = req.principal;
-  if (p?.kind === 'admin') return;
+  if (p?.kind === 'user') return;
   if (p?.kind === 'run' && p.runId === runId) return;
   throw new RegattaError('forbidden', 'this token is not allowed to act on this run');
 }
+
+/** The user making the request (undefined for a job or an anonymous facade caller): what `createdBy` records. */
+export const userOf = (req: FastifyRequest): string | undefined => (req.principal?.kind === 'user' ? req.principal.user : undefined);
+
+/** `<verb> by <user>` for a run's timeline, or the plain verb when no person asked. */
+export const byUser = (req: FastifyRequest, verb: string): string => {
+  const u = userOf(req);
+  return u === undefined ? verb : `${verb} by ${u}`;
+};
 
 function iso(ms: number): string;
 function iso(ms: number | undefined): string | undefined;
@@ -56,6 +69,7 @@ export function runSummary(r: RunRecord) {
     groupId: r.groupId,
     item: r.itemKey,
     template: r.template,
+    createdBy: r.createdBy ?? null,
     node: r.node,
     gpus: r.gpus,
     exitCode: r.exitCode,

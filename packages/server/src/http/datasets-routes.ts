@@ -2,7 +2,8 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { NotFoundError, RegattaError, pathsOverlap } from '@regatta/core';
-import { requireAdmin, type App, type RouteContext } from './context.js';
+import { requireAdmin, userOf, type App, type RouteContext } from './context.js';
+import { ownerRefusal } from './role-gate.js';
 import { datasetListSchema, datasetSchema, noContent } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
 
@@ -15,6 +16,9 @@ const body = z.union([
 export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (ref: string) => string, dirs: { dataDir: string; uploadsDir: string }): void {
   app.put('/api/v1/datasets/:name', { schema: { params: nameParams, body, summary: 'Register a dataset: a server directory or an upload', tags: ['datasets'], response: { 201: datasetSchema, ...problems(400) } } }, async (req, reply) => {
     requireAdmin(req);
+    if ('path' in req.body && req.principal?.kind === 'user' && req.principal.role !== 'admin') {
+      throw new RegattaError('forbidden', 'registering a server directory needs the admin role; members register uploads', { issues: [{ path: 'path', message: 'admins only' }] });
+    }
     const path = 'path' in req.body ? req.body.path.replace(/\/+$/, '') || '/' : filesDir(req.body.upload);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isDirectory()) {
@@ -28,13 +32,16 @@ export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (re
         issues: [{ path: 'path', message: "a directory outside the server's data directory" }],
       });
     }
-    await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now() });
+    const existing = (await ctx.store.listDatasets()).find((d) => d.name === req.params.name);
+    const refusal = existing && req.principal?.kind === 'user' ? ownerRefusal(req.principal, 'dataset', existing.name, existing.createdBy, 'replace') : undefined;
+    if (refusal) throw refusal;
+    await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now(), ...(userOf(req) !== undefined ? { createdBy: userOf(req) } : {}) });
     return reply.code(201).send({ name: req.params.name, path });
   });
 
   app.get('/api/v1/datasets', { schema: { summary: 'Registered datasets', tags: ['datasets'], response: { 200: datasetListSchema, ...problems() } } }, async (req) => {
     requireAdmin(req);
-    return { items: (await ctx.store.listDatasets()).map((d) => ({ name: d.name, path: d.path, createdAt: new Date(d.createdAt).toISOString() })) };
+    return { items: (await ctx.store.listDatasets()).map((d) => ({ name: d.name, path: d.path, createdAt: new Date(d.createdAt).toISOString(), createdBy: d.createdBy ?? null })) };
   });
 
   app.delete('/api/v1/datasets/:name', { schema: { params: nameParams, summary: 'Forget a dataset (its files stay)', tags: ['datasets'], response: { 204: noContent, ...problems(400, 404) } } }, async (req, reply) => {

@@ -1,10 +1,17 @@
 /** Fan-out groups: progress from counters, their runs page by page, the results table, cancel, rerun. */
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, TERMINAL_STATUSES, type GroupRecord, type RunStatus } from '@regatta/core';
-import { iso, requireAdmin, runSummary, type App, type RouteContext } from './context.js';
+import { byUser, iso, requireAdmin, runSummary, userOf, type App, type RouteContext } from './context.js';
+import { createdByFilter, userFilterQuery } from './user-filter.js';
 import { itemColumns } from './group-results.js';
 import { groupListSchema, groupRerunSchema, groupResultsOrCsvSchema, groupRunsSchema, groupViewSchema } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
+
+const byOf = (req: FastifyRequest): { by?: string } => {
+  const u = userOf(req);
+  return u === undefined ? {} : { by: u };
+};
 
 const groupParams = z.strictObject({ id: z.string().regex(ID_PATTERN, 'not a group id') });
 
@@ -29,6 +36,7 @@ export function groupView(g: GroupRecord, now = Date.now()) {
     done,
     maxParallel: g.maxParallel ?? null,
     failFast: g.failFast,
+    createdBy: g.createdBy ?? null,
     createdAt: iso(g.createdAt),
     startedAt: iso(g.startedAt),
     finishedAt: iso(g.finishedAt),
@@ -60,9 +68,11 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     return g;
   };
 
-  app.get('/api/v1/groups', { schema: { querystring: runsQuery.pick({ cursor: true, limit: true }), summary: 'Groups, newest first', tags: ['groups'], response: { 200: groupListSchema, ...problems(400) } } }, async (req) => {
+  app.get('/api/v1/groups', { schema: { querystring: runsQuery.pick({ cursor: true, limit: true }).extend(userFilterQuery), summary: 'Groups, newest first', tags: ['groups'], response: { 200: groupListSchema, ...problems(400) } } }, async (req) => {
     requireAdmin(req);
-    const { groups, nextCursor } = await ctx.store.listGroups({ ...(req.query.cursor ? { cursor: req.query.cursor } : {}), limit: req.query.limit ?? 50 });
+    const { groups, nextCursor } = await ctx.store.listGroups({
+      ...(req.query.cursor ? { cursor: req.query.cursor } : {}), limit: req.query.limit ?? 50, ...createdByFilter(req, req.query),
+    });
     const live = await Promise.all(groups.map(async (g) => (await ctx.engine.getGroup(g.id)) ?? g));
     return { items: live.map((g) => groupView(g)), nextCursor: nextCursor ?? null };
   });
@@ -128,12 +138,12 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
 
   app.post('/api/v1/groups/:id/cancel', { schema: { params: groupParams, summary: 'Cancel every item not yet ended', tags: ['groups'], response: { 202: groupViewSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
-    return reply.code(202).send(groupView(await ctx.engine.cancelGroup(req.params.id)));
+    return reply.code(202).send(groupView(await ctx.engine.cancelGroup(req.params.id, byUser(req, 'canceled'))));
   });
 
   app.post('/api/v1/groups/:id/rerun', { schema: { params: groupParams, summary: 'Rerun the items that failed, timed out or were lost', tags: ['groups'], response: { 202: groupRerunSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
-    const { group, rerun } = await ctx.engine.rerunFailed(req.params.id);
+    const { group, rerun } = await ctx.engine.rerunFailed(req.params.id, byOf(req));
     return reply.code(202).send({ ...groupView(group), rerun });
   });
 
@@ -143,7 +153,7 @@ export function registerGroupRoutes(app: App, ctx: RouteContext): void {
     },
   }, async (req, reply) => {
     requireAdmin(req);
-    const { group, rerun } = await ctx.engine.rerunFailed(req.params.id, { resume: true });
+    const { group, rerun } = await ctx.engine.rerunFailed(req.params.id, { resume: true, ...byOf(req) });
     return reply.code(202).send({ ...groupView(group), rerun });
   });
 }

@@ -12,7 +12,7 @@ import { textBody } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
 
 const logsQuery = z.strictObject({
-  attempt: z.coerce.number().int().min(1).optional().describe('Attempt number (default: the latest)'),
+  attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('Attempt number (default: the latest)'),
   follow: z.enum(['true', 'false', '1', '0']).optional().describe('Keep streaming until the run ends'),
   offset: z.coerce.number().int().min(0).optional().describe('Byte offset to start from'),
   service: z.string().min(1).max(63).optional().describe("A service's log instead of the main task's"),

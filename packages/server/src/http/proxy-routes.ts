@@ -81,12 +81,13 @@ function parsePath(url: string): { runId: string; port: number; rest: string } |
   return { runId, port, rest: rest ?? '' };
 }
 
-const FOREIGN_TOKEN = new RegattaError('forbidden', 'this token may not use this run\'s ports (another run\'s, or of an attempt no longer running)');
+const FOREIGN_TOKEN = new RegattaError('forbidden', 'this token may not use this run\'s ports (another run\'s or another user\'s, or of an attempt no longer running)');
 
 export function createProxy(ctx: RouteContext, o: ProxyOptions): Proxy {
   const proto = () => (o.uiUrl().startsWith('https:') ? 'https' : 'http');
   const runTokenLive = (p: Principal | undefined, runId: string) =>
-    p?.kind === 'admin' || (p?.kind === 'run' && p.runId === runId && ctx.engine.isLiveAttempt(runId, p.attempt));
+    // An app may run code as its job (Jupyter): members reach their own runs' only, viewers none.
+    (p?.kind === 'user' && (p.role === 'admin' || (p.role === 'member' && ctx.engine.live(runId)?.createdBy === p.user))) || (p?.kind === 'run' && p.runId === runId && ctx.engine.isLiveAttempt(runId, p.attempt));
   const target = async (runId: string, port: number) => {
     try {
       return await proxyTarget(ctx, runId, port);

@@ -19,7 +19,7 @@ const jobEventBody = z.union([
 
 const metricsQuery = z.strictObject({
   name: z.string().optional(),
-  attempt: z.coerce.number().int().min(1).optional(),
+  attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
   maxPoints: z.coerce.number().int().min(10).max(100_000).optional()
     .describe("With name: at most about this many points; a longer series gives each bucket's lowest and highest point"),
 });

@@ -1,7 +1,9 @@
 /** Submitting, listing, reading and canceling runs. */
 import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, isFanout, jobSpecSchema, type RunStatus } from '@regatta/core';
-import { iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
+import { byUser, iso, requireAdmin, requireRunAccess, runSummary, userOf, type App, type RouteContext } from './context.js';
+import { ownerRefusal } from './role-gate.js';
+import { createdByFilter, userFilterQuery } from './user-filter.js';
 import { parseFields, parseFilters, parseSort } from './runs-query.js';
 import { problems } from './openapi.js';
 import {
@@ -26,6 +28,7 @@ const listQuery = z.strictObject({
   cursor: z.string().regex(ID_PATTERN, 'not a cursor returned by this API').optional(),
   offset: z.coerce.number().int().min(0).max(10_000_000).optional().describe('With sort: runs to skip (nextOffset of the previous page)'),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
+  ...userFilterQuery,
 });
 
 const bulkCancelBody = z.strictObject({
@@ -50,10 +53,10 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
   }, async (req, reply) => {
     requireAdmin(req);
     if (isFanout(req.body)) {
-      const { group } = await ctx.engine.submitGroup(req.body);
+      const { group } = await ctx.engine.submitGroup(req.body, { createdBy: userOf(req) });
       return reply.code(201).header('location', `/api/v1/groups/${group.id}`).send({ groupId: group.id, status: group.status, name: group.name, total: group.total });
     }
-    const run = await ctx.engine.submit(req.body);
+    const run = await ctx.engine.submit(req.body, { createdBy: userOf(req) });
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name });
   });
 
@@ -75,6 +78,7 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     const filter = {
       ...(status ? { status } : {}), ...(q.queue ? { queue: q.queue } : {}), ...(q.name ? { name: q.name } : {}),
       labels, ...(q.group ? { groupId: q.group } : {}), ...(q.template ? { template: q.template } : {}), ...(q.q?.trim() ? { text: q.q.trim() } : {}),
+      ...createdByFilter(req, q),
       fields: parseFilters(q.filter),
     };
     const [{ runs, nextCursor, nextOffset }, total] = await Promise.all([
@@ -114,7 +118,10 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     requireAdmin(req);
     const results = await Promise.all([...new Set(req.body.ids)].map(async (id) => {
       try {
-        const run = await ctx.engine.cancel(id);
+        const p = req.principal;
+        const refusal = p?.kind === 'user' ? ownerRefusal(p, 'run', id, (await ctx.store.getRun(id))?.createdBy, 'cancel') : undefined;
+        if (refusal) throw refusal;
+        const run = await ctx.engine.cancel(id, byUser(req, 'canceled'));
         return { id, ok: true as const, status: run.status };
       } catch (e) {
         if (!(e instanceof RegattaError)) throw e;
@@ -175,13 +182,13 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
     },
   }, async (req, reply) => {
     requireAdmin(req);
-    const run = await ctx.engine.finishRun(req.params.id, req.body?.result);
+    const run = await ctx.engine.finishRun(req.params.id, req.body?.result, byUser(req, 'finished'));
     return reply.code(202).send({ id: run.id, status: run.status });
   });
 
   app.post('/api/v1/runs/:id/cancel', { schema: { params: runIdParams, summary: 'Cancel a run (SIGTERM, then SIGKILL after the grace period)', tags: ['runs'], response: { 202: runAcceptedSchema, ...problems(400, 404, 409) } } }, async (req, reply) => {
     requireAdmin(req);
-    const run = await ctx.engine.cancel(req.params.id);
+    const run = await ctx.engine.cancel(req.params.id, byUser(req, 'canceled'));
     return reply.code(202).send({ id: run.id, status: run.status });
   });
 }

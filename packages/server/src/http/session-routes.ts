@@ -7,7 +7,7 @@ import { requireAdmin, type App } from './context.js';
 import { noContent, sessionListSchema, whoAmISchema } from '@regatta/core/api-schema';
 import { problems, publicProblems } from './openapi.js';
 
-const sessionBody = z.strictObject({ token: z.string().min(1).max(500).describe('An admin API token') });
+const sessionBody = z.strictObject({ token: z.string().min(1).max(500).describe('A personal API token') });
 
 export function registerSessionRoutes(app: App, auth: Authenticator, store: Store, now: () => number): void {
   app.post('/api/v1/session', {
@@ -17,7 +17,8 @@ export function registerSessionRoutes(app: App, auth: Authenticator, store: Stor
   }, async (req, reply) => {
     const session = await auth.createSession(req.body.token, now());
     if (!session) {
-      throw new RegattaError('unauthorized', 'the token is not a valid admin token', { issues: [{ path: 'token', message: 'not a valid admin token' }] });
+      const why = await auth.refusal(req.body.token);
+      throw new RegattaError('unauthorized', why, { issues: [{ path: 'token', message: why }] });
     }
     return reply.code(204).header('set-cookie', sessionCookie(session, req.protocol === 'https')).send(undefined);
   });
@@ -25,13 +26,13 @@ export function registerSessionRoutes(app: App, auth: Authenticator, store: Stor
   app.delete('/api/v1/session', { schema: { summary: 'Sign out: ends the session server-side and clears the cookie', tags: ['session'], response: { 204: noContent, ...publicProblems() } } }, async (req, reply) => {
     // Public like sign-in (a stale cookie can still sign out): the cookie names the session to end.
     const p = await principalFromCookie(auth, req.headers.cookie, now());
-    if (p?.kind === 'admin' && p.sessionId) await auth.endSession(p.sessionId);
+    if (p?.kind === 'user' && p.sessionId) await auth.endSession(p.sessionId);
     return reply.code(204).header('set-cookie', sessionCookie(undefined, req.protocol === 'https')).send(undefined);
   });
 
   app.get('/api/v1/sessions', { schema: { summary: 'Browser sessions that are signed in (admin)', tags: ['session'], response: { 200: sessionListSchema, ...problems() } } }, async (req) => {
     requireAdmin(req);
-    const current = req.principal?.kind === 'admin' ? req.principal.sessionId : undefined;
+    const current = req.principal?.kind === 'user' ? req.principal.sessionId : undefined;
     const at = now();
     return {
       items: (await store.listSessions()).filter((s) => s.expiresAt > at).map((s) => ({
@@ -52,6 +53,7 @@ export function registerSessionRoutes(app: App, auth: Authenticator, store: Stor
 
   app.get('/api/v1/session', { schema: { summary: 'Who is signed in (401 when nobody)', tags: ['session'], response: { 200: whoAmISchema, ...problems() } } }, (req) => {
     requireAdmin(req);
-    return { kind: 'admin', tokenId: req.principal?.kind === 'admin' ? req.principal.tokenId : null, sessionId: req.principal?.kind === 'admin' ? req.principal.sessionId ?? null : null };
+    const p = req.principal?.kind === 'user' ? req.principal : undefined;
+    return { kind: 'user', user: p?.user ?? null, role: p?.role ?? null, tokenId: p?.tokenId ?? null, sessionId: p?.sessionId ?? null };
   });
 }

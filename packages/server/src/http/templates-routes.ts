@@ -12,7 +12,7 @@ import { z } from 'zod';
 import {
   NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, type TemplateVersion,
 } from '@regatta/core';
-import { requireAdmin, type App, type RouteContext } from './context.js';
+import { requireAdmin, userOf, type App, type RouteContext } from './context.js';
 import { resolveInside } from '@regatta/artifacts';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
 import { parseYamlBody } from './yaml-body.js';
@@ -53,7 +53,7 @@ function validate(spec: unknown, maxFanoutItems: number | undefined): void {
 }
 
 function view(t: TemplateVersion) {
-  return { name: t.name, version: t.version, spec: t.spec, files: t.files ?? null, createdAt: new Date(t.createdAt).toISOString() };
+  return { name: t.name, version: t.version, spec: t.spec, files: t.files ?? null, createdAt: new Date(t.createdAt).toISOString(), createdBy: t.createdBy ?? null };
 }
 
 async function listFiles(root: string): Promise<{ path: string; size: number }[]> {
@@ -64,10 +64,10 @@ async function listFiles(root: string): Promise<{ path: string; size: number }[]
 }
 
 export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: string, limits: UploadLimits, maxFanoutItems?: number): void {
-  const push = async (name: string, spec: Record<string, unknown>, files: string | undefined) => {
+  const push = async (name: string, spec: Record<string, unknown>, files: string | undefined, createdBy: string | undefined) => {
     const draft: TemplateVersion = { name, version: 0, spec, ...(files ? { files } : {}), createdAt: Date.now() };
     validate(specOf(draft, {}), maxFanoutItems); // a template must run as it is, before any override
-    return ctx.store.addTemplateVersion(name, spec, files, Date.now());
+    return ctx.store.addTemplateVersion(name, spec, files, Date.now(), createdBy);
   };
 
   app.put('/api/v1/templates/:name', {
@@ -77,7 +77,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     },
   }, async (req, reply) => {
     requireAdmin(req);
-    return reply.code(201).send(view(await push(req.params.name, req.body.spec, req.body.files)));
+    return reply.code(201).send(view(await push(req.params.name, req.body.spec, req.body.files, userOf(req))));
   });
 
   app.post('/api/v1/templates/:name', {
@@ -112,7 +112,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
       }
       if (!isObject(spec)) throw new RegattaError('invalid_request', 'the spec field is missing or not a mapping', { issues: [{ path: 'spec', message: 'is required' }] });
       const files = count ? `upload:${await storeDirectory(dir, uploadsDir)}` : undefined;
-      return reply.code(201).send(view(await push(req.params.name, spec, files)));
+      return reply.code(201).send(view(await push(req.params.name, spec, files, userOf(req))));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -123,15 +123,15 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { items: (await ctx.store.listTemplates()).map(view) };
   });
 
-  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'], response: { 200: templateDetailSchema, ...problems(400, 404) } } }, async (req) => {
+  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'], response: { 200: templateDetailSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
     const versions = await ctx.store.listTemplateVersions(req.params.name);
-    return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), files: v.files ?? null })) };
+    return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), createdBy: v.createdBy ?? null, files: v.files ?? null })) };
   });
 
-  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'], response: { 200: templateFilesSchema, ...problems(400, 404) } } }, async (req) => {
+  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'], response: { 200: templateFilesSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -140,7 +140,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.get('/api/v1/templates/:name/files/*', {
     schema: {
-      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
       summary: 'One file attached to a template version', tags: ['templates'],
       response: { 200: textBody('application/octet-stream', 'The file'), ...problems(400, 404) },
     },
@@ -157,7 +157,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.post('/api/v1/templates/:name/runs', {
     schema: {
-      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
+      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
       body: z.record(z.string(), z.unknown()).optional().describe('Overrides, deep-merged into the template (null deletes)'),
       summary: 'Run a template with overrides', tags: ['templates'],
       response: { 201: submittedSchema, ...problems(400, 404, 409, 422) },
@@ -169,10 +169,10 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     const spec = specOf(t, req.body ?? {});
     const template = { name: t.name, version: t.version };
     if (isFanout(spec)) {
-      const { group } = await ctx.engine.submitGroup(spec, { template });
+      const { group } = await ctx.engine.submitGroup(spec, { template, createdBy: userOf(req) });
       return reply.code(201).send({ groupId: group.id, status: group.status, name: group.name, total: group.total, template });
     }
-    const run = await ctx.engine.submit(spec, { template });
+    const run = await ctx.engine.submit(spec, { template, createdBy: userOf(req) });
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name, template });
   });
 }

@@ -74,7 +74,7 @@ export function RunOverview({ run }: { run: RunDetail }) {
           <dt>Node</dt><dd>{run.node ?? '—'}</dd>
           <dt>GPUs</dt><dd>{run.gpus?.length ? run.gpus.join(', ') : 'none'}</dd>
           <dt>Exit code</dt><dd>{run.exitCode ?? '—'}</dd>
-          <dt>Created</dt><dd>{formatTime(run.createdAt)}</dd>
+          <dt>Created</dt><dd>{formatTime(run.createdAt)}{run.createdBy ? ` by ${run.createdBy}` : ''}</dd>
           <dt>Duration</dt><dd>{runDuration(run)}</dd>
           {run.groupId && <><dt>Group</dt><dd><Link to={`/groups/${run.groupId}`}>{run.groupId}</Link> item {run.item}</dd></>}
           {run.template && <><dt>Template</dt><dd><Link to={`/templates/${encodeURIComponent(run.template.name)}`}>{run.template.name}</Link> v{run.template.version}</dd></>}

@@ -20,4 +20,12 @@ describe('waitReason', () => {
     expect(waitReason({ queue: 'default', queuePosition: 0, resolved: { resources: { cpus: 1, memory: 0, gpus: 0 } } }, [], [node('local', 0, [])]))
       .toBe('about to start: resources are free and nothing is ahead of it');
   });
+
+  it("says when the run's user is at the queue's per-user limit", () => {
+    expect(waitReason(
+      { queue: 'gpu', queuePosition: 0, createdBy: 'alice', resolved: { resources: { cpus: 1, memory: 0, gpus: 0 } } },
+      [{ name: 'gpu', concurrency: 8, queued: 1, active: 2, perUser: 2, activeByUser: { alice: 2 } }],
+      [node('local', 0, [])],
+    )).toBe('per-user limit: alice has 2 of 2 running in queue gpu');
+  });
 });

@@ -18,7 +18,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * at its limit (1 of 1 running)". Lists every reason that holds; says so when none is visible.
  */
 export function waitReason(
-  run: { queue: string; queuePosition?: number; resolved: Record<string, unknown>; reason?: string },
+  run: { queue: string; queuePosition?: number; resolved: Record<string, unknown>; reason?: string; createdBy?: string | null },
   queues: readonly QueueView[],
   nodes: readonly NodeView[],
 ): string {
@@ -41,6 +41,8 @@ export function waitReason(
   if (run.queuePosition) parts.push(`${plural(run.queuePosition, 'run')} ahead in queue ${run.queue}`);
   const q = queues.find((x) => x.name === run.queue);
   if (q && q.concurrency !== null && q.active >= q.concurrency) parts.push(`queue ${run.queue} is at its limit (${q.active} of ${q.concurrency} running)`);
+  const mine = run.createdBy ? q?.activeByUser?.[run.createdBy] ?? 0 : 0;
+  if (q?.perUser !== undefined && run.createdBy && mine >= q.perUser) parts.push(`per-user limit: ${run.createdBy} has ${mine} of ${q.perUser} running in queue ${run.queue}`);
   if (run.reason) parts.push(run.reason);
   return parts.length ? parts.join('; ') : 'about to start: resources are free and nothing is ahead of it';
 }

@@ -16,7 +16,7 @@ import { formatCount, formatTime, formatValue, runDuration } from '../lib/format
 import { useTitle } from '../lib/use-title.js';
 
 const STATUSES: RunStatus[] = ['queued', 'starting', 'building', 'running', 'cleanup', 'succeeded', 'failed', 'canceled', 'timed_out', 'lost'];
-const FILTERS = ['status', 'queue', 'label', 'group', 'template', 'q'] as const;
+const FILTERS = ['status', 'queue', 'label', 'group', 'template', 'q', 'user'] as const;
 const ROW = 37;
 
 /** A header that sorts by `key` on the server: ascending, then descending. */
@@ -83,6 +83,7 @@ export function RunsPage() {
     queryFn: () => api.listRuns({ ...view, limit, total: true }),
     placeholderData: keepPreviousData,
   });
+  const me = useQuery({ queryKey: ['session'], queryFn: () => api.session(), staleTime: 60_000 });
   const templates = useQuery({ queryKey: ['templates'], queryFn: () => api.listTemplates(), staleTime: 30_000 });
   const cancel = useMutation({
     mutationFn: (ids: string[]) => api.cancelRuns(ids),
@@ -163,6 +164,15 @@ export function RunsPage() {
             {templates.data?.items.map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
           </select>
         </label>
+        <label>
+          Submitted by
+          <input key={params.get('user') ?? ''} defaultValue={params.get('user') ?? ''} onBlur={(e) => setParam('user', e.target.value.trim())} placeholder="anyone" size={10} />
+        </label>
+        {me.data?.user && (
+          <button type="button" aria-pressed={params.get('user') === me.data.user} onClick={() => setParam('user', params.get('user') === me.data.user ? undefined : me.data.user ?? undefined)}>
+            Mine
+          </button>
+        )}
         <label>
           Per page
           <select value={limit} onChange={(e) => setParam('limit', e.target.value)}>
