@@ -1,16 +1,15 @@
 /** How every client command finds the server: --url/--token, else REGATTA_URL/REGATTA_TOKEN. */
 import { RegattaClient } from '@regatta/sdk';
 
+/** The global flags as commander gives them (each may be unset). */
 export interface GlobalOptions {
-  url?: string;
-  token?: string;
+  url?: string | undefined;
+  token?: string | undefined;
 }
 
 export function clientFrom(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): RegattaClient {
-  return new RegattaClient({
-    url: opts.url ?? env.REGATTA_URL ?? 'http://127.0.0.1:8080',
-    ...((opts.token ?? env.REGATTA_TOKEN) ? { token: opts.token ?? env.REGATTA_TOKEN } : {}),
-  });
+  const token = opts.token ?? env.REGATTA_TOKEN;
+  return new RegattaClient({ url: opts.url ?? env.REGATTA_URL ?? 'http://127.0.0.1:8080', ...(token ? { token } : {}) });
 }
 
 /** Exit status of `run --wait/--follow`: the job's own, or a conventional one for other endings. */

@@ -111,7 +111,7 @@ export interface ServerConfig {
   uploadLimit: number;
   logLevel: string;
   node: { name: string; cpus?: number; memory?: number; gpus?: number };
-  queues: Record<string, { concurrency?: number; perUser?: number; backend?: string }>;
+  queues: Record<string, { concurrency?: number | undefined; perUser?: number | undefined; backend?: string | undefined }>;
   slurm?: SlurmConfig;
   docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
   nodes: { name: string; url: string; tlsDir?: string; gpus?: number; datasets?: string[] }[];
@@ -173,7 +173,7 @@ function invalid(issues: { path: string; message: string }[], source: string): n
 }
 
 /** Builds the configuration; `env` is passed in so nothing below reads process.env. */
-export function compileServerConfig(flags: ServerConfigInput & { config?: string }, env: Record<string, string | undefined>): ServerConfig {
+export function compileServerConfig(flags: ServerConfigInput & { config?: string | undefined }, env: Record<string, string | undefined>): ServerConfig {
   let file: ServerConfigInput = {};
   if (flags.config) {
     const raw: unknown = parseYaml(readFileSync(flags.config, 'utf8'));
@@ -211,6 +211,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
   const memory = c.node?.memory !== undefined ? parseMemory(c.node.memory) : undefined;
   if (c.node?.memory !== undefined && memory === undefined) invalid([{ path: 'node.memory', message: 'expected a size such as 16Gi' }], 'node');
   const proxyBodyLimit = c.proxy?.bodyLimit !== undefined ? parseMemory(c.proxy.bodyLimit) : undefined;
+  const dockerTlsDir = c.docker?.tlsDir ?? env.DOCKER_CERT_PATH;
   if (c.proxy?.bodyLimit !== undefined && proxyBodyLimit === undefined) invalid([{ path: 'proxy.bodyLimit', message: 'expected a size such as 10Gi' }], 'proxy');
   const compatIssues: FieldIssue[] = [];
   const compat = compileCompatConfig(c.compat, compatIssues);
@@ -250,7 +251,7 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     jobs: { ...(c.jobs?.user ? { user: c.jobs.user } : {}) },
     docker: {
       host: c.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
-      ...(c.docker?.tlsDir ?? env.DOCKER_CERT_PATH ? { tlsDir: c.docker?.tlsDir ?? env.DOCKER_CERT_PATH } : {}),
+      ...(dockerTlsDir ? { tlsDir: dockerTlsDir } : {}),
       ...(c.docker?.network ? { network: c.docker.network } : {}),
       allowedHostPaths: c.docker?.allowedHostPaths ?? [],
     },

@@ -45,6 +45,12 @@ export function requireRunAccess(req: FastifyRequest, runId: string): void {
 /** The user making the request (undefined for a job or an anonymous facade caller): what `createdBy` records. */
 export const userOf = (req: FastifyRequest): string | undefined => (req.principal?.kind === 'user' ? req.principal.user : undefined);
 
+/** `{createdBy}` of the request's user, or nothing (a job, an anonymous facade caller): what the engine and store record. */
+export const createdByOf = (req: FastifyRequest): { createdBy?: string } => {
+  const u = userOf(req);
+  return u === undefined ? {} : { createdBy: u };
+};
+
 /** `<verb> by <user>` for a run's timeline, or the plain verb when no person asked. */
 export const byUser = (req: FastifyRequest, verb: string): string => {
   const u = userOf(req);

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { NotFoundError, RegattaError, pathsOverlap } from '@regatta/core';
-import { requireAdmin, userOf, type App, type RouteContext } from './context.js';
+import { createdByOf, requireAdmin, type App, type RouteContext } from './context.js';
 import { ownerRefusal } from './role-gate.js';
 import { datasetListSchema, datasetSchema, noContent } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
@@ -35,7 +35,7 @@ export function registerDatasetRoutes(app: App, ctx: RouteContext, filesDir: (re
     const existing = (await ctx.store.listDatasets()).find((d) => d.name === req.params.name);
     const refusal = existing && req.principal?.kind === 'user' ? ownerRefusal(req.principal, 'dataset', existing.name, existing.createdBy, 'replace') : undefined;
     if (refusal) throw refusal;
-    await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now(), ...(userOf(req) !== undefined ? { createdBy: userOf(req) } : {}) });
+    await ctx.store.putDataset({ name: req.params.name, path, createdAt: Date.now(), ...createdByOf(req) });
     return reply.code(201).send({ name: req.params.name, path });
   });
 

@@ -1,7 +1,7 @@
 /** Submitting, listing, reading and canceling runs. */
 import { z } from 'zod';
 import { ID_PATTERN, NotFoundError, RUN_STATUSES, RegattaError, isFanout, jobSpecSchema, type RunStatus } from '@regatta/core';
-import { byUser, iso, requireAdmin, requireRunAccess, runSummary, userOf, type App, type RouteContext } from './context.js';
+import { byUser, createdByOf, iso, requireAdmin, requireRunAccess, runSummary, type App, type RouteContext } from './context.js';
 import { ownerRefusal } from './role-gate.js';
 import { createdByFilter, userFilterQuery } from './user-filter.js';
 import { parseFields, parseFilters, parseSort } from './runs-query.js';
@@ -53,10 +53,10 @@ export function registerRunRoutes(app: App, ctx: RouteContext): void {
   }, async (req, reply) => {
     requireAdmin(req);
     if (isFanout(req.body)) {
-      const { group } = await ctx.engine.submitGroup(req.body, { createdBy: userOf(req) });
+      const { group } = await ctx.engine.submitGroup(req.body, createdByOf(req));
       return reply.code(201).header('location', `/api/v1/groups/${group.id}`).send({ groupId: group.id, status: group.status, name: group.name, total: group.total });
     }
-    const run = await ctx.engine.submit(req.body, { createdBy: userOf(req) });
+    const run = await ctx.engine.submit(req.body, createdByOf(req));
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name });
   });
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import {
   NotFoundError, RegattaError, compileGroup, compileItems, compileSpec, isFanout, mergeOverrides, type TemplateVersion,
 } from '@regatta/core';
-import { requireAdmin, userOf, type App, type RouteContext } from './context.js';
+import { createdByOf, requireAdmin, userOf, type App, type RouteContext } from './context.js';
 import { resolveInside } from '@regatta/artifacts';
 import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js';
 import { parseYamlBody } from './yaml-body.js';
@@ -169,10 +169,10 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     const spec = specOf(t, req.body ?? {});
     const template = { name: t.name, version: t.version };
     if (isFanout(spec)) {
-      const { group } = await ctx.engine.submitGroup(spec, { template, createdBy: userOf(req) });
+      const { group } = await ctx.engine.submitGroup(spec, { template, ...createdByOf(req) });
       return reply.code(201).send({ groupId: group.id, status: group.status, name: group.name, total: group.total, template });
     }
-    const run = await ctx.engine.submit(spec, { template, createdBy: userOf(req) });
+    const run = await ctx.engine.submit(spec, { template, ...createdByOf(req) });
     return reply.code(201).header('location', `/api/v1/runs/${run.id}`).send({ id: run.id, status: run.status, name: run.name, template });
   });
 }
