@@ -7,9 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDocker } from '@regatta/runtimes';
+import { connectDocker, outputsStamp } from '@regatta/runtimes';
 import { RegattaClient } from '@regatta/sdk';
-import { DOCKER_ENV_TIMEOUT_MS, dockerSpec } from '../docker-env.js';
+import { DOCKER_ENV_TIMEOUT_MS, TEST_IMAGE, dockerSpec } from '../docker-env.js';
 import { startDockerHostsEnv, type DockerHostsEnv } from '../docker-hosts-env.js';
 import { TOKEN, freePort, readAll, runCli, sleep, spawnServer, startTestServer, tempDir, waitFor, waitForStatus, type TestServer } from '../helpers.js';
 
@@ -86,6 +86,34 @@ describe('data paths from a remote engine', () => {
     expect(items).toContainEqual({ path: 'sub/x.txt', size: 3 });
     expect(await readAll(await t.api.downloadArtifact(id, 'sub/x.txt'))).toBe('hi\n');
   }, 180_000);
+});
+
+describe('outputs copied back only when there are any', () => {
+  it('reads the outputs directory stamp before the start (nanoseconds) and sees any entry added', async () => {
+    const d = connectDocker({ url: env.hosts[0]!.url, tlsDir: env.tlsDir });
+    const c = await d.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', 'mkdir /regatta/outputs/sub'], Volumes: { '/regatta/outputs': {} } });
+    try {
+      const before = await outputsStamp(c);
+      expect(before).toMatch(/T\d\d:\d\d:\d\d\.\d+/);
+      expect(await outputsStamp(c)).toBe(before);
+      await c.start();
+      await c.wait();
+      expect(await outputsStamp(c)).not.toBe(before);
+    } finally {
+      await c.remove({ force: true, v: true });
+    }
+  });
+
+  it('a file written the moment the container starts comes back; a run that writes none has no artifacts', async () => {
+    const fast = await t.api.submit(docker({ command: 'echo at once > $REGATTA_OUTPUTS/first.txt' }));
+    const none = await t.api.submit(docker({ command: 'echo no outputs' }));
+    const gone = await t.api.submit(docker({ command: 'touch $REGATTA_OUTPUTS/tmp; rm $REGATTA_OUTPUTS/tmp' }));
+    for (const { id } of [fast, none, gone]) expect((await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })).status).toBe('succeeded');
+    expect(await readAll(await t.api.downloadArtifact(fast.id, 'first.txt'))).toBe('at once\n');
+    expect((await t.api.artifacts(none.id)).items).toEqual([]);
+    expect((await t.api.artifacts(gone.id)).items).toEqual([]);
+    expect(await readAll(await t.api.logs(none.id))).toBe('no outputs\n');
+  }, 120_000);
 });
 
 describe('datasets that only some hosts have', () => {

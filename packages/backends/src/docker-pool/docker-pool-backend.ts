@@ -1,6 +1,7 @@
 /**
  * A pool of Docker engines (lab machines, GPU boxes, cloud VMs), each a node that runs
- * `runtime: docker`. CPUs and memory come from the engine; GPUs from what the admin declares.
+ * `runtime: docker`. CPUs and memory come from the engine unless the admin declares them; GPUs
+ * from what the admin declares, else nvidia-smi on the engine's machine.
  * A node that stops answering takes no new runs; after `lostAfterMs` its running attempts end
  * `lost` (and retry per their policy); when it answers again it rejoins and stray containers of
  * attempts that were given up are removed.
@@ -18,6 +19,9 @@ export interface DockerNodeConfig {
   /** tcp://: ca.pem, cert.pem, key.pem; ssh://: the private key and known_hosts (default ~/.ssh). */
   tlsDir?: string;
   gpus?: number;
+  /** CPUs and memory (bytes) runs may use there, instead of what the engine reports. */
+  cpus?: number;
+  memory?: number;
   /** Named datasets present on that machine (at their registered paths); absent: all. */
   datasets?: string[];
 }
@@ -195,7 +199,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
             }
           }
           node.info.gpuIndices = indices;
-          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus: indices.length };
+          node.info.total = { cpus: config.cpus ?? info.NCPU ?? 1, memory: config.memory ?? info.MemTotal ?? 0, gpus: indices.length };
         },
         listRegattaContainers: async () =>
           (await engine().listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),

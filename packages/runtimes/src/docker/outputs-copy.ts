@@ -2,6 +2,10 @@
  * Outputs of a container on an engine that does not share the server's disk: the container writes
  * them to an anonymous volume, and when it has exited they are streamed back over the engine's API
  * (a tar of the directory, extracted as it arrives: memory stays flat whatever their size).
+ *
+ * Making that tar costs the engine a helper process (tens of ms) even for an empty directory, so
+ * the directory's modification time is read (a stat, no tar) before the container starts and
+ * again when it has ended: unchanged, nothing was added, and nothing is copied.
  */
 import { mkdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -9,10 +13,42 @@ import type Docker from 'dockerode';
 import * as tar from 'tar';
 import { CONTAINER_OUTPUTS } from './container-spec.js';
 
-export async function copyOutputs(container: Docker.Container, dir: string): Promise<void> {
+const STAT_HEADER = 'x-docker-container-path-stat';
+
+/**
+ * The outputs directory's modification time as the engine reports it (nanoseconds), or undefined
+ * when it cannot be read or the file system keeps whole seconds only (a write in the same second
+ * as the directory's creation would not show).
+ */
+export async function outputsStamp(container: Docker.Container): Promise<string | undefined> {
+  try {
+    const res = await container.infoArchive({ path: CONTAINER_OUTPUTS });
+    const headers = 'headers' in res && typeof res.headers === 'object' && res.headers !== null ? res.headers : {};
+    res.resume();
+    const raw = STAT_HEADER in headers ? headers[STAT_HEADER] : undefined;
+    if (typeof raw !== 'string') return undefined;
+    const stat: unknown = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+    const mtime = typeof stat === 'object' && stat !== null && 'mtime' in stat ? stat.mtime : undefined;
+    return typeof mtime === 'string' && /T\d\d:\d\d:\d\d\.\d+/.test(mtime) ? mtime : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Copies the outputs volume of an exited container into `dir`. With `stampBefore` (the directory's
+ * stamp before the container started) the tar is asked for at once, beside a fresh stamp, and
+ * dropped unread when the directory is unchanged.
+ */
+export async function copyOutputs(container: Docker.Container, dir: string, stampBefore?: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const archive = await container.getArchive({ path: CONTAINER_OUTPUTS });
+  const archive = container.getArchive({ path: CONTAINER_OUTPUTS });
+  archive.catch(() => undefined); // handled below, or dropped with the tar
+  if (stampBefore !== undefined && (await outputsStamp(container)) === stampBefore) {
+    void archive.then((a) => a.resume(), () => undefined);
+    return;
+  }
   // The archive's top entry is the directory itself ("outputs/..."). node-tar refuses absolute
   // paths, `..` and writing through links, so nothing lands outside `dir`; owners are not kept.
-  await pipeline(archive, tar.x({ cwd: dir, strip: 1, preserveOwner: false }));
+  await pipeline(await archive, tar.x({ cwd: dir, strip: 1, preserveOwner: false }));
 }
