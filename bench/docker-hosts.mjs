@@ -5,16 +5,17 @@
 //   npm run bench:docker-hosts          (builds, then runs this file; needs Linux and root)
 //   BENCH_SEQ=30 node bench/docker-hosts.mjs
 //
-// scripts/docker-hosts-test-env.sh starts 3 hosts (network namespaces with their own dockerd on
+// scripts/docker-hosts-test-env.sh starts 2 hosts (network namespaces with their own dockerd on
 // tcp://<ip>:2376, mutual TLS) and stops them at the end. Then:
-//   1. overhead   BENCH_SEQ rounds of containers `true`, one after the other, on host 1: with the
-//                 docker CLI over TLS (baseline) and as Regatta docker runs (a server in its own
-//                 process, no local engine) on pool node lab-1, in turns A B B A. Goal: ratio <= 1.1.
-//                 A Regatta run also streams its outputs back (an anonymous volume and a tar over
-//                 the API), which `docker run --rm` does not do.
-//   2. cut-off    a server with lab-1 and lab-2, nodeLostAfter BENCH_LOST_AFTER (default 5s),
-//                 health every 1s: a `sleep` run with retries 1; its host is cut off (its link
-//                 down); time until its second attempt runs on the other node, BENCH_CUTS times.
+//   1. overhead   BENCH_SEQ rounds of containers `true`, one after the other, on host 1, with the
+//                 same CPU limit (BENCH_CPUS, default 1) on both sides: the docker CLI over TLS
+//                 (baseline) and Regatta docker runs (a server in its own process, no local engine)
+//                 on pool node lab-1, in turns A B B A. Goal: ratio <= 1.1. Then a Regatta run leg
+//                 by leg (its timeline) and each engine call it makes, timed alone.
+//   2. cut-off    a server with lab-1 and lab-2: a `sleep` run with retries 1; its host is cut off
+//                 (its link down); time until its second attempt runs on the other node. BENCH_CUTS
+//                 times with nodeLostAfter BENCH_LOST_AFTER (default 5s) and health every 1s, then
+//                 BENCH_DEFAULT_CUTS times (default 1) with the defaults (60s, every 5s).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -32,6 +33,7 @@ const ENV_SCRIPT = join(here, '..', 'scripts', 'docker-hosts-test-env.sh');
 const N_SEQ = Number(process.env.BENCH_SEQ ?? 10); // rounds of 2 docker runs + 2 Regatta runs
 const CUTS = Number(process.env.BENCH_CUTS ?? 3);
 const LOST_AFTER_S = Number(process.env.BENCH_LOST_AFTER ?? 5);
+const CPUS = Number(process.env.BENCH_CPUS ?? 1); // the same CPU limit on both sides
 const DEFAULT_CUTS = Number(process.env.BENCH_DEFAULT_CUTS ?? 1); // cuts with the default nodeLostAfter (60s)
 const IMAGE = 'regatta-test/busybox:latest';
 const TOKEN = 'bench-token';
@@ -52,7 +54,7 @@ async function engineLegs(url, tlsDir, n) {
   for (let i = 0; i < n + 2; i++) {
     if (i === 2) for (const k of Object.keys(legs)) legs[k] = []; // the first two warm up
     const c = await t('create (with the outputs volume)', () => d.createContainer({
-      name: `bench-legs-${process.pid}-${i}`, Image: IMAGE, Entrypoint: ['/bin/sh', '-c'], Cmd: ['true'], Volumes: { '/regatta/outputs': {} }, HostConfig: { NanoCpus: 1e8 },
+      name: `bench-legs-${process.pid}-${i}`, Image: IMAGE, Entrypoint: ['/bin/sh', '-c'], Cmd: ['true'], Volumes: { '/regatta/outputs': {} }, HostConfig: { NanoCpus: CPUS * 1e9 },
     }));
     await t('start', () => c.start());
     const logs = await t('logs (follow) request', () => c.logs({ follow: true, stdout: true, stderr: true, timestamps: true }));
@@ -98,14 +100,14 @@ try {
 
   // --- 1. overhead --------------------------------------------------------------------------
   const dockerRun = () => new Promise((resolve, reject) => {
-    const c = spawn('docker', [...tlsArgs, '-H', hosts[0], 'run', '--rm', IMAGE, 'true'], { stdio: 'ignore' });
+    const c = spawn('docker', [...tlsArgs, '-H', hosts[0], 'run', '--rm', '--cpus', String(CPUS), IMAGE, 'true'], { stdio: 'ignore' });
     c.once('error', reject);
     c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker run exited ${code}`))));
   });
   const one = await server([node(0)]);
   const regattaIds = [];
   const regattaRun = async () => {
-    const { body } = await one.api('POST', '/api/v1/runs', { runtime: 'docker', image: IMAGE, command: 'true', resources: { cpus: 0.1 } });
+    const { body } = await one.api('POST', '/api/v1/runs', { runtime: 'docker', image: IMAGE, command: 'true', resources: { cpus: CPUS } });
     regattaIds.push(body.id);
     for (;;) {
       const r = (await one.api('GET', `/api/v1/runs/${body.id}`)).body;
@@ -144,7 +146,7 @@ try {
   one.close();
   const ratio = median(reg) / median(plain);
   console.log(`overhead on a remote TLS engine (${plain.length} docker runs, ${reg.length} Regatta runs of 'true', medians):`);
-  console.log(`  docker --tlsverify -H ${hosts[0]} run --rm   ${median(plain).toFixed(0)} ms`);
+  console.log(`  docker --tlsverify -H ${hosts[0]} run --rm --cpus ${CPUS}   ${median(plain).toFixed(0)} ms`);
   console.log(`  Regatta run on lab-1 over TLS, outputs copied back (submit → succeeded, polled every 25 ms)  ${median(reg).toFixed(0)} ms`);
   console.log(`  ratio ${ratio.toFixed(2)}x (goal <= 1.1x)`);
   console.log('  a Regatta run, leg by leg (medians, ms, server clock):');

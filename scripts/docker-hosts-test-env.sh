@@ -3,7 +3,7 @@
 # namespace (ip netns) joined to the root namespace by its own veth pair, running its own dockerd
 # that listens only on tcp://<host-ip>:2376 with mutual TLS (a CA, server and client certificates
 # made here with openssl). The Regatta server stays in the root namespace and reaches the engines
-# over the veth links only, so a host can be cut off (link down), slowed (tc netem) and restored.
+# over the veth links only, so a host can be cut off (link down), slowed (tc netem, or tbf) and restored.
 #
 #   scripts/docker-hosts-test-env.sh install           # apt-get docker.io containerd busybox-static iproute2 openssl
 #   scripts/docker-hosts-test-env.sh start DIR [N]     # N hosts (default 3); prints the variables below
@@ -12,6 +12,8 @@
 #   scripts/docker-hosts-test-env.sh restore DIR I     # link up again, no delay
 #   scripts/docker-hosts-test-env.sh delay DIR I MS [LOSS%]  # slow link: netem delay (and loss);
 #                                                   # fails where the kernel lacks sch_netem
+#   scripts/docker-hosts-test-env.sh throttle DIR I KBIT     # slow link: tbf rate limit both ways
+#                                                   # (a kernel without sch_netem may have sch_tbf)
 #   scripts/docker-hosts-test-env.sh stop DIR          # kills daemons, deletes netns + veths, removes DIR
 #
 # start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, TLS_DIR (a client's ca.pem, cert.pem,
@@ -258,6 +260,15 @@ cmd_delay() {
   tc -n "$(ns_of "$2")" qdisc replace dev eth0 root netem delay "$3ms" ${4:+loss "$4%"}
 }
 
+cmd_throttle() {
+  DIR=$(norm_dir "${1:?usage: throttle DIR I KBIT}")
+  local v; v=$(veth_of "${2:?host number}")
+  # A token bucket per direction: packets beyond the rate wait in a queue of at most 400 ms
+  # (then are dropped, and TCP backs off): a narrow link, not a cut one.
+  tc qdisc replace dev "$v" root tbf rate "${3:?kbit}kbit" burst 16kb latency 400ms
+  tc -n "$(ns_of "$2")" qdisc replace dev eth0 root tbf rate "$3kbit" burst 16kb latency 400ms
+}
+
 # -------------------------------------------------------------------- stop
 cmd_stop() {
   need_root
@@ -307,6 +318,7 @@ case "${1:-}" in
   cut)     shift; cmd_cut "$@" ;;
   restore) shift; cmd_restore "$@" ;;
   delay)   shift; cmd_delay "$@" ;;
+  throttle) shift; cmd_throttle "$@" ;;
   stop)    shift; cmd_stop "$@" ;;
   *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" >&2; exit 2 ;;
 esac

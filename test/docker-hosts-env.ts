@@ -39,6 +39,8 @@ export interface DockerHostsEnv {
   restore(i: number): Promise<void>;
   /** Adds a netem delay on host i's link; rejects where the kernel has no sch_netem. */
   delay(i: number, ms: number): Promise<void>;
+  /** Limits host i's link to `kbit` each way (tbf); rejects where the kernel has no sch_tbf. */
+  throttle(i: number, kbit: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startDockerHostsEnv(n: number): Promise<DockerHostsEnv> {
       cut: async (i) => { await script(['cut', dir, String(i)]); },
       restore: async (i) => { await script(['restore', dir, String(i)]); },
       delay: async (i, ms) => { await script(['delay', dir, String(i), String(ms)]); },
+      throttle: async (i, kbit) => { await script(['throttle', dir, String(i), String(kbit)]); },
       stop,
     };
   }, [String(n)]);

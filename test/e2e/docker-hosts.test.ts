@@ -148,6 +148,60 @@ describe('datasets that only some hosts have', () => {
   }, 120_000);
 });
 
+describe('placement over hosts of different capacities (declared in config)', () => {
+  it('fills each host to its CPUs, spreads, honours memory and GPUs; `regatta nodes` shows capacity, usage, reachability, last error', async () => {
+    const h = env.hosts;
+    const s = await startTestServer({
+      docker: { host: 'unix:///nonexistent/regatta-test-docker.sock' }, nodeHealthInterval: '200ms',
+      nodes: [
+        { name: 'cap-a', docker: h[0]!.url, tlsDir: env.tlsDir, cpus: 3, memory: '1Gi' },
+        { name: 'cap-b', docker: h[1]!.url, tlsDir: env.tlsDir, cpus: 2, memory: '2Gi' },
+        { name: 'cap-c', docker: h[2]!.url, tlsDir: env.tlsDir, cpus: 1, memory: '512Mi', gpus: 1 },
+        // Nothing listens there: a node that does not answer.
+        { name: 'cap-off', docker: `tcp://${h[0]!.addr}:2399`, tlsDir: env.tlsDir, cpus: 64 },
+      ],
+    });
+    const ids: string[] = [];
+    try {
+      const before = (await runCli(['nodes'], { url: s.url })).stdout;
+      expect(before).toMatch(/cap-a\s+docker-pool\s+ready\s+0\/3\s+0B\/1\.0GiB\s+0\/0\s+0\s*\n/);
+      expect(before).toMatch(/cap-b\s+docker-pool\s+ready\s+0\/2\s+0B\/2\.0GiB\s+0\/0/);
+      expect(before).toMatch(/cap-c\s+docker-pool\s+ready\s+0\/1\s+0B\/512\.0MiB\s+0\/1/);
+      expect(before).toMatch(/cap-off\s+docker-pool\s+down\s+0\/64.*\d\d:\d\d:\d\d does not answer: connect ECONNREFUSED/);
+
+      // Six 1-CPU runs fill the three hosts exactly; a seventh waits.
+      for (let i = 0; i < 7; i++) ids.push((await s.api.submit(docker({ command: 'sleep 120', resources: { cpus: 1, memory: '128Mi' } }))).id);
+      await waitFor('six runs running', async () => (await Promise.all(ids.map((id) => s.api.getRun(id)))).filter((r) => r.status === 'running').length === 6, 90_000);
+      const runs = await Promise.all(ids.map((id) => s.api.getRun(id)));
+      const perNode = (n: string) => runs.filter((r) => r.status === 'running' && r.node === n).length;
+      expect([perNode('cap-a'), perNode('cap-b'), perNode('cap-c'), perNode('cap-off')]).toEqual([3, 2, 1, 0]);
+      expect(runs.filter((r) => r.status === 'queued')).toHaveLength(1);
+      const during = (await runCli(['nodes'], { url: s.url })).stdout;
+      expect(during).toMatch(/cap-a\s+docker-pool\s+ready\s+3\/3\s+384\.0MiB\/1\.0GiB\s+0\/0\s+3/);
+      expect(during).toMatch(/cap-b\s+docker-pool\s+ready\s+2\/2\s+256\.0MiB\/2\.0GiB\s+0\/0\s+2/);
+      expect(during).toMatch(/cap-c\s+docker-pool\s+ready\s+1\/1\s+128\.0MiB\/512\.0MiB\s+0\/1\s+1/);
+      for (const id of ids) await s.api.cancel(id);
+      for (const id of ids) await s.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 });
+
+      // Memory only one host has; a GPU only one host declares.
+      const big = await s.api.submit(docker({ command: 'true', resources: { cpus: 1, memory: '1536Mi' } }));
+      expect(await s.api.waitForRun(big.id, { intervalMs: 200, timeoutMs: 60_000 })).toMatchObject({ status: 'succeeded', node: 'cap-b' });
+      // No NVIDIA runtime on these hosts: the container cannot start, but it was placed on cap-c with GPU 0.
+      const gpu = await s.api.waitForRun((await s.api.submit(docker({ command: 'true', resources: { gpus: 1 } }))).id, { intervalMs: 200, timeoutMs: 60_000 });
+      expect(gpu.attempts[0]).toMatchObject({ node: 'cap-c', gpus: [0] });
+      // Two 2-CPU runs on an idle pool go to different hosts (the one with the most free CPUs first).
+      const light = [];
+      for (let i = 0; i < 2; i++) light.push((await s.api.submit(docker({ command: 'sleep 3', resources: { cpus: 2 } }))).id);
+      const placed = await Promise.all(light.map((id) => s.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })));
+      expect(placed.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+      expect(new Set(placed.map((r) => r.node)).size).toBe(2);
+    } finally {
+      for (const id of ids) await s.api.cancel(id).catch(() => undefined);
+      await s.close();
+    }
+  }, 240_000);
+});
+
 describe('network faults', () => {
   it('a host cut off mid-run: its run ends lost after nodeLostAfter and retries elsewhere; back, its stray container goes', async () => {
     const { id } = await t.api.submit(docker({ command: 'echo "attempt $REGATTA_ATTEMPT"; [ "$REGATTA_ATTEMPT" -ge 2 ] || sleep 300', retries: 1 }));
@@ -180,22 +234,44 @@ describe('network faults', () => {
     expect((await t.api.nodes()).items.find((n) => n.name === node)?.lastError?.message).toMatch(/does not answer/);
   }, 180_000);
 
-  it('a slow link (netem delay) does not mark a healthy node lost', async (ctx) => {
+  it('a slow link does not mark a healthy node lost (netem delay where the kernel has it, else a tbf rate limit)', async (ctx) => {
+    const all = env.hosts.map((_, i) => i + 1);
+    let how = 'netem delay 300 ms each way';
     try {
-      await env.delay(2, 300);
+      for (const i of all) await env.delay(i, 300);
     } catch (e) {
-      // This kernel lacks sch_netem ("Specified qdisc kind is unknown"): nothing to slow the link with.
-      ctx.skip(`tc netem is not available here: ${(e as Error).message.split('\n').slice(-2).join(' ')}`);
+      // This kernel lacks sch_netem ("Specified qdisc kind is unknown"); a token bucket narrows the link instead.
+      try {
+        for (const i of all) await env.throttle(i, 1000);
+        how = `tbf 1 Mbit/s each way (no netem: ${(e as Error).message.split('\n').filter(Boolean).at(-1) ?? ''})`;
+      } catch (e2) {
+        for (const i of all) await env.restore(i);
+        ctx.skip(`neither tc netem nor tbf is available here: ${(e2 as Error).message.split('\n').slice(-2).join(' ')}`);
+      }
     }
     try {
-      const { id } = await t.api.submit(docker({ command: 'sleep 5; echo slow but fine', resources: { cpus: 2 } }));
-      const run = await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 });
+      let downs = 0;
+      let watching = true;
+      const watch = (async () => {
+        for (; watching; await sleep(200)) downs += (await t.api.nodes()).items.filter((n) => n.backend === 'docker-pool' && !n.ready).length;
+      })();
+      // Logs all along and 512 KiB of outputs (about 4 s at 1 Mbit/s) at the end.
+      const { id } = await t.api.submit(docker({
+        command: 'i=0; while [ $i -lt 20 ]; do echo "line $i"; i=$((i+1)); sleep 0.2; done; dd if=/dev/zero of=$REGATTA_OUTPUTS/half.bin bs=64k count=8 2>/dev/null',
+      }));
+      const t0 = Date.now();
+      const run = await t.api.waitForRun(id, { intervalMs: 200, timeoutMs: 120_000 });
+      watching = false;
+      await watch;
       expect(run).toMatchObject({ status: 'succeeded', attempt: 1 });
+      expect((await t.api.artifacts(id)).items).toEqual([{ path: 'half.bin', size: 512 * 1024 }]);
+      expect((await readAll(await t.api.logs(id))).split('\n')).toHaveLength(21);
       expect((await t.api.nodes()).items.every((n) => n.ready)).toBe(true);
+      console.log(`slow link (${how}): run done in ${Date.now() - t0} ms; pool nodes seen not ready ${downs} times (probes every 200 ms, nodeLostAfter 3s)`);
     } finally {
-      await env.restore(2);
+      for (const i of all) await env.restore(i);
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('an engine over ssh://', () => {

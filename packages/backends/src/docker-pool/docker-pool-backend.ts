@@ -170,7 +170,8 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
         config,
         info: {
           name: config.name,
-          total: { cpus: 0, memory: 0, gpus },
+          // What the admin declared shows even before the engine first answers.
+          total: { cpus: config.cpus ?? 0, memory: config.memory ?? 0, gpus },
           gpuIndices: Array.from({ length: gpus }, (_, i) => i),
           ready: false,
           backend: 'docker-pool',

@@ -73,7 +73,8 @@ export function follow(container: Docker.Container, files: LogFiles, copyOutputs
     try {
       await waitPatiently(container, () => detached);
       await pumped;
-      // The exit status and the outputs are read side by side (both only read an exited container).
+      // The exit status and the outputs are asked for side by side (the engine answers the inspect
+      // once a tar being read is done).
       const [state, copyError] = await Promise.all([
         container.inspect().then((i) => i.State),
         copyOutputsTo === undefined ? undefined : copyOutputs(container, copyOutputsTo, outputsStamp).then(() => undefined, (e: unknown) => e),

@@ -36,19 +36,16 @@ export async function outputsStamp(container: Docker.Container): Promise<string 
 }
 
 /**
- * Copies the outputs volume of an exited container into `dir`. With `stampBefore` (the directory's
- * stamp before the container started) the tar is asked for at once, beside a fresh stamp, and
- * dropped unread when the directory is unchanged.
+ * Copies the outputs volume of an exited container into `dir`; with `stampBefore` (the directory's
+ * stamp before the container started), only when the directory has changed since. The stat comes
+ * first, never beside the tar: the engine holds the container while a tar is read, so a stat asked
+ * for meanwhile waits for the whole tar.
  */
 export async function copyOutputs(container: Docker.Container, dir: string, stampBefore?: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const archive = container.getArchive({ path: CONTAINER_OUTPUTS });
-  archive.catch(() => undefined); // handled below, or dropped with the tar
-  if (stampBefore !== undefined && (await outputsStamp(container)) === stampBefore) {
-    void archive.then((a) => a.resume(), () => undefined);
-    return;
-  }
+  if (stampBefore !== undefined && (await outputsStamp(container)) === stampBefore) return;
+  const archive = await container.getArchive({ path: CONTAINER_OUTPUTS });
   // The archive's top entry is the directory itself ("outputs/..."). node-tar refuses absolute
   // paths, `..` and writing through links, so nothing lands outside `dir`; owners are not kept.
-  await pipeline(await archive, tar.x({ cwd: dir, strip: 1, preserveOwner: false }));
+  await pipeline(archive, tar.x({ cwd: dir, strip: 1, preserveOwner: false }));
 }
