@@ -65,6 +65,8 @@ async function engineLegs(url, tlsDir, n) {
     await t('outputs: HEAD archive (stat)', () => c.infoArchive({ path: '/regatta/outputs' }));
     await t('outputs: GET archive + untar (empty)', async () => pipeline(await c.getArchive({ path: '/regatta/outputs' }), tar.x({ cwd: out, strip: 1 })));
     await t('remove (with its volume)', () => c.remove({ force: true, v: true }));
+    const bare = await t('create, no volume (as docker run)', () => d.createContainer({ name: `bench-legs-${process.pid}-${i}-bare`, Image: IMAGE, Cmd: ['true'], HostConfig: { NanoCpus: CPUS * 1e9 } }));
+    await t('remove, no volume', () => bare.remove({ force: true }));
   }
   rmSync(out, { recursive: true, force: true });
   return legs;
@@ -99,15 +101,15 @@ try {
   const node = (i) => ({ name: `lab-${i + 1}`, docker: hosts[i], tlsDir: tls });
 
   // --- 1. overhead --------------------------------------------------------------------------
-  const dockerRun = () => new Promise((resolve, reject) => {
-    const c = spawn('docker', [...tlsArgs, '-H', hosts[0], 'run', '--rm', '--cpus', String(CPUS), IMAGE, 'true'], { stdio: 'ignore' });
+  const dockerRun = (cmd = ['true']) => new Promise((resolve, reject) => {
+    const c = spawn('docker', [...tlsArgs, '-H', hosts[0], 'run', '--rm', '--cpus', String(CPUS), IMAGE, ...cmd], { stdio: 'ignore' });
     c.once('error', reject);
     c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker run exited ${code}`))));
   });
   const one = await server([node(0)]);
   const regattaIds = [];
-  const regattaRun = async () => {
-    const { body } = await one.api('POST', '/api/v1/runs', { runtime: 'docker', image: IMAGE, command: 'true', resources: { cpus: CPUS } });
+  const regattaRun = async (command = 'true') => {
+    const { body } = await one.api('POST', '/api/v1/runs', { runtime: 'docker', image: IMAGE, command, resources: { cpus: CPUS } });
     regattaIds.push(body.id);
     for (;;) {
       const r = (await one.api('GET', `/api/v1/runs/${body.id}`)).body;
@@ -125,11 +127,21 @@ try {
   regattaIds.length = 0;
   // A B B A per round, so a shared machine's drift hits both alike.
   for (let i = 0; i < N_SEQ; i++) {
-    await sample(dockerRun, plain);
-    await sample(regattaRun, reg);
-    await sample(regattaRun, reg);
-    await sample(dockerRun, plain);
+    await sample(() => dockerRun(), plain);
+    await sample(() => regattaRun(), reg);
+    await sample(() => regattaRun(), reg);
+    await sample(() => dockerRun(), plain);
   }
+  // The same with one small output file, which a Regatta run copies back (docker run leaves it).
+  const ids = regattaIds.splice(0);
+  const [plainOut, regOut] = [[], []];
+  for (let i = 0; i < Math.ceil(N_SEQ / 2); i++) {
+    await sample(() => dockerRun(['sh', '-c', 'echo x > /tmp/a.txt']), plainOut);
+    await sample(() => regattaRun('echo x > $REGATTA_OUTPUTS/a.txt'), regOut);
+    await sample(() => regattaRun('echo x > $REGATTA_OUTPUTS/a.txt'), regOut);
+    await sample(() => dockerRun(['sh', '-c', 'echo x > /tmp/a.txt']), plainOut);
+  }
+  regattaIds.splice(0, regattaIds.length, ...ids);
   // Where a Regatta run's time goes, from its own timeline (server clock).
   const legs = { 'submitted → starting (placed)': [], 'starting → running (create, start)': [], 'running → ended (wait, logs, outputs)': [], 'ended → recorded (store)': [] };
   for (const id of regattaIds) {
@@ -149,6 +161,7 @@ try {
   console.log(`  docker --tlsverify -H ${hosts[0]} run --rm --cpus ${CPUS}   ${median(plain).toFixed(0)} ms`);
   console.log(`  Regatta run on lab-1 over TLS, outputs copied back (submit → succeeded, polled every 25 ms)  ${median(reg).toFixed(0)} ms`);
   console.log(`  ratio ${ratio.toFixed(2)}x (goal <= 1.1x)`);
+  console.log(`  with one small output file (${plainOut.length} + ${regOut.length} runs): docker ${median(plainOut).toFixed(0)} ms, Regatta ${median(regOut).toFixed(0)} ms, ratio ${(median(regOut) / median(plainOut)).toFixed(2)}x`);
   console.log('  a Regatta run, leg by leg (medians, ms, server clock):');
   for (const [k, v] of Object.entries(legs)) console.log(`    ${k.padEnd(42)} ${median(v).toFixed(0)}`);
   console.log('  the engine calls of a run, one by one over the same kept-alive TLS connection (medians, ms):');

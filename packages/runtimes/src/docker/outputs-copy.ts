@@ -16,20 +16,29 @@ import { CONTAINER_OUTPUTS } from './container-spec.js';
 const STAT_HEADER = 'x-docker-container-path-stat';
 
 /**
- * The outputs directory's modification time as the engine reports it (nanoseconds), or undefined
- * when it cannot be read or the file system keeps whole seconds only (a write in the same second
- * as the directory's creation would not show).
+ * The modification time in the engine's path stat header (base64 JSON, as `HEAD .../archive`
+ * answers), when it has a fraction of a second: a file system that keeps whole seconds only would
+ * not show a write in the same second as the directory's creation.
  */
+export function stampOfStatHeader(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  let stat: unknown;
+  try {
+    stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const mtime = typeof stat === 'object' && stat !== null && 'mtime' in stat ? stat.mtime : undefined;
+  return typeof mtime === 'string' && /T\d\d:\d\d:\d\d\.\d+/.test(mtime) ? mtime : undefined;
+}
+
+/** The outputs directory's stamp (see stampOfStatHeader), or undefined when it cannot be read. */
 export async function outputsStamp(container: Docker.Container): Promise<string | undefined> {
   try {
     const res = await container.infoArchive({ path: CONTAINER_OUTPUTS });
     const headers = 'headers' in res && typeof res.headers === 'object' && res.headers !== null ? res.headers : {};
     res.resume();
-    const raw = STAT_HEADER in headers ? headers[STAT_HEADER] : undefined;
-    if (typeof raw !== 'string') return undefined;
-    const stat: unknown = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
-    const mtime = typeof stat === 'object' && stat !== null && 'mtime' in stat ? stat.mtime : undefined;
-    return typeof mtime === 'string' && /T\d\d:\d\d:\d\d\.\d+/.test(mtime) ? mtime : undefined;
+    return stampOfStatHeader(STAT_HEADER in headers ? headers[STAT_HEADER] : undefined);
   } catch {
     return undefined;
   }
