@@ -16,7 +16,8 @@
 #                                                   # (a kernel without sch_netem may have sch_tbf)
 #   scripts/docker-hosts-test-env.sh stop DIR          # kills daemons, deletes netns + veths, removes DIR
 #
-# start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, TLS_DIR (a client's ca.pem, cert.pem,
+# start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, HOST_<i>_GATEWAY (the root namespace's
+# end of its link: a server listening there is reachable from every host), TLS_DIR (a client's ca.pem, cert.pem,
 # key.pem), ROGUE_TLS_DIR (a client certificate signed by ANOTHER CA), NO_CERT_TLS_DIR (only
 # ca.pem), and for sshd (openssh-server) on host 1: SSH_1=ssh://root@<addr>, SSH_DIR (id_ed25519
 # and a known_hosts with the host's key) and SSH_WRONG_HOST_DIR (known_hosts with another key). Each dockerd also has a unix socket $DIR/h<i>/docker.sock for this script's own use
@@ -145,7 +146,11 @@ make_host() { # i subnet
   ip -n "$ns" addr add "10.214.$2.$((4 * i + 2))/30" dev eth0
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
+  # The rest of the test subnet through the root namespace (the server's side, other hosts); no
+  # default route, so nothing from a host is ever routed out of this machine.
+  ip -n "$ns" route add "10.214.$2.0/24" via "10.214.$2.$((4 * i + 1))"
   echo "10.214.$2.$((4 * i + 2))" >"$d/addr"
+  echo "10.214.$2.$((4 * i + 1))" >"$d/gateway"
 }
 
 start_daemons() { # i
@@ -208,7 +213,7 @@ cmd_start() {
   start_sshd
   log "start: $n hosts up in $(( $(now_ms) - t0 )) ms"
   for i in $(seq 1 "$n"); do
-    printf 'HOST_%s=tcp://%s:2376\nHOST_%s_ADDR=%s\n' "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/addr")"
+    printf 'HOST_%s=tcp://%s:2376\nHOST_%s_ADDR=%s\nHOST_%s_GATEWAY=%s\n' "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/gateway")"
   done
   printf 'TLS_DIR=%s/tls/client\nROGUE_TLS_DIR=%s/tls/rogue\nNO_CERT_TLS_DIR=%s/tls/nocert\n' "$DIR" "$DIR" "$DIR"
   printf 'SSH_1=ssh://root@%s\nSSH_DIR=%s/ssh/client\nSSH_WRONG_HOST_DIR=%s/ssh/wrong-host\n' "$(cat "$DIR/h1/addr")" "$DIR" "$DIR"
@@ -250,6 +255,8 @@ cmd_restore() {
   tc qdisc del dev "$v" root 2>/dev/null || true
   tc -n "$(ns_of "$2")" qdisc del dev eth0 root 2>/dev/null || true
   ip -n "$(ns_of "$2")" link set eth0 up
+  # The link going down took the host's route to the subnet with it.
+  ip -n "$(ns_of "$2")" route replace "$(cat "$DIR/route")" via "$(cat "$DIR/h$2/gateway")"
 }
 
 cmd_delay() {

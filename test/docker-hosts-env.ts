@@ -16,6 +16,8 @@ export interface DockerHost {
   /** tcp://10.214.x.y:2376 */
   url: string;
   addr: string;
+  /** This machine's end of the host's link: listening there, a server is reachable from every host. */
+  gateway: string;
 }
 
 export interface DockerHostsEnv {
@@ -56,7 +58,7 @@ export async function startDockerHostsEnv(n: number): Promise<DockerHostsEnv> {
       return v;
     };
     return {
-      hosts: Array.from({ length: n }, (_, i) => ({ url: get(`HOST_${i + 1}`), addr: get(`HOST_${i + 1}_ADDR`) })),
+      hosts: Array.from({ length: n }, (_, i) => ({ url: get(`HOST_${i + 1}`), addr: get(`HOST_${i + 1}_ADDR`), gateway: get(`HOST_${i + 1}_GATEWAY`) })),
       tlsDir: get('TLS_DIR'), rogueTlsDir: get('ROGUE_TLS_DIR'), noCertTlsDir: get('NO_CERT_TLS_DIR'),
       sshUrl: get('SSH_1'), sshDir: get('SSH_DIR'), sshWrongHostDir: get('SSH_WRONG_HOST_DIR'), dir,
       cut: async (i) => { await script(['cut', dir, String(i)]); },

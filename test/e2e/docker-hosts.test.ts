@@ -292,6 +292,33 @@ describe('an engine over ssh://', () => {
   }, 120_000);
 });
 
+describe('what a job on another host can reach', () => {
+  it('reports metrics live through the API when the server listens where the hosts can route to', async () => {
+    // The server on this machine's end of host 1's link; containers on the host's own network
+    // (these engines have no bridge). REGATTA_API_URL is then that address.
+    const s = await startTestServer({
+      host: env.hosts[0]!.gateway,
+      docker: { host: 'unix:///nonexistent/regatta-test-docker.sock', network: 'host' },
+      nodes: [{ name: 'far-1', docker: env.hosts[0]!.url, tlsDir: env.tlsDir }],
+    });
+    try {
+      const post = (body: string) =>
+        `wget -q -O- --header "Authorization: Bearer $REGATTA_RUN_TOKEN" --header "Content-Type: application/json" --post-data '${body}' "$REGATTA_API_URL/api/v1/runs/$REGATTA_RUN_ID/metrics"`;
+      const { id } = await s.api.submit(docker({
+        command: `echo "api $REGATTA_API_URL"; ${post('{"name":"loss","value":0.5,"step":1}')} && sleep 30`,
+      }));
+      await waitFor('the metric, while the run is still running', async () => (await s.api.metrics(id)).items.length > 0, 60_000);
+      expect((await s.api.getRun(id)).status).toBe('running');
+      expect((await s.api.metrics(id)).items).toMatchObject([{ name: 'loss', value: 0.5, step: 1, attempt: 1 }]);
+      expect(await readAll(await s.api.logs(id))).toMatch(new RegExp(`^api http://${env.hosts[0]!.gateway.replace(/\./g, '\\.')}:\\d+`));
+      await s.api.cancel(id);
+      expect((await s.api.waitForRun(id, { intervalMs: 200, timeoutMs: 60_000 })).status).toBe('canceled');
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+});
+
 describe('server restart with containers on remote engines', () => {
   it('re-attaches to a TLS engine after kill -9: logs resume without gaps or duplicates', async () => {
     const data = tempDir();
