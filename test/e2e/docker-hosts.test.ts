@@ -335,12 +335,21 @@ describe('server restart with containers on remote engines', () => {
       await waitFor('some lines', async () => (await readAll(await api.logs(id))).includes('line 5'));
       s1.kill('SIGKILL');
       await new Promise((r) => s1.once('exit', r));
+      // Left on the engine by attempts that are not active: one of this server's runs (an attempt it
+      // never had), and one of a run this server does not know (another server's).
+      const engine = connectDocker({ url: env.hosts[1]!.url, tlsDir: env.tlsDir });
+      const plant = async (runId: string) => engine.createContainer({ Image: TEST_IMAGE, Cmd: ['true'], Labels: { 'dev.regatta.run': runId, 'dev.regatta.attempt': '7' } });
+      const ours = await plant(id);
+      const theirs = await plant('01otherserverrun0000000');
       await sleep(1000);
       const s2 = await spawnServer(data, port, ['--config', config]);
       try {
         const run = await api.waitForRun(id, { intervalMs: 100, timeoutMs: 30_000 });
         expect(run).toMatchObject({ status: 'succeeded', attempt: 1, exitCode: 0, node: 'lab-2' });
         expect((await readAll(await api.logs(id))).trimEnd().split('\n')).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
+        await waitFor("this server's stray to go", async () => !(await containersOn(2, id)).some((c) => c.Id === ours.id));
+        expect((await theirs.inspect()).Id).toBe(theirs.id);
+        await theirs.remove({ force: true });
       } finally {
         s2.kill('SIGTERM');
         await new Promise((r) => s2.once('exit', r));

@@ -237,6 +237,16 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       return h && track(node, h);
     },
 
+    // At start, after recovery: containers of this server's attempts that are not active (given up,
+    // or collected but not yet removed when the server stopped) go, on every node that answers.
+    async sweep(stray) {
+      let removed = 0;
+      for (const n of nodes.values()) {
+        if (n.info.ready) removed += (await n.runtime.sweep?.(stray).catch(() => 0)) ?? 0;
+      }
+      return removed;
+    },
+
     close() {
       stopped = true;
       timer?.cancel();
