@@ -3,7 +3,7 @@
 # namespace (ip netns) joined to the root namespace by its own veth pair, running its own dockerd
 # that listens only on tcp://<host-ip>:2376 with mutual TLS (a CA, server and client certificates
 # made here with openssl). The Regatta server stays in the root namespace and reaches the engines
-# over the veth links only, so a host can be cut off (link down), slowed (tc netem) and restored.
+# over the veth links only, so a host can be cut off (link down), slowed (tc netem, or tbf) and restored.
 #
 #   scripts/docker-hosts-test-env.sh install           # apt-get docker.io containerd busybox-static iproute2 openssl
 #   scripts/docker-hosts-test-env.sh start DIR [N]     # N hosts (default 3); prints the variables below
@@ -12,9 +12,12 @@
 #   scripts/docker-hosts-test-env.sh restore DIR I     # link up again, no delay
 #   scripts/docker-hosts-test-env.sh delay DIR I MS [LOSS%]  # slow link: netem delay (and loss);
 #                                                   # fails where the kernel lacks sch_netem
+#   scripts/docker-hosts-test-env.sh throttle DIR I KBIT     # slow link: tbf rate limit both ways
+#                                                   # (a kernel without sch_netem may have sch_tbf)
 #   scripts/docker-hosts-test-env.sh stop DIR          # kills daemons, deletes netns + veths, removes DIR
 #
-# start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, TLS_DIR (a client's ca.pem, cert.pem,
+# start prints HOST_<i>=tcp://10.214.X.Y:2376, HOST_<i>_ADDR, HOST_<i>_GATEWAY (the root namespace's
+# end of its link: a server listening there is reachable from every host), TLS_DIR (a client's ca.pem, cert.pem,
 # key.pem), ROGUE_TLS_DIR (a client certificate signed by ANOTHER CA), NO_CERT_TLS_DIR (only
 # ca.pem), and for sshd (openssh-server) on host 1: SSH_1=ssh://root@<addr>, SSH_DIR (id_ed25519
 # and a known_hosts with the host's key) and SSH_WRONG_HOST_DIR (known_hosts with another key). Each dockerd also has a unix socket $DIR/h<i>/docker.sock for this script's own use
@@ -143,7 +146,11 @@ make_host() { # i subnet
   ip -n "$ns" addr add "10.214.$2.$((4 * i + 2))/30" dev eth0
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
+  # The rest of the test subnet through the root namespace (the server's side, other hosts); no
+  # default route, so nothing from a host is ever routed out of this machine.
+  ip -n "$ns" route add "10.214.$2.0/24" via "10.214.$2.$((4 * i + 1))"
   echo "10.214.$2.$((4 * i + 2))" >"$d/addr"
+  echo "10.214.$2.$((4 * i + 1))" >"$d/gateway"
 }
 
 start_daemons() { # i
@@ -206,7 +213,7 @@ cmd_start() {
   start_sshd
   log "start: $n hosts up in $(( $(now_ms) - t0 )) ms"
   for i in $(seq 1 "$n"); do
-    printf 'HOST_%s=tcp://%s:2376\nHOST_%s_ADDR=%s\n' "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/addr")"
+    printf 'HOST_%s=tcp://%s:2376\nHOST_%s_ADDR=%s\nHOST_%s_GATEWAY=%s\n' "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/addr")" "$i" "$(cat "$DIR/h$i/gateway")"
   done
   printf 'TLS_DIR=%s/tls/client\nROGUE_TLS_DIR=%s/tls/rogue\nNO_CERT_TLS_DIR=%s/tls/nocert\n' "$DIR" "$DIR" "$DIR"
   printf 'SSH_1=ssh://root@%s\nSSH_DIR=%s/ssh/client\nSSH_WRONG_HOST_DIR=%s/ssh/wrong-host\n' "$(cat "$DIR/h1/addr")" "$DIR" "$DIR"
@@ -248,6 +255,8 @@ cmd_restore() {
   tc qdisc del dev "$v" root 2>/dev/null || true
   tc -n "$(ns_of "$2")" qdisc del dev eth0 root 2>/dev/null || true
   ip -n "$(ns_of "$2")" link set eth0 up
+  # The link going down took the host's route to the subnet with it.
+  ip -n "$(ns_of "$2")" route replace "$(cat "$DIR/route")" via "$(cat "$DIR/h$2/gateway")"
 }
 
 cmd_delay() {
@@ -256,6 +265,15 @@ cmd_delay() {
   # Both directions: the root side's egress here, the host side's egress inside its netns.
   tc qdisc replace dev "$v" root netem delay "${3:?ms}ms" ${4:+loss "$4%"}
   tc -n "$(ns_of "$2")" qdisc replace dev eth0 root netem delay "$3ms" ${4:+loss "$4%"}
+}
+
+cmd_throttle() {
+  DIR=$(norm_dir "${1:?usage: throttle DIR I KBIT}")
+  local v; v=$(veth_of "${2:?host number}")
+  # A token bucket per direction: packets beyond the rate wait in a queue of at most 400 ms
+  # (then are dropped, and TCP backs off): a narrow link, not a cut one.
+  tc qdisc replace dev "$v" root tbf rate "${3:?kbit}kbit" burst 16kb latency 400ms
+  tc -n "$(ns_of "$2")" qdisc replace dev eth0 root tbf rate "$3kbit" burst 16kb latency 400ms
 }
 
 # -------------------------------------------------------------------- stop
@@ -307,6 +325,7 @@ case "${1:-}" in
   cut)     shift; cmd_cut "$@" ;;
   restore) shift; cmd_restore "$@" ;;
   delay)   shift; cmd_delay "$@" ;;
+  throttle) shift; cmd_throttle "$@" ;;
   stop)    shift; cmd_stop "$@" ;;
   *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" >&2; exit 2 ;;
 esac

@@ -16,6 +16,8 @@ export interface DockerHost {
   /** tcp://10.214.x.y:2376 */
   url: string;
   addr: string;
+  /** This machine's end of the host's link: listening there, a server is reachable from every host. */
+  gateway: string;
 }
 
 export interface DockerHostsEnv {
@@ -39,6 +41,8 @@ export interface DockerHostsEnv {
   restore(i: number): Promise<void>;
   /** Adds a netem delay on host i's link; rejects where the kernel has no sch_netem. */
   delay(i: number, ms: number): Promise<void>;
+  /** Limits host i's link to `kbit` each way (tbf); rejects where the kernel has no sch_tbf. */
+  throttle(i: number, kbit: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,12 +58,13 @@ export async function startDockerHostsEnv(n: number): Promise<DockerHostsEnv> {
       return v;
     };
     return {
-      hosts: Array.from({ length: n }, (_, i) => ({ url: get(`HOST_${i + 1}`), addr: get(`HOST_${i + 1}_ADDR`) })),
+      hosts: Array.from({ length: n }, (_, i) => ({ url: get(`HOST_${i + 1}`), addr: get(`HOST_${i + 1}_ADDR`), gateway: get(`HOST_${i + 1}_GATEWAY`) })),
       tlsDir: get('TLS_DIR'), rogueTlsDir: get('ROGUE_TLS_DIR'), noCertTlsDir: get('NO_CERT_TLS_DIR'),
       sshUrl: get('SSH_1'), sshDir: get('SSH_DIR'), sshWrongHostDir: get('SSH_WRONG_HOST_DIR'), dir,
       cut: async (i) => { await script(['cut', dir, String(i)]); },
       restore: async (i) => { await script(['restore', dir, String(i)]); },
       delay: async (i, ms) => { await script(['delay', dir, String(i), String(ms)]); },
+      throttle: async (i, kbit) => { await script(['throttle', dir, String(i), String(kbit)]); },
       stop,
     };
   }, [String(n)]);

@@ -38,6 +38,11 @@ async function leftovers(host: string, runId: string): Promise<string[]> {
   return [...containers.flatMap((c) => c.Names), ...networks.map((n) => n.Name)];
 }
 
+/** Containers go while the run's outcome is recorded, so a moment after it ends. */
+async function noLeftovers(host: string, runId: string): Promise<void> {
+  await waitFor(`nothing left of run ${runId}`, async () => (await leftovers(host, runId)).length === 0, 30_000);
+}
+
 async function events(id: string): Promise<string[]> {
   return (await t.api.events(id)).items.map((e) => `${e.from ?? '-'}>${e.to}${e.reason ? `: ${e.reason}` : ''}`);
 }
@@ -82,7 +87,7 @@ describe('services on docker', () => {
     expect(run.artifacts.map((a) => a.path)).toContain('services/api/copy.html');
     const logs = await runCli(['logs', id, '--service', 'web'], { url: t.url });
     expect(logs.stdout).toBe('web up\n');
-    expect(await leftovers(env.hostA, id)).toEqual([]);
+    await noLeftovers(env.hostA, id);
   });
 
   it('fails the run naming a service that dies, with everything it wrote in its log', async () => {
@@ -91,7 +96,7 @@ describe('services on docker', () => {
     expect(run).toMatchObject({ status: 'failed', reason: "service 'flaky' exited (exit code 3)" });
     expect(await events(id)).toContain('running>cleanup');
     expect(await readAll(await t.api.logs(id, { service: 'flaky' }))).toBe('bye\n');
-    expect(await leftovers(env.hostA, id)).toEqual([]);
+    await noLeftovers(env.hostA, id);
   });
 
   it('takes service overrides from a template run: image and env changed, one added, one removed', async () => {
@@ -125,7 +130,7 @@ describe('services on docker', () => {
     expect(await (await fetch(`http://${endpoint}/index.html`)).text()).toBe('hello from web\n');
     await t.api.cancel(id);
     expect((await t.api.waitForRun(id, { intervalMs: 100 })).status).toBe('canceled');
-    expect(await leftovers(env.hostA, id)).toEqual([]);
+    await noLeftovers(env.hostA, id);
   });
 
   it('after kill -9 of the server, re-attaches a run with services as a whole, and a kind: service run with its health', async () => {
@@ -153,7 +158,7 @@ describe('services on docker', () => {
       const run = await api.waitForRun(id, { intervalMs: 100, timeoutMs: 60_000 });
       expect(run).toMatchObject({ status: 'succeeded', attempt: 1 });
       expect(await readAll(await api.logs(id))).toBe('start\nside-ok\n');
-      expect(await leftovers(env.hostA, id)).toEqual([]);
+      await noLeftovers(env.hostA, id);
       // The service run is the same attempt, and its health is watched again.
       const after = await waitFor('healthy again', async () => { const r = await api.getRun(svc); return r.health === 'healthy' ? r : undefined; });
       expect(after).toMatchObject({ status: 'running', attempt: 1 });
@@ -161,7 +166,7 @@ describe('services on docker', () => {
       expect(reasons.lastIndexOf('healthy: health check passed')).toBeGreaterThan(reasons.indexOf('re-attached after a server restart'));
       await api.cancel(svc);
       expect((await api.waitForRun(svc, { intervalMs: 100 })).status).toBe('canceled');
-      expect(await leftovers(env.hostA, svc)).toEqual([]);
+      await noLeftovers(env.hostA, svc);
     } finally {
       if (s1.exitCode === null) s1.kill('SIGKILL');
       if (s2) {
@@ -180,7 +185,7 @@ describe('an engine without networking', () => {
       const run = await b.api.waitForRun(id, { intervalMs: 100 });
       expect(run).toMatchObject({ status: 'failed', attempt: 1 });
       expect(run.reason).toMatch(/has no container networking \(dockerd --bridge none\): a run with services needs a network of its own/);
-      expect(await leftovers(env.hostB, id)).toEqual([]);
+      await noLeftovers(env.hostB, id);
     } finally {
       await b.close();
     }
@@ -232,7 +237,7 @@ describe('the benchmark controller facade (seed 003) on docker services', () => 
     expect(done.result).toEqual({ evaluations: { passed: true, forwarder: 'other-tag' } });
     const run = await c.api.getRun(done.run_id);
     expect(run).toMatchObject({ status: 'succeeded', reason: 'finished: its result was posted' });
-    expect(await leftovers(env.hostA, run.id)).toEqual([]);
+    await noLeftovers(env.hostA, run.id);
   }, 120_000);
 });
 

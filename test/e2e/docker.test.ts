@@ -41,7 +41,8 @@ describe('docker runtime', () => {
     expect((await readAll(await t.api.logs(id))).split('\n').sort()).toEqual(['', 'hello', 'oops']);
     expect(run.metrics.acc?.value).toBe(0.5);
     expect(run.artifacts.map((a) => a.path)).toEqual(['answer', 'metrics.jsonl']);
-    expect(await containersOf(env.hostA, id)).toEqual([]); // removed once collected
+    // Removed once collected, while the outcome is recorded.
+    await waitFor('the container to be removed', async () => (await containersOf(env.hostA, id)).length === 0);
   });
 
   it('enforces CPUs through the engine and ends an OOM-killed container failed with reason oom', async () => {

@@ -4,6 +4,7 @@ export { createLauncher, SpawnError, type Launcher, type LauncherOptions, type P
 export { collectOutputs, listArtifacts } from './outputs.js';
 export { createDockerRuntime, type DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { connectDocker } from './docker/connect.js';
+export { outputsStamp } from './docker/outputs-copy.js';
 export { publishFor, type Publish } from './docker/ports-health.js';
 export { hashDirectory } from './docker/build-context.js';
 export { serviceLogPath, serviceOutputs } from './services/paths.js';

@@ -34,4 +34,10 @@ describe('server config: store and metrics', () => {
     expect(() => compileServerConfig({ metrics: { listen: '9464' } }, {})).toThrow(/metrics\.listen: host:port/);
     expect(() => compileServerConfig({ metrics: { listen: 'h:99999' } }, {})).toThrow(/metrics\.listen: port 99999/);
   });
+  it("takes a pool node's declared CPUs and memory, and refuses a size it cannot read, naming the field", () => {
+    const c = compileServerConfig({ nodes: [{ name: 'lab-1', docker: 'tcp://10.0.0.12:2376', cpus: 6, memory: '2Gi' }, { name: 'lab-2', docker: 'tcp://10.0.0.13:2376' }] }, {});
+    expect(c.nodes).toEqual([{ name: 'lab-1', url: 'tcp://10.0.0.12:2376', cpus: 6, memory: 2 * 1024 ** 3 }, { name: 'lab-2', url: 'tcp://10.0.0.13:2376' }]);
+    expect(() => compileServerConfig({ nodes: [{ name: 'lab-1', docker: 'tcp://h:2376', memory: 'lots' }] }, {})).toThrow(/nodes\[0\]\.memory: expected a size such as 16Gi/);
+    expect(() => compileServerConfig({ nodes: [{ name: 'lab-1', docker: 'tcp://h:2376', cpus: 0 }] }, {})).toThrow(/nodes\[0\]\.cpus/);
+  });
 });

@@ -50,6 +50,9 @@ export const serverConfigSchema = z.strictObject({
       docker: z.string().min(1).describe('Engine URL: unix://, tcp:// or ssh://'),
       tlsDir: z.string().optional(),
       gpus: z.number().int().min(0).optional(),
+      cpus: z.number().positive().optional().describe("CPUs runs may use there (default: the engine's count)"),
+      memory: z.union([z.string(), z.number()]).refine((v) => parseMemory(v) !== undefined, 'expected a size such as 16Gi').optional()
+        .describe("Memory runs may use there, e.g. 16Gi (default: the engine's)"),
       datasets: z.array(z.string().min(1)).optional().describe('Named datasets that machine has (default: all)'),
     }))
     .optional()
@@ -114,7 +117,7 @@ export interface ServerConfig {
   queues: Record<string, { concurrency?: number | undefined; perUser?: number | undefined; backend?: string | undefined }>;
   slurm?: SlurmConfig;
   docker: { host: string; tlsDir?: string; network?: string; allowedHostPaths: string[] };
-  nodes: { name: string; url: string; tlsDir?: string; gpus?: number; datasets?: string[] }[];
+  nodes: { name: string; url: string; tlsDir?: string; gpus?: number; cpus?: number; memory?: number; datasets?: string[] }[];
   nodeLostAfterMs: number;
   nodeHealthIntervalMs: number;
   /** The compatibility facades switched on (none by default). */
@@ -240,7 +243,9 @@ export function compileServerConfig(flags: ServerConfigInput & { config?: string
     },
     queues: c.queues ?? {},
     ...(c.slurm ? { slurm: compileSlurm(c.slurm, env) } : {}),
-    nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}), ...(n.datasets ? { datasets: n.datasets } : {}) })),
+    nodes: (c.nodes ?? []).map((n) => ({ name: n.name, url: n.docker, ...(n.tlsDir ? { tlsDir: n.tlsDir } : {}), ...(n.gpus !== undefined ? { gpus: n.gpus } : {}),
+      ...(n.cpus !== undefined ? { cpus: n.cpus } : {}), ...(n.memory !== undefined ? { memory: parseMemory(n.memory) ?? 0 } : {}),
+      ...(n.datasets ? { datasets: n.datasets } : {}) })),
     nodeLostAfterMs,
     nodeHealthIntervalMs,
     compat,

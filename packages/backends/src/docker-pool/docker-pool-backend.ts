@@ -1,6 +1,7 @@
 /**
  * A pool of Docker engines (lab machines, GPU boxes, cloud VMs), each a node that runs
- * `runtime: docker`. CPUs and memory come from the engine; GPUs from what the admin declares.
+ * `runtime: docker`. CPUs and memory come from the engine unless the admin declares them; GPUs
+ * from what the admin declares, else nvidia-smi on the engine's machine.
  * A node that stops answering takes no new runs; after `lostAfterMs` its running attempts end
  * `lost` (and retry per their policy); when it answers again it rejoins and stray containers of
  * attempts that were given up are removed.
@@ -18,6 +19,9 @@ export interface DockerNodeConfig {
   /** tcp://: ca.pem, cert.pem, key.pem; ssh://: the private key and known_hosts (default ~/.ssh). */
   tlsDir?: string;
   gpus?: number;
+  /** CPUs and memory (bytes) runs may use there, instead of what the engine reports. */
+  cpus?: number;
+  memory?: number;
   /** Named datasets present on that machine (at their registered paths); absent: all. */
   datasets?: string[];
 }
@@ -166,7 +170,8 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
         config,
         info: {
           name: config.name,
-          total: { cpus: 0, memory: 0, gpus },
+          // What the admin declared shows even before the engine first answers.
+          total: { cpus: config.cpus ?? 0, memory: config.memory ?? 0, gpus },
           gpuIndices: Array.from({ length: gpus }, (_, i) => i),
           ready: false,
           backend: 'docker-pool',
@@ -195,7 +200,7 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
             }
           }
           node.info.gpuIndices = indices;
-          node.info.total = { cpus: info.NCPU ?? 1, memory: info.MemTotal ?? 0, gpus: indices.length };
+          node.info.total = { cpus: config.cpus ?? info.NCPU ?? 1, memory: config.memory ?? info.MemTotal ?? 0, gpus: indices.length };
         },
         listRegattaContainers: async () =>
           (await engine().listContainers({ all: true, filters: { label: [LABEL_RUN] } })).map((c) => c.Id),
@@ -230,6 +235,16 @@ export function createDockerPool(o: DockerPoolOptions): DockerPool {
       if (!node) return undefined;
       const h = await node.runtime.recover(req, externalId, hooks);
       return h && track(node, h);
+    },
+
+    // At start, after recovery: containers of this server's attempts that are not active (given up,
+    // or collected but not yet removed when the server stopped) go, on every node that answers.
+    async sweep(stray) {
+      let removed = 0;
+      for (const n of nodes.values()) {
+        if (n.info.ready) removed += (await n.runtime.sweep?.(stray).catch(() => 0)) ?? 0;
+      }
+      return removed;
     },
 
     close() {

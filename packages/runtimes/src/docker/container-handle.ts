@@ -1,6 +1,7 @@
 /**
  * Following one container to its end: its log stream pumped into a file, its exit status read
- * once the stream has ended (so the file holds everything it wrote), then the container removed.
+ * once the stream has ended (so the file holds everything it wrote), then the container removed
+ * (after the handle has settled).
  */
 import type Docker from 'dockerode';
 import type { ExitInfo, RunHandle } from '../runtime.js';
@@ -53,8 +54,11 @@ async function waitPatiently(container: Docker.Container, detached: () => boolea
   }
 }
 
-/** `copyOutputsTo`: where the outputs volume is copied once the container has exited. */
-export function follow(container: Docker.Container, files: LogFiles, copyOutputsTo?: string): RunHandle {
+/**
+ * `copyOutputsTo`: where the outputs volume is copied once the container has exited;
+ * `outputsStamp`: its directory's stamp before the container started (see outputs-copy.ts).
+ */
+export function follow(container: Docker.Container, files: LogFiles, copyOutputsTo?: string, outputsStamp?: string): RunHandle {
   const pump = new LogPump(files.log, files.cursor);
   let detached = false;
   let logStream: NodeJS.ReadableStream | undefined;
@@ -69,16 +73,16 @@ export function follow(container: Docker.Container, files: LogFiles, copyOutputs
     try {
       await waitPatiently(container, () => detached);
       await pumped;
-      const state = (await container.inspect()).State;
+      // The exit status and the outputs are asked for side by side (the engine answers the inspect
+      // once a tar being read is done).
+      const [state, copyError] = await Promise.all([
+        container.inspect().then((i) => i.State),
+        copyOutputsTo === undefined ? undefined : copyOutputs(container, copyOutputsTo, outputsStamp).then(() => undefined, (e: unknown) => e),
+      ]);
       if (detached) return never;
-      info = state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
-      if (copyOutputsTo !== undefined) {
-        try {
-          await copyOutputs(container, copyOutputsTo);
-        } catch (e) {
-          info = { error: `could not copy the outputs back from the engine: ${message(e)}` };
-        }
-      }
+      info = copyError !== undefined
+        ? { error: `could not copy the outputs back from the engine: ${message(copyError)}` }
+        : state.OOMKilled ? { exitCode: state.ExitCode, error: 'oom' } : { exitCode: state.ExitCode };
     } catch (e) {
       if (detached) return never;
       if (statusOf(e) === 404) return { lost: 'the container disappeared from the engine' };
@@ -86,7 +90,10 @@ export function follow(container: Docker.Container, files: LogFiles, copyOutputs
       await container.remove({ force: true, v: true }).catch(() => undefined);
       return { lost: `lost contact with the Docker engine: ${message(e)}` };
     }
-    await container.remove({ force: true, v: true }).catch(() => undefined);
+    // Removed while the outcome is recorded: the container has exited and everything it left is
+    // read, so nobody waits for the engine to delete it. One a server stop cuts short is a stray
+    // the next start sweeps away.
+    void container.remove({ force: true, v: true }).catch(() => undefined);
     return info;
   })();
   return {

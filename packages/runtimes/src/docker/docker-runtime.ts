@@ -15,6 +15,7 @@ import { LABEL_ATTEMPT, LABEL_RUN, containerCreateBody } from './container-spec.
 import { follow, message, statusOf } from './container-handle.js';
 import { containerHealthy, dockerServiceDriver, hasBridgeNetworking, recoverDockerServices, removeAttempt } from './docker-services.js';
 import { endpointsOf, type Publish } from './ports-health.js';
+import { outputsStamp } from './outputs-copy.js';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -40,8 +41,8 @@ function failed(info: ExitInfo): RunHandle {
 }
 
 /** Follows the main container, with its published ports as endpoints. */
-async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish, copyOut: boolean): Promise<RunHandle> {
-  const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') }, copyOut ? req.paths.outputs : undefined);
+async function followMain(req: LaunchRequest, container: Docker.Container, publish: Publish, copyOut: boolean, stamp?: string): Promise<RunHandle> {
+  const h = follow(container, { log: req.paths.log, cursor: join(req.paths.dir, 'log.cursor') }, copyOut ? req.paths.outputs : undefined, stamp);
   const ports = req.spec.ports.map((p) => p.port);
   let endpoints: Record<number, string> = {};
   try {
@@ -72,18 +73,26 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
 
   const startMain = async (req: LaunchRequest, image: string, network: string | undefined, env: Record<string, string>, hooks: LaunchHooks): Promise<RunHandle> => {
     let container: Docker.Container | undefined;
+    let stamp: string | undefined;
     try {
       const body = containerCreateBody({ ...req, spec: { ...req.spec, image } }, {
         ...(options.copyOutputs ? {} : { outputsHostPath: req.paths.outputs }), env, publish, ...(network ? { network } : {}),
       });
       container = await docker.createContainer(body);
+      // Read before the job can write: an unchanged directory at the end need not be copied.
+      if (options.copyOutputs) stamp = await outputsStamp(container);
       await container.start();
     } catch (e) {
       // Created but not started: nothing else would ever remove it.
       await container?.remove({ force: true }).catch(() => undefined);
+      // The image of a run without services is not looked up first (one call less per run): the
+      // engine's refusal to create from an image it lacks says the same.
+      if (!container && statusOf(e) === 404 && /no such image/i.test(message(e))) {
+        return failed({ error: `image '${image}' is not on the Docker engine of ${req.node}`, nonRetriable: true });
+      }
       return failed({ error: `could not start the container: ${message(e)}` });
     }
-    const handle = await followMain(req, container, publish, options.copyOutputs ?? false);
+    const handle = await followMain(req, container, publish, options.copyOutputs ?? false, stamp);
     const { health } = req.spec;
     if (health && hooks.onHealth) watchHealth(health, () => containerHealthy(container, true), handle.done, hooks.onHealth);
     hooks.onPhase('running');
@@ -111,9 +120,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
         image = tag;
       }
       const { services } = req.spec;
+      if (!services.length) return startMain(req, image, options.network, {}, hooks);
       const missing = await missingImage(req, [image, ...services.map((s) => s.image ?? '')]);
       if (missing) return failed(missing);
-      if (!services.length) return startMain(req, image, options.network, {}, hooks);
 
       try {
         if (!(await hasBridgeNetworking(docker))) {
