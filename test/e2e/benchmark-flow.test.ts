@@ -85,7 +85,7 @@ describe('benchmark controller flow', () => {
     await t.api.finish(stuck.id, { evaluations: { passed: false, note: 'forced' } });
     const run = await t.api.waitForRun(stuck.id, { intervalMs: 50 });
     expect(run.status, run.reason).toBe('succeeded');
-    expect(run.reason).toBe('finished by an operator');
+    expect(run.reason).toBe('finished by admin');
     expect(run.result).toEqual({ evaluations: { passed: false, note: 'forced' } });
     expect((await events(stuck.id)).slice(-2)).toEqual(['running>cleanup', 'cleanup>succeeded']);
   });
