@@ -45,6 +45,17 @@ export async function startServerChild(dataDir, { token, cpus = 2, serverConfig 
   return {
     url: ready.url,
     startStats: ready.stats,
+    /** A CPU profile of what the server does until profileStop(file) (bench/profile-top.mjs reads it). */
+    async profileStart() {
+      const p = expect('profiling');
+      child.send({ type: 'profile-start' });
+      await p;
+    },
+    async profileStop(file) {
+      const p = expect('profiled');
+      child.send({ type: 'profile-stop', file });
+      await p;
+    },
     async stats() {
       const p = expect('stats');
       child.send({ type: 'stats' });

@@ -34,6 +34,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Directories to create first, parents before children. */
   mkdirs: string[];
+  /** Of those, the ones given to `uid`/`gid` once made (the job user's own attempt directories). */
+  own?: string[];
   log: string;
   /** Run as this user and group (the server is root); absent: as the launcher's own. */
   uid?: number;

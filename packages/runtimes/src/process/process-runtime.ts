@@ -144,7 +144,9 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         await cp(options.filesDir(spec.files), workdir, { recursive: true });
       }
       const { who, launcher } = launcherFor(req);
-      if (who) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
+      // A plain run's directories are made the job's by the supervisor as it spawns (launcherAs);
+      // files copied into the workdir, and services' directories, are handed over here first.
+      if (who && (!isPlain(spec) || (spec.files && !spec.workdir))) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
       if (isPlain(spec)) return startMain(launcher, req, workdir, req.env, hooks);
       return superviseServices({
         services: spec.services,

@@ -11,7 +11,7 @@
  *   node supervisor-process.js <socket path>
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lchownSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import { readLines, type LauncherReply, type LauncherRequest, type SpawnRequest, type WatchRequest } from './launcher-protocol.js';
@@ -81,6 +81,8 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
   let fd: number;
   try {
     for (const d of req.mkdirs) makeDir(d);
+    // lchown: a link planted where a directory was expected is not followed to what it names.
+    if (req.uid !== undefined && req.gid !== undefined) for (const d of req.own ?? []) lchownSync(d, req.uid, req.gid);
     fd = openSync(req.log, 'a');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
