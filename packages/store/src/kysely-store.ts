@@ -62,7 +62,10 @@ type Trx = Transaction<Database>;
 /**
  * Group commit: writes issued in the same turn of the event loop share one transaction, so a burst
  * of submissions and transitions pays for one commit instead of one each. Each write still either
- * happens whole or not at all: when a batch fails, its writes are retried one by one.
+ * happens whole or not at all: when a batch fails, its writes are retried one by one. The batch
+ * closes in the check phase (setImmediate), not at the next microtask, so that everything one poll
+ * of the event loop brought in (requests read together, a job's start and exit reported together)
+ * commits once; no caller is answered before its write has committed.
  */
 function createWriteBatcher(db: Kysely<Database>) {
   type Job = { fn: (trx: Trx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -96,7 +99,7 @@ function createWriteBatcher(db: Kysely<Database>) {
       queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (pending) return;
       pending = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         tail = tail.then(() => {
           pending = false;
           return flush();
