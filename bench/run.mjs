@@ -23,7 +23,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { allRuns, makeClient, startServerChild, waitIdle } from './lib.mjs';
+import { allRuns, makeClient, pool, spawnTrue, startServerChild, waitIdle } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -60,27 +60,7 @@ function pct(values, p) {
 }
 const mean = (values) => values.reduce((s, v) => s + v, 0) / values.length;
 
-/** Runs `n` tasks with at most `width` in flight; task(i) returns a promise. */
-async function pool(n, width, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, n) }, worker));
-}
-
 // --- 1. baseline --------------------------------------------------------------------------------
-
-function spawnTrue() {
-  return new Promise((resolve, reject) => {
-    const child = spawn('true', [], { stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`true exited with ${code ?? signal}`))));
-  });
-}
 
 async function baseline() {
   await pool(WARMUP, P, spawnTrue);
