@@ -90,12 +90,26 @@ describe('process runtime (through the launcher)', () => {
     const req = request('echo bye; exit 7');
     const h = await runtime.start(req, hooks);
     h.detach?.();
-    await waitForFile(join(req.paths.dir, 'exit.json'));
+    await waitForExitRecord(join(req.paths.dir, 'job.json'));
     const t = Date.now();
     const again = await runtime.recover(req, '', hooks);
     const info = await again?.done;
     expect(info).toMatchObject({ exitCode: 7 });
     expect(info?.endedAt).toBeLessThanOrEqual(t);
+  });
+
+  it('recover collects an exit journaled the way supervisors before the one-file journal did (exit.json)', async () => {
+    const req = request('exit 5');
+    const h = await runtime.start(req, hooks);
+    h.detach?.();
+    const journal = join(req.paths.dir, 'job.json');
+    await waitForExitRecord(journal);
+    // Rewritten as an older supervisor left it: the start in job.json, the exit in exit.json.
+    const [start, exit] = readFileSync(journal, 'utf8').trim().split('\n');
+    writeFileSync(journal, `${start}\n`);
+    writeFileSync(join(req.paths.dir, 'exit.json'), `${exit}\n`);
+    const again = await runtime.recover(req, '', hooks);
+    expect(await again?.done).toMatchObject({ exitCode: 5 });
   });
 
   it('recover leaves a reused pid alone and reports the attempt lost', async () => {
@@ -137,9 +151,13 @@ async function waitForPid(get: () => number | undefined): Promise<number> {
   throw new Error('no supervisor pid');
 }
 
-async function waitForFile(file: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    try { readFileSync(file); return; } catch { await new Promise((r) => setTimeout(r, 10)); }
+/** Waits until the job's journal holds its exit record (appended to the start record's line). */
+async function waitForExitRecord(file: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      if (readFileSync(file, 'utf8').includes('"endedAt"')) return;
+    } catch { /* not written yet */ }
+    await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`no ${file}`);
+  throw new Error(`no exit record in ${file}`);
 }

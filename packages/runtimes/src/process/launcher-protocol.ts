@@ -42,7 +42,7 @@ export interface SpawnOptions {
   gid?: number;
   /** Where the supervisor journals the start (pid, start time, boot) before reporting it. */
   startFile: string;
-  /** Where the supervisor journals the exit before reporting it (see exit-journal.ts). */
+  /** Where the supervisor journals the exit before reporting it (see exit-journal.ts); appended when it is `startFile`. */
   exitFile: string;
 }
 

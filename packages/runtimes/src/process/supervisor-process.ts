@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, lchownSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
+import { appendExitRecord, readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import { readLines, type LauncherReply, type LauncherRequest, type SpawnRequest, type WatchRequest } from './launcher-protocol.js';
 
 const socketPath = process.argv[2] ?? '';
@@ -37,6 +37,8 @@ interface Conn {
 }
 interface Job {
   exitFile: string;
+  /** The exit record is appended to the start record's file. */
+  appendExit: boolean;
   watchers: { conn: Conn; id: number }[];
 }
 const jobs = new Map<number, Job>();
@@ -114,7 +116,7 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
   }
   child.on('error', (err) => log(`job ${pid}: ${err.message}`));
   const start = startTime(pid);
-  jobs.set(pid, { exitFile: req.exitFile, watchers: [{ conn, id: req.id }] });
+  jobs.set(pid, { exitFile: req.exitFile, appendExit: req.exitFile === req.startFile, watchers: [{ conn, id: req.id }] });
   // The reply goes first (it is what the run waits for); the journal is written in the same tick,
   // so any request this supervisor reads later, from any server, sees it.
   conn.send({ t: 'spawned', id: req.id, pid, start });
@@ -131,7 +133,7 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
     // finds the journal, and a watch request read later is answered from it.
     for (const w of job.watchers) if (w.conn.open) w.conn.send({ t: 'exit', id: w.id, ...status });
     try {
-      writeExitRecord(job.exitFile, { pid, ...status });
+      (job.appendExit ? appendExitRecord : writeExitRecord)(job.exitFile, { pid, ...status });
     } catch (e) {
       log(`journaling the exit of ${pid} to ${job.exitFile} failed: ${String(e)}`);
     }
