@@ -44,7 +44,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
 const TOKEN = 'bench-token';
-const GOAL_RATIO = 3;
+const GOAL_RATIO = 2;
 const GOAL_P50_MS = 20;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out', 'lost']);
 
