@@ -94,7 +94,7 @@ function createWriteBatcher(db: Kysely<Database>) {
   // running → cleanup (SQLite's single connection serialized them anyway).
   let tail: Promise<void> = Promise.resolve();
   let pending = false;
-  return function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
+  function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (pending) return;
@@ -106,11 +106,17 @@ function createWriteBatcher(db: Kysely<Database>) {
         });
       });
     });
-  };
+  }
+  /** Resolves once every write issued so far has committed (or failed): closing loses none. */
+  async function idle(): Promise<void> {
+    while (pending || queue.length) await new Promise((r) => setImmediate(r)).then(() => tail);
+    await tail;
+  }
+  return { write, idle };
 }
 
 export function createKyselyStore(db: Kysely<Database>): Store {
-  const write = createWriteBatcher(db);
+  const { write, idle } = createWriteBatcher(db);
   const dialect = dialectOf(db);
   return {
     async createRun(run, event) {
@@ -467,6 +473,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     ...createSessionMethods(db),
 
     async close() {
+      await idle();
       await db.destroy();
     },
   };
