@@ -1,9 +1,9 @@
 /** The process runtime as built (the supervisor is a separate compiled script), against real processes. */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedSpec } from '@regatta/core';
-import { createLauncher, createProcessRuntime, type LaunchRequest } from '@regatta/runtimes';
+import { createLauncher, createProcessRuntime, type LaunchRequest, type Launcher } from '@regatta/runtimes';
 import { tempDir } from '../helpers.js';
 
 const launcher = createLauncher({ baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stateDir: tempDir('regatta-sv-') });
@@ -110,6 +110,22 @@ describe('process runtime (through the launcher)', () => {
     writeFileSync(join(req.paths.dir, 'exit.json'), `${exit}\n`);
     const again = await runtime.recover(req, '', hooks);
     expect(await again?.done).toMatchObject({ exitCode: 5 });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, the job user owns its attempt directories, also under a supervisor from before `own`', async () => {
+    const nobody = { name: 'nobody', uid: 65534, gid: 65534 };
+    // An older supervisor ignores `own` and says nothing of it: the server hands the directories over itself.
+    const older: Launcher = { ...launcher, supports: () => Promise.resolve(false), spawn: ({ own: _own, ...rest }) => launcher.spawn(rest) };
+    for (const l of [launcher, older]) {
+      const rt = createProcessRuntime({ launcher: l, filesDir: (ref) => ref, jobUser: nobody });
+      const req = request('touch mine "$REGATTA_OUTPUTS/out" && id -u');
+      req.env.REGATTA_OUTPUTS = req.paths.outputs;
+      chmodSync(dirname(dirname(req.paths.dir)), 0o755); // the temporary root is private: let the job user through
+      const h = await rt.start(req, hooks);
+      expect(await h.done, l === older ? 'older supervisor' : 'supervisor').toMatchObject({ exitCode: 0 });
+      expect(readFileSync(req.paths.log, 'utf8')).toBe('65534\n');
+      for (const d of [req.paths.dir, req.paths.outputs, join(req.paths.dir, 'work')]) expect(statSync(d).uid, d).toBe(65534);
+    }
   });
 
   it('recover leaves a reused pid alone and reports the attempt lost', async () => {

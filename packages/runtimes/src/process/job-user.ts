@@ -107,6 +107,13 @@ export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, a
     async spawn(req) {
       const outputs = req.env.REGATTA_OUTPUTS;
       const mkdirs = ours(outputs) && !req.mkdirs.includes(outputs) ? [...req.mkdirs, outputs] : req.mkdirs;
+      if (!(await launcher.supports('own'))) {
+        // A supervisor from before `own` (still running across an upgrade): hand them over here.
+        for (const d of mkdirs.filter(ours)) {
+          await mkdir(d, { recursive: true });
+          await chown(d, who.uid, who.gid);
+        }
+      }
       return launcher.spawn({
         ...req, mkdirs, own: mkdirs.filter(ours), uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env },
       });
@@ -114,6 +121,7 @@ export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, a
     sync: () => launcher.sync(),
     follow: (job) => launcher.follow(job),
     pid: () => launcher.pid(),
+    supports: (feature) => launcher.supports(feature),
     close: () => launcher.close(),
   };
 }

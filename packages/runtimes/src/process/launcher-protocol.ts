@@ -69,8 +69,8 @@ export interface ExitStatus {
 }
 
 export type LauncherReply =
-  /** The answer to hello. */
-  | { t: 'ready'; pid: number }
+  /** The answer to hello; `features` names what this supervisor handles beyond the first protocol ('own'). */
+  | { t: 'ready'; pid: number; features?: string[] }
   | { t: 'spawned'; id: number; pid: number; start: string }
   | { t: 'failed'; id: number; code?: string; message: string }
   | ({ t: 'exit'; id: number } & ExitStatus)

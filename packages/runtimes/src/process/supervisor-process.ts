@@ -173,7 +173,7 @@ function serve(socket: Socket): void {
     }
     if (m.t === 'hello') {
       conn.env = m.env;
-      conn.send({ t: 'ready', pid: process.pid });
+      conn.send({ t: 'ready', pid: process.pid, features: ['own'] });
     } else if (m.t === 'spawn') handleSpawn(conn, m);
     else if (m.t === 'watch') handleWatch(conn, m);
   });
