@@ -35,7 +35,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { allRuns, makeClient, startServerChild, waitIdle } from './lib.mjs';
+import { allRuns, makeClient, pool, startServerChild, waitIdle } from './lib.mjs';
 
 const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,18 +83,6 @@ function pct(values, p) {
 }
 const mean = (values) => values.reduce((s, v) => s + v, 0) / values.length;
 const dist = (values) => ({ p50: pct(values, 50), p90: pct(values, 90), p99: pct(values, 99), mean: mean(values), max: Math.max(...values), n: values.length });
-
-/** Runs `n` tasks with at most `width` in flight; task(i) returns a promise. */
-async function pool(n, width, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, n) }, worker));
-}
 
 // --- the two Docker daemons ---------------------------------------------------------------------
 

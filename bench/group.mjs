@@ -21,6 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_GROUP_N ?? 10_000);
 const P = Number(process.env.BENCH_P ?? 2);
 const TOKEN = 'bench-token';
+const PROFILE = process.env.BENCH_PROFILE === '1'; // a CPU profile of the server from submit to drained
 
 async function baseline(n, p) {
   let next = 0;
@@ -74,6 +75,8 @@ try {
   console.log(`[2/2] a ${N}-item group over HTTP …`);
   const server = await startServerChild(data, { token: TOKEN, cpus: P });
   const cliEnv = { REGATTA_URL: server.url, REGATTA_TOKEN: TOKEN };
+  if (PROFILE) await server.profileStart();
+  const before = await server.stats();
   const t0 = performance.now();
   const { groupId, total } = await api(server.url, 'POST', '/api/v1/runs', {
     name: 'bench-group', command: ['true'], foreach: { param: 'i', values: Array.from({ length: N }, (_, i) => i) },
@@ -99,6 +102,14 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const drainMs = performance.now() - t0;
+  const after = await server.stats();
+  if (PROFILE) {
+    mkdirSync(join(here, 'results', 'profiles'), { recursive: true });
+    await server.profileStop(join(here, 'results', 'profiles', `group-${Date.now()}.cpuprofile`));
+  }
+  // CPU per item from submit to drained (the CLI commands' requests included): server and supervisor.
+  const serverCpuMs = (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000 / N;
+  const supervisorCpuMs = (after.supervisorCpuUs - before.supervisorCpuUs) / 1000 / N;
   // The CLI's accept time: reading and sending the spec file is the user's real path. Measured once
   // the API group has drained, on the same server; that group is canceled at once.
   const specFile = join(data, 'bench-group.yaml');
@@ -117,7 +128,7 @@ try {
   const figures = {
     n: N, p: P, rawMs, rawPerJobMs: rawMs / N, submitMs, drainMs, perRunMs: drainMs / N, throughput: (N / drainMs) * 1000,
     ratio: drainMs / rawMs, worstProgressReadMs: worstPollMs, peakRssBytes: peakRss, startRssBytes: server.startStats.rss,
-    cliSubmitMs, cli: { nodeMs, versionMs, lsMs, showMs },
+    cliSubmitMs, cli: { nodeMs, versionMs, lsMs, showMs }, serverCpuPerRunMs: serverCpuMs, supervisorCpuPerRunMs: supervisorCpuMs,
   };
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'group-latest.json'), JSON.stringify(figures, null, 2));
@@ -127,7 +138,8 @@ try {
   console.log(`Accept    POST of a ${N}-item foreach            ${submitMs.toFixed(0).padStart(7)} ms`);
   console.log(`          regatta run -f (${N} values in YAML) --detach ${cliSubmitMs.toFixed(0).padStart(7)} ms  (CLI start, parse, POST)`);
   console.log(`Drain     submit → every item ended               ${drainMs.toFixed(0).padStart(7)} ms  ${figures.perRunMs.toFixed(2)} ms / run, ${figures.throughput.toFixed(0)} runs/s`);
-  console.log(`          ratio Regatta / raw                       ${figures.ratio.toFixed(2)}x`);
+  console.log(`          ratio Regatta / raw                       ${figures.ratio.toFixed(2)}x (rate ${(1 / figures.ratio).toFixed(2)}x raw)`);
+  console.log(`          CPU per item: server ${serverCpuMs.toFixed(2)} ms, supervisor ${supervisorCpuMs.toFixed(2)} ms`);
   console.log(`Progress  slowest GET /groups/{id} while draining   ${worstPollMs.toFixed(1)} ms (read from counters)`);
   console.log(`CLI       during the drain, median of 5:  node -e ''  ${nodeMs.toFixed(0)} ms, regatta --version ${versionMs.toFixed(0)} ms, regatta ls ${lsMs.toFixed(0)} ms, group show ${showMs.toFixed(0)} ms`);
   console.log(`Memory    server RSS ${mib(server.startStats.rss)} after start, peak ${mib(peakRss)}`);

@@ -1,5 +1,5 @@
 // Shared by the benchmarks: the server in its own process, and a keep-alive API client.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -45,6 +45,17 @@ export async function startServerChild(dataDir, { token, cpus = 2, serverConfig 
   return {
     url: ready.url,
     startStats: ready.stats,
+    /** A CPU profile of what the server does until profileStop(file) (bench/profile-top.mjs reads it). */
+    async profileStart() {
+      const p = expect('profiling');
+      child.send({ type: 'profile-start' });
+      await p;
+    },
+    async profileStop(file) {
+      const p = expect('profiled');
+      child.send({ type: 'profile-stop', file });
+      await p;
+    },
     async stats() {
       const p = expect('stats');
       child.send({ type: 'stats' });
@@ -127,4 +138,25 @@ export async function allRuns(api) {
     if (!body.nextCursor) return out;
     cursor = body.nextCursor;
   }
+}
+
+/** Runs `n` tasks with at most `width` in flight; task(i) returns a promise. */
+export async function pool(n, width, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, n) }, worker));
+}
+
+/** One `true` process spawned straight from Node: the floor every benchmark compares with. */
+export function spawnTrue() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('true', [], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`true exited with ${code ?? signal}`))));
+  });
 }

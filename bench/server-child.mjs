@@ -6,6 +6,9 @@
 // Configuration comes from the environment: BENCH_DATA (data directory), BENCH_CPUS (node CPU
 // capacity), REGATTA_TOKEN (the admin token the client uses) and BENCH_SERVER_CONFIG (JSON with
 // keys of the YAML config file — docker, node, nodes, logLevel … — on top of those).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { compileServerConfig, startServer } from '@regatta/server';
 
 const data = process.env.BENCH_DATA;
@@ -25,6 +28,23 @@ const sampler = setInterval(() => {
 }, 50);
 sampler.unref();
 
+/**
+ * CPU time (µs) of the process supervisor the server started for its process runs: it makes the
+ * attempt directories, opens the logs, forks the jobs and journals their starts and exits, so its
+ * CPU is part of what a run costs. Found by the pid it writes to its log in the data directory.
+ */
+function supervisorCpuUs() {
+  try {
+    const m = /supervising on .* \(pid (\d+)\)/.exec(readFileSync(join(data, 'supervisor.log'), 'utf8'));
+    if (!m) return 0;
+    const stat = readFileSync(`/proc/${m[1]}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0;
+  }
+}
+
 function stats() {
   const rss = process.memoryUsage().rss;
   if (rss > sampledPeak) sampledPeak = rss;
@@ -35,6 +55,7 @@ function stats() {
     maxRss: process.resourceUsage().maxRSS * 1024, // kB → bytes
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
+    supervisorCpuUs: supervisorCpuUs(),
   };
   sampledPeak = rss;
   return s;
@@ -57,8 +78,26 @@ async function close() {
   else process.exit(0);
 }
 
+// A CPU profile of one phase only (BENCH_PROFILE): the parent brackets the phase it wants.
+let profiler;
+async function profile(m) {
+  if (m.type === 'profile-start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (profiler) {
+    const { profile: p } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    profiler = undefined;
+    writeFileSync(m.file, JSON.stringify(p));
+  }
+  process.send({ type: m.type === 'profile-start' ? 'profiling' : 'profiled' });
+}
+
 process.on('message', (m) => {
   if (m?.type === 'stats') process.send({ type: 'stats', stats: stats() });
+  else if (m?.type === 'profile-start' || m?.type === 'profile-stop') void profile(m);
   else if (m?.type === 'close') void close();
 });
 // The parent went away (crash, Ctrl-C): do not linger.

@@ -1,9 +1,9 @@
 /** The process runtime as built (the supervisor is a separate compiled script), against real processes. */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedSpec } from '@regatta/core';
-import { createLauncher, createProcessRuntime, type LaunchRequest } from '@regatta/runtimes';
+import { createLauncher, createProcessRuntime, type LaunchRequest, type Launcher } from '@regatta/runtimes';
 import { tempDir } from '../helpers.js';
 
 const launcher = createLauncher({ baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stateDir: tempDir('regatta-sv-') });
@@ -90,12 +90,42 @@ describe('process runtime (through the launcher)', () => {
     const req = request('echo bye; exit 7');
     const h = await runtime.start(req, hooks);
     h.detach?.();
-    await waitForFile(join(req.paths.dir, 'exit.json'));
+    await waitForExitRecord(join(req.paths.dir, 'job.json'));
     const t = Date.now();
     const again = await runtime.recover(req, '', hooks);
     const info = await again?.done;
     expect(info).toMatchObject({ exitCode: 7 });
     expect(info?.endedAt).toBeLessThanOrEqual(t);
+  });
+
+  it('recover collects an exit journaled the way supervisors before the one-file journal did (exit.json)', async () => {
+    const req = request('exit 5');
+    const h = await runtime.start(req, hooks);
+    h.detach?.();
+    const journal = join(req.paths.dir, 'job.json');
+    await waitForExitRecord(journal);
+    // Rewritten as an older supervisor left it: the start in job.json, the exit in exit.json.
+    const [start, exit] = readFileSync(journal, 'utf8').trim().split('\n');
+    writeFileSync(journal, `${start}\n`);
+    writeFileSync(join(req.paths.dir, 'exit.json'), `${exit}\n`);
+    const again = await runtime.recover(req, '', hooks);
+    expect(await again?.done).toMatchObject({ exitCode: 5 });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, the job user owns its attempt directories, also under a supervisor from before `own`', async () => {
+    const nobody = { name: 'nobody', uid: 65534, gid: 65534 };
+    // An older supervisor ignores `own` and says nothing of it: the server hands the directories over itself.
+    const older: Launcher = { ...launcher, supports: () => Promise.resolve(false), spawn: ({ own: _own, ...rest }) => launcher.spawn(rest) };
+    for (const l of [launcher, older]) {
+      const rt = createProcessRuntime({ launcher: l, filesDir: (ref) => ref, jobUser: nobody });
+      const req = request('touch mine "$REGATTA_OUTPUTS/out" && id -u');
+      req.env.REGATTA_OUTPUTS = req.paths.outputs;
+      chmodSync(dirname(dirname(req.paths.dir)), 0o755); // the temporary root is private: let the job user through
+      const h = await rt.start(req, hooks);
+      expect(await h.done, l === older ? 'older supervisor' : 'supervisor').toMatchObject({ exitCode: 0 });
+      expect(readFileSync(req.paths.log, 'utf8')).toBe('65534\n');
+      for (const d of [req.paths.dir, req.paths.outputs, join(req.paths.dir, 'work')]) expect(statSync(d).uid, d).toBe(65534);
+    }
   });
 
   it('recover leaves a reused pid alone and reports the attempt lost', async () => {
@@ -137,9 +167,13 @@ async function waitForPid(get: () => number | undefined): Promise<number> {
   throw new Error('no supervisor pid');
 }
 
-async function waitForFile(file: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    try { readFileSync(file); return; } catch { await new Promise((r) => setTimeout(r, 10)); }
+/** Waits until the job's journal holds its exit record (appended to the start record's line). */
+async function waitForExitRecord(file: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      if (readFileSync(file, 'utf8').includes('"endedAt"')) return;
+    } catch { /* not written yet */ }
+    await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`no ${file}`);
+  throw new Error(`no exit record in ${file}`);
 }

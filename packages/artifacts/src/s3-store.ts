@@ -5,8 +5,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { NotFoundError, RegattaError } from '@regatta/core';
 import type { ArtifactStore, AttemptRef, StoredFile } from './artifact-store.js';
 import { artifactKey, logKey } from './key-template.js';
@@ -44,6 +45,10 @@ export function isTransient(e: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The SDK (some 15 MiB of a server's memory) is loaded when a bucket is first used, not by every server. */
+let sdkLoad: Promise<[typeof ClientS3, typeof LibStorage]> | undefined;
+const sdk = () => (sdkLoad ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]));
+
 export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
   const config: S3ClientConfig = {
     region: o.region,
@@ -51,13 +56,15 @@ export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.credentials ? { credentials: o.credentials } : {}),
   };
-  const client = new S3Client(config);
+  let made: Promise<S3Client> | undefined;
+  const client = () => (made ??= sdk().then(([{ S3Client }]) => new S3Client(config)));
 
   async function upload(key: string, file: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh stream per try: a failed upload has consumed the last one.
-        const up = new Upload({ client, params: { Bucket: o.bucket, Key: key, Body: createReadStream(file) }, partSize: o.partSize, queueSize: 2 });
+        const [, { Upload }] = await sdk();
+        const up = new Upload({ client: await client(), params: { Bucket: o.bucket, Key: key, Body: createReadStream(file) }, partSize: o.partSize, queueSize: 2 });
         await up.done();
         return;
       } catch (e) {
@@ -71,7 +78,8 @@ export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
 
   async function get(key: string, what: string): Promise<{ body: Readable; size?: number }> {
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: key }));
+      const [{ GetObjectCommand }] = await sdk();
+      const res = await (await client()).send(new GetObjectCommand({ Bucket: o.bucket, Key: key }));
       if (!(res.Body instanceof Readable)) throw new RegattaError('backend_error', `s3://${o.bucket} answered without a body`);
       return { body: res.Body, ...(res.ContentLength !== undefined ? { size: res.ContentLength } : {}) };
     } catch (e) {
@@ -94,6 +102,6 @@ export function createS3ArtifactStore(o: S3StoreOptions): ArtifactStore {
     },
     openLog: (ref: AttemptRef) => get(logKey(ref, o.prefix), 'log'),
     locate: (ref, path) => `s3://${o.bucket}/${artifactKey(ref, path, o.prefix)}`,
-    close: () => Promise.resolve(client.destroy()),
+    close: async () => { if (made) (await made).destroy(); },
   };
 }

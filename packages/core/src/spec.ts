@@ -337,11 +337,25 @@ export function compileSpec(input: unknown): { spec: JobSpecInput; resolved: Res
   return { spec, resolved: resolveSpec(spec) };
 }
 
+/**
+ * Specs this process has already checked against the schema (the HTTP layer checks a body before
+ * the engine compiles it), so that a submission is parsed once.
+ */
+const checked = new WeakSet<object>();
+
+/** The schema check of a job spec; a spec that passes is not checked again by compileSpec. */
+export function checkJobSpec(input: unknown): ReturnType<typeof jobSpecSchema.safeParse> {
+  const parsed = jobSpecSchema.safeParse(input);
+  if (parsed.success) checked.add(parsed.data);
+  return parsed;
+}
+
 /** Schema validation only: shape, types, unknown fields. */
 function parseSpec(input: unknown): JobSpecInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new SpecError('a job spec must be an object', [{ path: '', message: 'expected an object' }]);
   }
+  if (checked.has(input)) return input as JobSpecInput;
   const parsed = jobSpecSchema.safeParse(input);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, jobSpecSchema);

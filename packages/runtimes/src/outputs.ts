@@ -1,4 +1,5 @@
 /** Collecting declared outputs into the artifacts directory, and listing what is there. */
+import { readdirSync } from 'node:fs';
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
@@ -25,6 +26,9 @@ export async function collectOutputs(workdir: string, patterns: readonly string[
 export async function listArtifacts(dir: string): Promise<Artifact[]> {
   let entries;
   try {
+    // Most attempts leave nothing: one getdents on a local directory answers that without the
+    // thread-pool round trips of a recursive listing.
+    if (!readdirSync(dir).length) return [];
     entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];

@@ -25,7 +25,7 @@ const count = async (db: Kysely<Database>, table: string): Promise<number> =>
 
 export async function copyDatabase(from: string, to: string, opts: { onTable?: (table: string, rows: number) => void } = {}): Promise<CopyReport> {
   const src = sqliteKysely(from, { readonly: true });
-  const dst = postgresKysely(to, { max: 2 });
+  const dst = await postgresKysely(to, { max: 2 });
   try {
     // The source must be at the schema this copier knows: a newer file has tables it would drop.
     const names = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(src);

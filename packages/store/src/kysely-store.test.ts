@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileSpec, newId } from '@regatta/core';
 import { openSqliteStore } from './sqlite.js';
@@ -17,6 +20,19 @@ describe('the SQLite store', () => {
     expect(await store.getAttempt(id, 1)).toMatchObject({ status: 'failed', externalId: 'job-42', startedAt: 2, finishedAt: 3, exitCode: 1 });
     expect((await store.listEvents(id)).map((e) => e.to)).toEqual(['queued', 'starting', 'failed']);
     await store.close();
+  });
+
+  it('commits a write nobody waited for before it closes', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'regatta-store-')), 'regatta.db');
+    const store = await openSqliteStore(file);
+    const { spec, resolved } = compileSpec({ command: 'true' });
+    const id = newId();
+    const written = store.createRun({ id, name: 't', status: 'queued', queue: 'default', priority: 0, labels: {}, spec, resolved, createdAt: 1, updatedAt: 1, attempt: 0 }, { attempt: 0, ts: 1, to: 'queued' });
+    await store.close(); // the batch had not even been committed yet
+    await written;
+    const reopened = await openSqliteStore(file);
+    expect((await reopened.getRun(id))?.status).toBe('queued');
+    await reopened.close();
   });
 
   it('writes a whole group with its runs, or nothing', async () => {

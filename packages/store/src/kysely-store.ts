@@ -64,7 +64,10 @@ type Trx = Transaction<Database>;
 /**
  * Group commit: writes issued in the same turn of the event loop share one transaction, so a burst
  * of submissions and transitions pays for one commit instead of one each. Each write still either
- * happens whole or not at all: when a batch fails, its writes are retried one by one.
+ * happens whole or not at all: when a batch fails, its writes are retried one by one. The batch
+ * closes in the check phase (setImmediate), not at the next microtask, so that everything one poll
+ * of the event loop brought in (requests read together, a job's start and exit reported together)
+ * commits once; no caller is answered before its write has committed.
  */
 function createWriteBatcher(db: Kysely<Database>) {
   type Job = { fn: (trx: Trx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -93,23 +96,29 @@ function createWriteBatcher(db: Kysely<Database>) {
   // running → cleanup (SQLite's single connection serialized them anyway).
   let tail: Promise<void> = Promise.resolve();
   let pending = false;
-  return function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
+  function write<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (pending) return;
       pending = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         tail = tail.then(() => {
           pending = false;
           return flush();
         });
       });
     });
-  };
+  }
+  /** Resolves once every write issued so far has committed (or failed): closing loses none. */
+  async function idle(): Promise<void> {
+    while (pending || queue.length) await new Promise((r) => setImmediate(r)).then(() => tail);
+    await tail;
+  }
+  return { write, idle };
 }
 
 export function createKyselyStore(db: Kysely<Database>): Store {
-  const write = createWriteBatcher(db);
+  const { write, idle } = createWriteBatcher(db);
   const dialect = dialectOf(db);
   return {
     async createRun(run, event) {
@@ -454,6 +463,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     ...createUserMethods(db),
 
     async close() {
+      await idle();
       await db.destroy();
     },
   };

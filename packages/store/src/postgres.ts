@@ -1,5 +1,5 @@
 /** A team's store: PostgreSQL through `pg`, the same Kysely queries as SQLite. */
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { RegattaError } from '@regatta/core';
 import type { Database } from './db-schema.js';
@@ -11,9 +11,13 @@ const INT8 = 20;
 /** True for a `postgres://` or `postgresql://` URL (anything else is a SQLite file path). */
 export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db);
 
-/** A Kysely over a pool to the database; bigint columns (times in ms, ids) come back as numbers. */
-export function postgresKysely(url: string, opts: { max?: number } = {}): Kysely<Database> {
-  const pool = new pg.Pool({
+/**
+ * A Kysely over a pool to the database; bigint columns (times in ms, ids) come back as numbers.
+ * `pg` is loaded here, not by every server: one on SQLite never needs it.
+ */
+export async function postgresKysely(url: string, opts: { max?: number } = {}): Promise<Kysely<Database>> {
+  const { default: pg } = await import('pg');
+  const pool: pg.Pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     // Millisecond times and generated ids stay far below 2^53; strings would leak into every record.
@@ -36,7 +40,7 @@ export function describeUrl(url: string): string {
 }
 
 export async function openPostgresStore(url: string): Promise<Store> {
-  const db = postgresKysely(url);
+  const db = await postgresKysely(url);
   try {
     // Asked first so that a wrong host, password or database name says so, not "migration failed".
     await sql`select 1`.execute(db);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readExitRecord, readExitRecordSync, readStartRecord, writeExitRecord, writeStartRecord } from './exit-journal.js';
+import { appendExitRecord, readExitRecord, readExitRecordSync, readStartRecord, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import { formatJobId, parseJobId } from './job-id.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'regatta-journal-'));
@@ -16,6 +16,20 @@ describe('job journal', () => {
     const start = join(dir, 'job.json');
     writeStartRecord(start, { pid: 42, start: '123', bootId: 'b-1' });
     expect(await readStartRecord(start)).toEqual({ pid: 42, start: '123', bootId: 'b-1' });
+  });
+
+  it('reads the start and the exit from one file when the exit is appended to the start', async () => {
+    const file = join(dir, 'both.json');
+    writeStartRecord(file, { pid: 9, start: '77' });
+    expect(await readExitRecord(file)).toBeUndefined();
+    appendExitRecord(file, { pid: 9, code: null, signal: 'SIGKILL', endedAt: 1700000000001 });
+    expect(await readStartRecord(file)).toEqual({ pid: 9, start: '77' });
+    expect(await readExitRecord(file)).toEqual({ code: null, signal: 'SIGKILL', endedAt: 1700000000001 });
+    expect(readExitRecordSync(file)).toEqual({ code: null, signal: 'SIGKILL', endedAt: 1700000000001 });
+    // An exit line caught half-written is no record yet.
+    writeFileSync(file, '{"pid":9,"start":"77"}\n{"pid":9,"code":0,"sig');
+    expect(await readExitRecord(file)).toBeUndefined();
+    expect(await readStartRecord(file)).toEqual({ pid: 9, start: '77' });
   });
 
   it('reads a missing, partial or foreign file as no record', async () => {

@@ -1,10 +1,13 @@
 /**
- * The job journal: two small files per job, written by the supervisor in the same tick as it tells
- * the server (so before it reads any other request). The start record (pid, start time, boot) is written as the job starts, so a server that dies before
- * storing the job's id still finds it and never starts the attempt twice; the exit record is
- * written when the job exits, so an exit is never lost while the server is down.
+ * The job journal, written by the supervisor in the same tick as it tells the server (so before it
+ * reads any other request). The start record (pid, start time, boot) is written as the job starts,
+ * so a server that dies before storing the job's id still finds it and never starts the attempt
+ * twice; the exit record is written when the job exits, so an exit is never lost while the server
+ * is down. Both are JSON lines: the exit record goes to its own file, or is appended to the start
+ * record's when they are one file (a process run's `job.json`: creating a file costs far more than
+ * appending to one).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ExitStatus } from './launcher-protocol.js';
 import type { JobId } from './job-id.js';
@@ -21,13 +24,30 @@ export function writeExitRecord(file: string, status: ExitStatus & { pid: number
   writeRecord(file, status);
 }
 
+/** The exit record as the last line of the file that holds the start record. */
+export function appendExitRecord(file: string, status: ExitStatus & { pid: number }): void {
+  appendFileSync(file, `${JSON.stringify(status)}\n`);
+}
+
+/** The first line: the start record (or the only record). */
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return nl < 0 ? text : text.slice(0, nl);
+}
+
+/** The last line: the exit record, when there is one (a partial one does not parse: none yet). */
+function lastLine(text: string): string {
+  const t = text.trimEnd();
+  return t.slice(t.lastIndexOf('\n') + 1);
+}
+
 export function writeStartRecord(file: string, job: JobId): void {
   writeRecord(file, job);
 }
 
 export async function readStartRecord(file: string): Promise<JobId | undefined> {
   try {
-    const v = JSON.parse(await readFile(file, 'utf8')) as Partial<JobId>;
+    const v = JSON.parse(firstLine(await readFile(file, 'utf8'))) as Partial<JobId>;
     if (typeof v.pid !== 'number' || typeof v.start !== 'string') return undefined;
     return { pid: v.pid, start: v.start, ...(typeof v.bootId === 'string' && v.bootId ? { bootId: v.bootId } : {}) };
   } catch {
@@ -37,7 +57,7 @@ export async function readStartRecord(file: string): Promise<JobId | undefined> 
 
 function parse(text: string): ExitStatus | undefined {
   try {
-    const v = JSON.parse(text) as Partial<ExitStatus>;
+    const v = JSON.parse(lastLine(text)) as Partial<ExitStatus>;
     if (typeof v.endedAt !== 'number') return undefined;
     return {
       code: typeof v.code === 'number' ? v.code : null,

@@ -93,26 +93,35 @@ export async function prepareAttemptDirs(paths: { dir: string; outputs: string }
 }
 
 /**
- * A launcher whose every spawn runs as `who`, with HOME in a directory it may write. The
- * directories a spawn asks for inside the attempt directory, and the outputs directory it is
- * given (a service's own), are made the job's first.
+ * A launcher whose every spawn runs as `who`, with HOME in a directory it may write. The attempt
+ * directory and the directories a spawn asks for inside it, and the outputs directory it is given
+ * (a service's own), are made the job's first: by the supervisor, in the request that spawns it
+ * (no round trips of the server's own for mkdir and chown).
  */
 export function launcherAs(launcher: Launcher, who: JobIdentity, home: string, attemptDir: string): Launcher {
-  const inside = (d: string | undefined): d is string => d !== undefined && d.startsWith(`${attemptDir}/`);
+  const ours = (d: string | undefined): d is string => d !== undefined && (d === attemptDir || d.startsWith(`${attemptDir}/`));
   return {
     baseEnv: launcher.baseEnv,
     bootId: launcher.bootId,
     spawnAs: { uid: who.uid, gid: who.gid },
     async spawn(req) {
-      for (const d of [...req.mkdirs, req.env.REGATTA_OUTPUTS].filter(inside)) {
-        await mkdir(d, { recursive: true });
-        await chown(d, who.uid, who.gid);
+      const outputs = req.env.REGATTA_OUTPUTS;
+      const mkdirs = ours(outputs) && !req.mkdirs.includes(outputs) ? [...req.mkdirs, outputs] : req.mkdirs;
+      if (!(await launcher.supports('own'))) {
+        // A supervisor from before `own` (still running across an upgrade): hand them over here.
+        for (const d of mkdirs.filter(ours)) {
+          await mkdir(d, { recursive: true });
+          await chown(d, who.uid, who.gid);
+        }
       }
-      return launcher.spawn({ ...req, uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env } });
+      return launcher.spawn({
+        ...req, mkdirs, own: mkdirs.filter(ours), uid: who.uid, gid: who.gid, env: { HOME: home, USER: who.name, LOGNAME: who.name, ...req.env },
+      });
     },
     sync: () => launcher.sync(),
     follow: (job) => launcher.follow(job),
     pid: () => launcher.pid(),
+    supports: (feature) => launcher.supports(feature),
     close: () => launcher.close(),
   };
 }

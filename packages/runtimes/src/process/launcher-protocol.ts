@@ -34,13 +34,15 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Directories to create first, parents before children. */
   mkdirs: string[];
+  /** Of those, the ones given to `uid`/`gid` once made (the job user's own attempt directories). */
+  own?: string[];
   log: string;
   /** Run as this user and group (the server is root); absent: as the launcher's own. */
   uid?: number;
   gid?: number;
   /** Where the supervisor journals the start (pid, start time, boot) before reporting it. */
   startFile: string;
-  /** Where the supervisor journals the exit before reporting it (see exit-journal.ts). */
+  /** Where the supervisor journals the exit before reporting it (see exit-journal.ts); appended when it is `startFile`. */
   exitFile: string;
 }
 
@@ -67,8 +69,8 @@ export interface ExitStatus {
 }
 
 export type LauncherReply =
-  /** The answer to hello. */
-  | { t: 'ready'; pid: number }
+  /** The answer to hello; `features` names what this supervisor handles beyond the first protocol ('own'). */
+  | { t: 'ready'; pid: number; features?: string[] }
   | { t: 'spawned'; id: number; pid: number; start: string }
   | { t: 'failed'; id: number; code?: string; message: string }
   | ({ t: 'exit'; id: number } & ExitStatus)

@@ -50,6 +50,11 @@ export interface Launcher {
   follow(job: { pid: number; start: string; bootId?: string; exitFile: string }): Promise<ProcessExit>;
   /** The supervisor's pid, once connected (for tests and diagnostics). */
   pid(): number | undefined;
+  /**
+   * Whether the supervisor (connected first) handles a request field added after the first
+   * protocol: one started by an older Regatta keeps running across an upgrade while it has jobs.
+   */
+  supports(feature: 'own'): Promise<boolean>;
   /** Disconnects; the supervisor and its jobs keep running. */
   close(): void;
 }
@@ -107,6 +112,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const socketPath = socketPathFor(stateDir);
   let conn: Promise<Socket> | undefined;
   let supervisorPid: number | undefined;
+  let features: readonly string[] = [];
   let nextId = 1;
   let closed = false;
   const pending = new Map<number, Pending>();
@@ -131,6 +137,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const onReply = (s: Socket, m: LauncherReply) => {
     if (m.t === 'ready') {
       supervisorPid = m.pid;
+      features = m.features ?? [];
       onReady?.();
       return;
     }
@@ -290,6 +297,10 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return r === 'unknown' ? followOrphan(job) : r;
     },
     pid: () => supervisorPid,
+    async supports(feature) {
+      await socket();
+      return features.includes(feature);
+    },
     close() {
       closed = true;
       void conn?.then((s) => s.end(), () => undefined);

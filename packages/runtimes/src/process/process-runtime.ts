@@ -14,7 +14,7 @@ import { parseServicesId, superviseServices } from '../services/supervisor.js';
 import { processServiceDriver, recoverProcessServices } from './process-services.js';
 import { argv, stopJob } from './process-group.js';
 import { formatJobId, parseJobId, type JobId } from './job-id.js';
-import { readStartRecord } from './exit-journal.js';
+import { readExitRecord, readStartRecord } from './exit-journal.js';
 import { identityFor, launcherAs, prepareAttemptDirs, type JobIdentity } from './job-user.js';
 
 export interface ProcessRuntimeOptions {
@@ -27,9 +27,11 @@ export interface ProcessRuntimeOptions {
   jobUser?: JobIdentity;
 }
 
-/** The main task's journal (exit-journal.ts), beside its log. */
-const mainExitFile = (req: LaunchRequest) => join(req.paths.dir, 'exit.json');
+/** The main task's journal (exit-journal.ts), beside its log: its start, then its exit, in one file. */
 const mainStartFile = (req: LaunchRequest) => join(req.paths.dir, 'job.json');
+const mainExitFile = mainStartFile;
+/** Where supervisors before the one-file journal wrote the exit (an attempt that ran across an upgrade). */
+const legacyExitFile = (req: LaunchRequest) => join(req.paths.dir, 'exit.json');
 
 export function exitInfoOf(r: ProcessExit): ExitInfo {
   if (r.lost !== undefined) return { lost: r.lost };
@@ -103,7 +105,10 @@ async function startMain(
  */
 export async function recoverMain(launcher: Launcher, req: LaunchRequest, workdir: string, externalId: string): Promise<RunHandle | undefined> {
   const job = await findJob(launcher, mainStartFile(req), externalId);
-  return job && processHandle(job, launcher.follow({ ...job, exitFile: mainExitFile(req) }), collectMain(req, workdir));
+  if (!job) return undefined;
+  const legacy = await readExitRecord(legacyExitFile(req));
+  const exited = legacy ? Promise.resolve(legacy) : launcher.follow({ ...job, exitFile: mainExitFile(req) });
+  return processHandle(job, exited, collectMain(req, workdir));
 }
 
 /**
@@ -144,7 +149,9 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         await cp(options.filesDir(spec.files), workdir, { recursive: true });
       }
       const { who, launcher } = launcherFor(req);
-      if (who) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
+      // A plain run's directories are made the job's by the supervisor as it spawns (launcherAs);
+      // files copied into the workdir, and services' directories, are handed over here first.
+      if (who && (!isPlain(spec) || (spec.files && !spec.workdir))) await prepareAttemptDirs(paths, spec.workdir ? undefined : workdir, who);
       if (isPlain(spec)) return startMain(launcher, req, workdir, req.env, hooks);
       return superviseServices({
         services: spec.services,

@@ -11,9 +11,9 @@
  *   node supervisor-process.js <socket path>
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lchownSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
+import { appendExitRecord, readExitRecordSync, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import { readLines, type LauncherReply, type LauncherRequest, type SpawnRequest, type WatchRequest } from './launcher-protocol.js';
 
 const socketPath = process.argv[2] ?? '';
@@ -37,6 +37,8 @@ interface Conn {
 }
 interface Job {
   exitFile: string;
+  /** The exit record is appended to the start record's file. */
+  appendExit: boolean;
   watchers: { conn: Conn; id: number }[];
 }
 const jobs = new Map<number, Job>();
@@ -81,6 +83,8 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
   let fd: number;
   try {
     for (const d of req.mkdirs) makeDir(d);
+    // lchown: a link planted where a directory was expected is not followed to what it names.
+    if (req.uid !== undefined && req.gid !== undefined) for (const d of req.own ?? []) lchownSync(d, req.uid, req.gid);
     fd = openSync(req.log, 'a');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -112,7 +116,7 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
   }
   child.on('error', (err) => log(`job ${pid}: ${err.message}`));
   const start = startTime(pid);
-  jobs.set(pid, { exitFile: req.exitFile, watchers: [{ conn, id: req.id }] });
+  jobs.set(pid, { exitFile: req.exitFile, appendExit: req.exitFile === req.startFile, watchers: [{ conn, id: req.id }] });
   // The reply goes first (it is what the run waits for); the journal is written in the same tick,
   // so any request this supervisor reads later, from any server, sees it.
   conn.send({ t: 'spawned', id: req.id, pid, start });
@@ -129,7 +133,7 @@ function handleSpawn(conn: Conn, req: SpawnRequest): void {
     // finds the journal, and a watch request read later is answered from it.
     for (const w of job.watchers) if (w.conn.open) w.conn.send({ t: 'exit', id: w.id, ...status });
     try {
-      writeExitRecord(job.exitFile, { pid, ...status });
+      (job.appendExit ? appendExitRecord : writeExitRecord)(job.exitFile, { pid, ...status });
     } catch (e) {
       log(`journaling the exit of ${pid} to ${job.exitFile} failed: ${String(e)}`);
     }
@@ -169,7 +173,7 @@ function serve(socket: Socket): void {
     }
     if (m.t === 'hello') {
       conn.env = m.env;
-      conn.send({ t: 'ready', pid: process.pid });
+      conn.send({ t: 'ready', pid: process.pid, features: ['own'] });
     } else if (m.t === 'spawn') handleSpawn(conn, m);
     else if (m.t === 'watch') handleWatch(conn, m);
   });
