@@ -308,7 +308,8 @@ describe('what a job on another host can reach', () => {
         command: `echo "api $REGATTA_API_URL"; ${post('{"name":"loss","value":0.5,"step":1}')} && sleep 30`,
       }));
       await waitFor('the metric, while the run is still running', async () => (await s.api.metrics(id)).items.length > 0, 60_000);
-      expect((await s.api.getRun(id)).status).toBe('running');
+      // The job posts before it sleeps; the server may not have recorded `running` yet when it lands.
+      await waitForStatus(s.api, id, 'running');
       expect((await s.api.metrics(id)).items).toMatchObject([{ name: 'loss', value: 0.5, step: 1, attempt: 1 }]);
       expect(await readAll(await s.api.logs(id))).toMatch(new RegExp(`^api http://${env.hosts[0]!.gateway.replace(/\./g, '\\.')}:\\d+`));
       await s.api.cancel(id);
