@@ -62,7 +62,7 @@ describe('benchmark controller facade (process runtime)', () => {
 
     const runId = String(done.run_id);
     const run = await t.api.getRun(runId);
-    expect(run).toMatchObject({ status: 'succeeded', reason: 'finished: its result was posted', queue: 'benchmark', template: { name: 'mps-benchmark', version: 1 } });
+    expect(run).toMatchObject({ status: 'succeeded', reason: 'finished: its result was posted', queue: 'benchmark', template: { name: 'mps-benchmark', version: 1 }, createdBy: 'admin' });
     expect(run.services.sort()).toEqual(['forwarder', 'namespace-mapper', 'new-service']);
     const forwarder = (run.resolved as { services: { name: string; resources: unknown }[] }).services.find((s) => s.name === 'forwarder');
     expect(forwarder?.resources).toEqual({ cpus: 2.5, memory: 800 * 1024 * 1024 });

@@ -96,6 +96,7 @@ describe('training API facade, no credentials (docker runtime)', () => {
     // An ordinary run, labelled with its task number, the argument in its log.
     const { items } = await t.api.listRuns({ label: [`regatta.compat/task=${taskId}`] });
     expect(await readAll(await t.api.logs(items[0]?.id ?? ''))).toMatch(/training into \/training_output\/\n$/);
+    expect(items[0]?.createdBy).toBeNull(); // let in by network, without credentials: nobody in particular
   }, 180_000);
 
   it('aborts a training task at once (202 ""), after which it has no scores; aborting again is 202, a complete one 400', async () => {

@@ -17,6 +17,7 @@ import {
   LABEL_RESULT_ID, benchmarkStatus, requestJson, resultParams, runBenchmarkBody, type RunBenchmarkBody,
 } from './benchmark-request.js';
 import type { BenchmarkFacadeConfig } from './compat-config.js';
+import { userOf } from '../http/context.js';
 import { facadeRuns, type FacadeDeps } from './facade.js';
 import { benchmarkResponses } from './facade-responses.js';
 
@@ -25,7 +26,8 @@ export interface BenchmarkFacade {
   findRun(resultId: string): Promise<RunRecord>;
   /** Admin, an anonymous caller let in to this facade, or the benchmark run itself (its live run token with `live`). */
   checkAccess(req: FastifyRequest, run: RunRecord | undefined, what: string, live?: boolean): void;
-  start(body: RunBenchmarkBody): Promise<{ result_id: string; run_id: string; warnings?: string[] } | { wait: number }>;
+  /** `createdBy`: the person who asked, when one did (anonymous callers let in by network are nobody). */
+  start(body: RunBenchmarkBody, createdBy?: string): Promise<{ result_id: string; run_id: string; warnings?: string[] } | { wait: number }>;
 }
 
 const ARTEFACTS_NOTE = 'artefacts: ';
@@ -73,7 +75,7 @@ export function registerBenchmarkExtras(app: FastifyInstance, deps: FacadeDeps, 
       const issues = zodIssues(parsed.error, runBenchmarkBody);
       throw new RegattaError('invalid_request', `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
     }
-    return facade.start(parsed.data);
+    return facade.start(parsed.data, userOf(req));
   });
 
   r.get('/api/v1.0/benchmarks', { schema: { summary: 'Every benchmark, newest first, as its get_result path', tags, response: benchmarkResponses.list } }, async (req) => {

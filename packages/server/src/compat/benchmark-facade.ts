@@ -11,6 +11,7 @@ import {
 } from '@regatta/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { userOf } from '../http/context.js';
 import { specOf } from '../http/templates-routes.js';
 import { registerBenchmarkExtras, type BenchmarkFacade } from './benchmark-extras.js';
 import {
@@ -66,7 +67,7 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
       if (run && p?.kind === 'run' && p.runId === run.id && (!live || engine.isLiveAttempt(run.id, p.attempt))) return;
       throw new RegattaError('forbidden', `${what} needs an admin token${run ? ' (or this benchmark\'s own run token)' : ''}`);
     },
-    start: (body) => serial(async () => {
+    start: (body, createdBy) => serial(async () => {
       const t = await store.getTemplate(cfg.template);
       if (!t) throw new ConflictError(`the benchmark template '${cfg.template}' does not exist (regatta template push ${cfg.template} ...)`);
       const stats = engine.queueStats().get(cfg.queue);
@@ -79,7 +80,7 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
       if (issues.length) throw new RegattaError('invalid_request', `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
       let run: RunRecord;
       try {
-        run = await engine.submit(specOf(t, overrides), { template: { name: t.name, version: t.version } });
+        run = await engine.submit(specOf(t, overrides), { template: { name: t.name, version: t.version }, ...(createdBy !== undefined ? { createdBy } : {}) });
       } catch (e) {
         if (!(e instanceof SpecError)) throw e;
         const named = new Set(Object.keys(body.override_services ?? {}));
@@ -102,7 +103,7 @@ export async function registerBenchmarkFacade(app: FastifyInstance, deps: Facade
       schema: { body: runBenchmarkBody.optional(), summary: 'Start a benchmark: {result_id}, or {wait} when busy and configured to refuse', tags, response: benchmarkResponses.started },
     }, async (req) => {
       facade.checkAccess(req, undefined, 'run_benchmark');
-      return facade.start(req.body ?? {});
+      return facade.start(req.body ?? {}, userOf(req));
     });
 
     r.get('/api/v1.0/get_result/:result_id', {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, RegattaError, isTerminal, type RunRecord, type TemplateVersion } from '@regatta/core';
 import { attemptPaths } from '@regatta/engine';
+import { createdByOf } from '../http/context.js';
 import { specOf } from '../http/templates-routes.js';
 import { storeDirectory, uploadScratch } from '../uploads.js';
 import type { TrainingFacadeConfig } from './compat-config.js';
@@ -194,7 +195,7 @@ export async function registerTrainingFacade(app: FastifyInstance, deps: FacadeD
       const n = await serial(async () => {
         const newest = (await store.listRuns({ labels: { [LABEL_FACADE]: 'training' }, limit: 1 })).runs[0];
         const next = Number(newest?.labels[LABEL_TASK] ?? 0) + 1;
-        await engine.submit(specOf(t, { labels: { [LABEL_TASK]: String(next) } }), { template: { name: t.name, version: t.version } });
+        await engine.submit(specOf(t, { labels: { [LABEL_TASK]: String(next) } }), { template: { name: t.name, version: t.version }, ...createdByOf(req) });
         return next;
       });
       return reply.code(201).send({ id: n });
