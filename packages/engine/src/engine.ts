@@ -79,6 +79,8 @@ export class Engine {
   private readonly concurrency = new Map<string, number>();
   private readonly listeners = new Set<(c: RunChange) => void>();
   private passPending = false;
+  /** While start() recovers active runs: no pass until every one of them holds its slot again. */
+  private recovering = false;
   private wakeTimer: { cancel(): void } | undefined;
   private stopping = false;
   private readonly attempts: AttemptLifecycle;
@@ -97,11 +99,27 @@ export class Engine {
 
   /** Loads queues, re-queues waiting runs and recovers runs that were active when the server stopped. */
   async start(): Promise<void> {
+    // A recovered run that ends at once (it ended while the server was down) asks for a pass; one
+    // then, before the other recovered runs are active again, would overfill their queues and nodes.
+    this.recovering = true;
+    try {
+      await this.load();
+    } finally {
+      this.recovering = false;
+    }
+    await this.sweep();
+    this.requestPass();
+  }
+
+  private async load(): Promise<void> {
     for (const q of await this.o.store.listQueues()) if (q.concurrency !== undefined) this.concurrency.set(q.name, q.concurrency);
     for (const g of await this.o.store.activeGroups()) this.groups.load(g);
     for (const run of await this.o.store.runsWithStatus(['queued'])) this.queued.add(run);
     const interrupted = await this.o.store.runsWithStatus(['starting', 'building', 'running', 'cleanup']);
     await Promise.all(interrupted.map((run) => this.attempts.recover(run)));
+  }
+
+  private async sweep(): Promise<void> {
     // What is left of attempts that are not active any more (containers of given-up attempts) goes.
     for (const b of this.o.backends) {
       const stray = async (runId: string, attempt: number) =>
@@ -112,7 +130,6 @@ export class Engine {
       });
       if (removed) this.o.logger.info({ backend: b.name, removed }, 'removed leftovers of attempts that are not active');
     }
-    this.requestPass();
   }
 
   /**
@@ -366,7 +383,7 @@ export class Engine {
   // --- scheduling -------------------------------------------------------------------------------
 
   private requestPass(): void {
-    if (this.passPending || this.stopping) return;
+    if (this.passPending || this.stopping || this.recovering) return;
     this.passPending = true;
     setImmediate(() => {
       this.passPending = false;
