@@ -64,6 +64,8 @@ export interface Authenticator {
 
 /** A token's user and role as last read, or why it is refused. */
 type Resolved = { ok: true; user: string; role: Role; tokenId: string; expiresAt?: number } | { ok: false; why: string };
+/** A resolved token with when it was read (TOKEN_CACHE_MS). */
+type Cached = Resolved & { readAt: number };
 
 /** How long a token's user and role are trusted as read: changes made through another server sharing the database apply within it. */
 const TOKEN_CACHE_MS = 30_000;
@@ -73,8 +75,8 @@ export function createAuthenticator(store: Store, secret: Buffer, envToken: stri
   // Token hash (and token id, for sessions) → its user and role, so a request costs no query. A change
   // made through this server calls forget() (immediate); one made through another server sharing the
   // database applies once the entry is older than TOKEN_CACHE_MS.
-  const byHash = new Map<string, Resolved & { readAt?: number }>();
-  const byId = new Map<string, Resolved & { readAt?: number }>();
+  const byHash = new Map<string, Cached>();
+  const byId = new Map<string, Cached>();
   const sessions = new Map<string, SessionRecord>(); // cookie hash → session, dropped when it ends
   const resolveToken = async (t: { id: string; user: string; expiresAt?: number } | undefined): Promise<Resolved> => {
     if (!t) return { ok: false, why: 'the token is not valid' };
@@ -83,10 +85,10 @@ export function createAuthenticator(store: Store, secret: Buffer, envToken: stri
     if (u.disabled) return { ok: false, why: `the token's user ${u.name} is disabled` };
     return { ok: true, user: u.name, role: u.role, tokenId: t.id, ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}) };
   };
-  const cached = async (map: Map<string, Resolved & { readAt?: number }>, key: string, load: () => Promise<Resolved>): Promise<Resolved> => {
+  const cached = async (map: Map<string, Cached>, key: string, load: () => Promise<Resolved>): Promise<Resolved> => {
     let r = map.get(key);
     // Re-read after a while: another server on the same database may have revoked it meanwhile.
-    if (!r || (r.readAt ?? 0) + TOKEN_CACHE_MS <= now()) {
+    if (!r || r.readAt + TOKEN_CACHE_MS <= now()) {
       r = { ...(await load()), readAt: now() };
       // Only good tokens are kept: random guesses must not grow the map.
       if (r.ok) map.set(key, r);

@@ -65,14 +65,14 @@ export function toGroup(g: Selectable<GroupsTable>): GroupRecord {
     status: g.status as GroupStatus,
     total: g.total,
     counts: JSON.parse(g.counts) as StatusCounts,
-    ...(g.max_parallel !== null ? { maxParallel: g.max_parallel } : {}),
+    maxParallel: opt(g.max_parallel),
     failFast: g.fail_fast === 1,
     spec: JSON.parse(g.spec) as unknown,
     createdAt: num(g.created_at),
     updatedAt: num(g.updated_at),
     startedAt: optNum(g.started_at),
     finishedAt: optNum(g.finished_at),
-    ...(g.created_by !== null ? { createdBy: g.created_by } : {}),
+    createdBy: opt(g.created_by),
   });
 }
 

@@ -7,8 +7,9 @@ import { requireRunAccess, type App, type RouteContext } from './context.js';
 import { runIdParams } from './runs-routes.js';
 import { artifactListSchema, textBody } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
+import { positiveInt32 } from './validation.js';
 
-const attemptQuery = z.strictObject({ attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional() });
+const attemptQuery = z.strictObject({ attempt: positiveInt32.optional() });
 
 export function registerArtifactRoutes(app: App, ctx: RouteContext): void {
   const runAttempt = async (id: string, attempt: number | undefined): Promise<{ run: RunRecord; n: number }> => {

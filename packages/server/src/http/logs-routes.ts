@@ -10,9 +10,10 @@ import { streamLog } from './log-follow.js';
 import { runIdParams } from './runs-routes.js';
 import { textBody } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
+import { positiveInt32 } from './validation.js';
 
 const logsQuery = z.strictObject({
-  attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('Attempt number (default: the latest)'),
+  attempt: positiveInt32.optional().describe('Attempt number (default: the latest)'),
   follow: z.enum(['true', 'false', '1', '0']).optional().describe('Keep streaming until the run ends'),
   offset: z.coerce.number().int().min(0).optional().describe('Byte offset to start from'),
   service: z.string().min(1).max(63).optional().describe("A service's log instead of the main task's"),

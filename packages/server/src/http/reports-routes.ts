@@ -6,6 +6,7 @@ import { iso, requireRunAccess, type App, type RouteContext } from './context.js
 import { runIdParams } from './runs-routes.js';
 import { eventsAcceptedSchema, metricPointsSchema, metricsAcceptedSchema, okSchema, resultSchema as runResultSchema } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
+import { positiveInt32 } from './validation.js';
 
 const metricsBody = z.union([
   metricInputSchema,
@@ -19,7 +20,7 @@ const jobEventBody = z.union([
 
 const metricsQuery = z.strictObject({
   name: z.string().optional(),
-  attempt: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
+  attempt: positiveInt32.optional(),
   maxPoints: z.coerce.number().int().min(10).max(100_000).optional()
     .describe("With name: at most about this many points; a longer series gives each bucket's lowest and highest point"),
 });

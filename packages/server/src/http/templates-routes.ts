@@ -18,8 +18,10 @@ import { storeDirectory, uploadScratch, type UploadLimits } from '../uploads.js'
 import { parseYamlBody } from './yaml-body.js';
 import { submittedSchema, templateDetailSchema, templateFilesSchema, templateListSchema, templateViewSchema, textBody } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
+import { positiveInt32 } from './validation.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const versionQuery = z.strictObject({ version: positiveInt32.optional() });
 const nameParams = z.strictObject({ name: z.string().regex(NAME, 'template names use letters, digits, dot, dash or underscore') });
 const FILE_NAME = /^[A-Za-z0-9_.-][A-Za-z0-9_. -]{0,254}$/;
 
@@ -123,7 +125,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { items: (await ctx.store.listTemplates()).map(view) };
   });
 
-  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: 'A template version (default: latest) and the list of versions', tags: ['templates'], response: { 200: templateDetailSchema, ...problems(400, 404) } } }, async (req) => {
+  app.get('/api/v1/templates/:name', { schema: { params: nameParams, querystring: versionQuery, summary: 'A template version (default: latest) and the list of versions', tags: ['templates'], response: { 200: templateDetailSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -131,7 +133,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
     return { ...view(t), versions: versions.map((v) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), createdBy: v.createdBy ?? null, files: v.files ?? null })) };
   });
 
-  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }), summary: "The files attached to a template version (paths and sizes)", tags: ['templates'], response: { 200: templateFilesSchema, ...problems(400, 404) } } }, async (req) => {
+  app.get('/api/v1/templates/:name/files', { schema: { params: nameParams, querystring: versionQuery, summary: "The files attached to a template version (paths and sizes)", tags: ['templates'], response: { 200: templateFilesSchema, ...problems(400, 404) } } }, async (req) => {
     requireAdmin(req);
     const t = await ctx.store.getTemplate(req.params.name, req.query.version);
     if (!t) throw new NotFoundError('template', req.query.version ? `${req.params.name} v${req.query.version}` : req.params.name);
@@ -140,7 +142,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.get('/api/v1/templates/:name/files/*', {
     schema: {
-      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
+      params: nameParams.extend({ '*': z.string().describe('File path') }), querystring: versionQuery,
       summary: 'One file attached to a template version', tags: ['templates'],
       response: { 200: textBody('application/octet-stream', 'The file'), ...problems(400, 404) },
     },
@@ -157,7 +159,7 @@ export function registerTemplateRoutes(app: App, ctx: RouteContext, uploadsDir: 
 
   app.post('/api/v1/templates/:name/runs', {
     schema: {
-      params: nameParams, querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
+      params: nameParams, querystring: versionQuery,
       body: z.record(z.string(), z.unknown()).optional().describe('Overrides, deep-merged into the template (null deletes)'),
       summary: 'Run a template with overrides', tags: ['templates'],
       response: { 201: submittedSchema, ...problems(400, 404, 409, 422) },

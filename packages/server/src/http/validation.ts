@@ -1,7 +1,10 @@
 /** Request validation with the same zod schemas and error shape as the job spec. */
 import type { FastifySchemaCompiler } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { RegattaError, checkJobSpec, jobSpecSchema, zodIssues } from '@regatta/core';
+
+/** A 1-based number in a query (attempt, version): bounded by the 32-bit columns it is looked up in, which PostgreSQL enforces. */
+export const positiveInt32 = z.coerce.number().int().min(1).max(2_147_483_647);
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
