@@ -14,6 +14,7 @@ import type { QueueRecord, RunFilter, Store } from './store.js';
 import { fieldRows, insertFields, listFieldNames, readFields, replaceResultFields, updateMetricFields, whereField, type FieldRow } from './run-fields.js';
 import { listSorted } from './run-list.js';
 import { readMetricSeries, readMetricSummary } from './metric-series.js';
+import { createShapeCache } from './shape-cache.js';
 
 /** LIKE pattern for a literal substring ('\\' escapes the wildcards). */
 const likeText = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -119,20 +120,21 @@ function createWriteBatcher(db: Kysely<Database>) {
 
 export function createKyselyStore(db: Kysely<Database>): Store {
   const { write, idle } = createWriteBatcher(db);
+  // The writes of every run's creation and transitions compile once per shape (shape-cache.ts).
+  const shaped = createShapeCache();
+  const insertEvent = (trx: Trx, row: ReturnType<typeof eventRow>) => shaped(trx, 'events+', Object.values(row), () => trx.insertInto('events').values(row));
   const dialect = dialectOf(db);
   return {
     async createRun(run, event) {
       return write(async (trx) => {
-        const row = await trx
-          .insertInto('runs')
-          .values(runRow(run))
-          .returning('seq')
-          .executeTakeFirstOrThrow();
+        const values = runRow(run);
+        const { rows: [row] } = await shaped(trx, 'runs+', Object.values(values), () => trx.insertInto('runs').values(values).returning('seq'));
+        if (!row) throw new RegattaError('internal', `run ${run.id}: the insert returned no row`);
         const labels = Object.entries(run.labels);
         if (labels.length) {
           await trx.insertInto('run_labels').values(labels.map(([key, value]) => ({ run_id: run.id, key, value }))).execute();
         }
-        await trx.insertInto('events').values(eventRow(run.id, event)).execute();
+        await insertEvent(trx, eventRow(run.id, event));
         await insertFields(trx, fieldRows(run.id, 'params', run.resolved.params));
         return { ...run, seq: num(row.seq) };
       });
@@ -140,7 +142,8 @@ export function createKyselyStore(db: Kysely<Database>): Store {
 
     async addEvent(runId, event) {
       await write(async (trx) => {
-        await trx.insertInto('events').values(eventRow(runId, event)).onConflict((oc) => oc.doNothing()).execute();
+        const row = eventRow(runId, event);
+        await shaped(trx, 'events+?', Object.values(row), () => trx.insertInto('events').values(row).onConflict((oc) => oc.doNothing()));
       });
     },
 
@@ -152,16 +155,22 @@ export function createKyselyStore(db: Kysely<Database>): Store {
       }
       if (to !== undefined && from !== undefined && from !== to && !canTransition(from, to)) throw new TransitionError(id, from, to, undefined);
       await write(async (trx) => {
-        let q = trx.updateTable('runs').set(patchColumns(patch)).where('id', '=', id);
+        const cols = patchColumns(patch);
         // The status the writer read is still the stored one, or the change lost a race.
-        if (to !== undefined && from !== undefined) q = q.where('status', '=', from);
-        const { numUpdatedRows } = await q.executeTakeFirstOrThrow();
-        if (to !== undefined && from !== undefined && numUpdatedRows === 0n) {
+        const guarded = to !== undefined && from !== undefined;
+        const { numAffectedRows } = await shaped(
+          trx, `runs=${Object.keys(cols).join()}${guarded ? '?status' : ''}`, [...Object.values(cols), id, ...(guarded ? [from] : [])],
+          () => {
+            const q = trx.updateTable('runs').set(cols).where('id', '=', id);
+            return guarded ? q.where('status', '=', from) : q;
+          },
+        );
+        if (guarded && numAffectedRows === 0n) {
           const now = await trx.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst();
           if (!now) throw new NotFoundError('run', id);
           throw new TransitionError(id, from, to, now.status);
         }
-        if (also.event) await trx.insertInto('events').values(eventRow(id, also.event)).execute();
+        if (also.event) await insertEvent(trx, eventRow(id, also.event));
         if (also.group) {
           const { counts: _c, ...rest } = groupPatchColumns(also.group);
           let g = trx.updateTable('groups').set(rest).where('id', '=', also.group.id);
@@ -175,11 +184,10 @@ export function createKyselyStore(db: Kysely<Database>): Store {
           // An attempt's fields are filled in as it goes; a later write that lacks one (say, the
           // backend's job id) keeps what an earlier write recorded.
           const changed = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
-          await trx
+          await shaped(trx, `attempts+${Object.keys(changed).join()}`, [...Object.values(row), ...Object.values(changed)], () => trx
             .insertInto('attempts')
             .values(row)
-            .onConflict((oc) => oc.columns(['run_id', 'attempt']).doUpdateSet(changed))
-            .execute();
+            .onConflict((oc) => oc.columns(['run_id', 'attempt']).doUpdateSet(changed)));
         }
       });
     },
