@@ -26,11 +26,11 @@ function once(side) {
   const latest = JSON.parse(readFileSync(join(dir, 'bench', 'results', 'latest.json'), 'utf8'));
   const r = latest.regatta;
   const row = {
-    ratio: r.ratio, server: r.serverCpuPerRunMs, supervisor: r.supervisorCpuPerRunMs ?? 0, perRun: r.perRunMs,
+    ratio: r.ratio, server: r.serverCpuPerRunMs, serverUser: r.serverUserCpuPerRunMs ?? 0, supervisor: r.supervisorCpuPerRunMs ?? 0, perRun: r.perRunMs,
     rssMiB: latest.memory.serverMaxRssWholeLifeBytes / 1048576,
   };
   results[side].push(row);
-  console.log(`${side}  ratio ${row.ratio.toFixed(2)}x  server CPU ${row.server.toFixed(2)} ms/run  supervisor CPU ${row.supervisor.toFixed(2)} ms/run  (${row.perRun.toFixed(2)} ms/run wall, server peak RSS ${row.rssMiB.toFixed(1)} MiB)`);
+  console.log(`${side}  ratio ${row.ratio.toFixed(2)}x  server CPU ${row.server.toFixed(2)} ms/run (user ${row.serverUser.toFixed(2)})  supervisor CPU ${row.supervisor.toFixed(2)} ms/run  (${row.perRun.toFixed(2)} ms/run wall, server peak RSS ${row.rssMiB.toFixed(1)} MiB)`);
 }
 for (let i = 0; i < rounds; i++) for (const side of ['A', 'B', 'B', 'A']) once(side);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -38,5 +38,5 @@ for (const side of ['A', 'B']) {
   const rs = results[side];
   const m = (k) => median(rs.map((r) => r[k]));
   for (const r of rs) r.total = r.server + r.supervisor;
-  console.log(`median ${side} (${side === 'A' ? a : b}): ratio ${m('ratio').toFixed(2)}x, CPU/run server ${m('server').toFixed(2)}, supervisor ${m('supervisor').toFixed(2)}, together ${m('total').toFixed(2)} ms; peak RSS ${m('rssMiB').toFixed(1)} MiB`);
+  console.log(`median ${side} (${side === 'A' ? a : b}): ratio ${m('ratio').toFixed(2)}x, CPU/run server ${m('server').toFixed(2)} (user ${m('serverUser').toFixed(2)}), supervisor ${m('supervisor').toFixed(2)}, together ${m('total').toFixed(2)} ms; peak RSS ${m('rssMiB').toFixed(1)} MiB`);
 }

@@ -172,11 +172,14 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         }
         if (also.event) await insertEvent(trx, eventRow(id, also.event));
         if (also.group) {
-          const { counts: _c, ...rest } = groupPatchColumns(also.group);
-          let g = trx.updateTable('groups').set(rest).where('id', '=', also.group.id);
+          const group = also.group;
+          const { counts: _c, ...rest } = groupPatchColumns(group);
           // Counters move by increments in SQL, never by a value computed from another writer's copy.
-          if (to !== undefined && from !== undefined && from !== to) g = g.set({ counts: moveCount(dialect, from, to) });
-          await g.execute();
+          const move = guarded && from !== to ? moveCount(dialect, from, to) : undefined;
+          await shaped(trx, `groups=${Object.keys(rest).join()}${move ? '+counts' : ''}`, [...Object.values(rest), ...(move?.values ?? []), group.id], () => {
+            const g = trx.updateTable('groups').set(rest).where('id', '=', group.id);
+            return move ? g.set({ counts: move.expr }) : g;
+          });
         }
         if (also.attempt) {
           const row = attemptRow(also.attempt);

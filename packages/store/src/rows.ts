@@ -83,15 +83,24 @@ export function groupPatchColumns(p: GroupPatch): Updateable<GroupsTable> {
   return c;
 }
 
-/** `counts` with one run moved from one status to another, computed by the database in the UPDATE. */
+/**
+ * `counts` with one run moved from one status to another, computed by the database in the UPDATE,
+ * and the parameters its SQL binds, in order (so that the statement can be reused: shape-cache.ts).
+ */
 export function moveCount(d: SqlDialect, from: RunStatus, to: RunStatus) {
   if (d === 'postgres') {
     const c = sql`counts::jsonb`;
-    return sql<string>`jsonb_set(jsonb_set(${c}, array[${from}::text], to_jsonb(greatest(coalesce((${c}->>${from}::text)::int, 0) - 1, 0))),
-      array[${to}::text], to_jsonb(coalesce((${c}->>${to}::text)::int, 0) + 1))::text`;
+    return {
+      expr: sql<string>`jsonb_set(jsonb_set(${c}, array[${from}::text], to_jsonb(greatest(coalesce((${c}->>${from}::text)::int, 0) - 1, 0))),
+      array[${to}::text], to_jsonb(coalesce((${c}->>${to}::text)::int, 0) + 1))::text`,
+      values: [from, from, to, to],
+    };
   }
   const [f, t] = [`$.${from}`, `$.${to}`];
-  return sql<string>`json_set(counts, ${f}, max(coalesce(json_extract(counts, ${f}), 0) - 1, 0), ${t}, coalesce(json_extract(counts, ${t}), 0) + 1)`;
+  return {
+    expr: sql<string>`json_set(counts, ${f}, max(coalesce(json_extract(counts, ${f}), 0) - 1, 0), ${t}, coalesce(json_extract(counts, ${t}), 0) + 1)`,
+    values: [f, f, t, t],
+  };
 }
 
 export function runRow(run: Omit<RunRecord, 'seq'>) {
