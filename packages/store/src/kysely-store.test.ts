@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { compileSpec, newId } from '@regatta/core';
 import { openSqliteStore } from './sqlite.js';
 
@@ -23,7 +23,9 @@ describe('the SQLite store', () => {
   });
 
   it('commits a write nobody waited for before it closes', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'regatta-store-')), 'regatta.db');
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-store-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'regatta.db');
     const store = await openSqliteStore(file);
     const { spec, resolved } = compileSpec({ command: 'true' });
     const id = newId();

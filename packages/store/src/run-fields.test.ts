@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { compileSpec, newId } from '@regatta/core';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
@@ -74,7 +74,9 @@ describe('run fields: sort and filter runs by params, results and metrics', () =
   });
 
   it('fills the fields of runs stored before the table existed when the database is migrated', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'regatta-fields-')), 'regatta.db');
+    const dir = mkdtempSync(join(tmpdir(), 'regatta-fields-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'regatta.db');
     let store = await openSqliteStore(file);
     const a = await seed(store, { lr: 0.1 }, 1000);
     const b = await seed(store, { lr: 0.01 }, 2000);

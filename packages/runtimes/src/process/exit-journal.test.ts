@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { appendExitRecord, readExitRecord, readExitRecordSync, readStartRecord, writeExitRecord, writeStartRecord } from './exit-journal.js';
 import { formatJobId, parseJobId } from './job-id.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'regatta-journal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('job journal', () => {
   it('round-trips exit and start records', async () => {
