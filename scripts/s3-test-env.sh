@@ -84,6 +84,10 @@ mon max pg per osd = 1000
 mon warn on pool no redundancy = false
 osd max object name len = 460
 osd max object namespace len = 64
+# The OSD asks the monitor to place it in the CRUSH map as it starts, and Ceph 16 can send that
+# before it knows the cluster fsid ("wrong fsid", then no OSD): the script places it instead.
+osd crush update on start = false
+osd class update on start = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $DIR/rgw
@@ -101,6 +105,7 @@ CONF
   local uuid id
   uuid=$(uuidgen)
   id=$(wait_for_output 60 "an OSD id" "${cli[@]}" osd new "$uuid")
+  "${cli[@]}" osd crush add "osd.$id" 1.0 root=default >/dev/null
   ceph-osd "${c[@]}" -i "$id" --mkfs --osd-uuid "$uuid" 2>>"$DIR/log/mkfs.log"
   setsid ceph-osd "${c[@]}" -i "$id" -f 9>&- </dev/null >>"$DIR/log/osd.out" 2>&1 &
   echo $! >"$DIR/pids/osd"

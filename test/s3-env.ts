@@ -17,9 +17,9 @@ export interface S3Env {
 }
 
 /**
- * Starts the env, once more when the first start fails: in two of five full runs here (none of the
- * single-file runs) the one-node cluster's OSD did not come up ('wrong fsid' from the monitor, cause
- * not found), and a fresh cluster in a fresh directory then started normally.
+ * Starts the env, once more when the first start fails. The OSD that did not come up ('wrong fsid'
+ * from the monitor: Ceph 16's OSD asked to be placed in the CRUSH map before it knew the cluster's
+ * fsid) is avoided in the script now; the second try stays for whatever else a loaded machine brings.
  */
 export async function startS3Env(): Promise<S3Env> {
   try {
