@@ -125,6 +125,26 @@ describe('metrics, results and artifacts', () => {
     expect(viaFiles.artifacts.map((a) => a.path)).toEqual(['metrics.jsonl', 'result.json']);
   });
 
+  it('refuses a NUL character in a query, a path or a body, naming where, and skips it in the files a job leaves (PostgreSQL cannot store one)', async () => {
+    const script = 'import json, os; o = os.environ["REGATTA_OUTPUTS"]; '
+      + 'open(o + "/metrics.jsonl", "w").write(json.dumps({"name": "a\\u0000b", "value": 1}) + "\\n" + json.dumps({"name": "ok", "value": 2}) + "\\n"); '
+      + 'open(o + "/result.json", "w").write(json.dumps({"k": "v\\u0000"}))';
+    const run = await runToEnd({ command: ['python3', '-c', script] });
+    expect(run.status).toBe('succeeded');
+    expect(Object.keys(run.metrics)).toEqual(['ok']);
+    expect(run.result).toBeNull(); // refused: a NUL in it
+    const refused = async (path: string, init: RequestInit, where: string) => {
+      const res = await raw(path, init);
+      const text = await res.text();
+      expect(res.status, `${path}: ${text}`).toBe(400);
+      expect((JSON.parse(text) as { errors: { path: string; message: string }[] }).errors[0]).toMatchObject({ path: where, message: expect.stringMatching(/NUL/) as string });
+    };
+    await refused(`/api/v1/runs/${run.id}/metrics?name=a%00b`, {}, 'query.name');
+    await refused('/api/v1/runs?label=k%3Dv%00', {}, 'query.label');
+    await refused('/api/v1/queues/a%00b', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"concurrency":1}' }, 'path.name');
+    await refused('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'true', labels: { team: 'a\u0000' } }) }, 'labels.team');
+  });
+
   it('limits run tokens to their own live run', async () => {
     const dir = tempDir();
     const { id } = await t.api.submit({ command: `echo "$REGATTA_RUN_TOKEN" > ${dir}/token; sleep 30` });

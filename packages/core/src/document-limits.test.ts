@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from './clock.js';
-import { MAX_DOCUMENT_DEPTH, checkDocumentShape, parseYamlLimited } from './document-limits.js';
+import { MAX_DOCUMENT_DEPTH, checkDocumentShape, findNulChar, parseYamlLimited } from './document-limits.js';
 import { SpecError } from './errors.js';
 import { parseDuration } from './quantity.js';
 
@@ -27,6 +27,15 @@ describe('document limits', () => {
     const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`);
     expect(Object.keys(parseYamlLimited(keys.join('\n'), 'spec') as object)).toHaveLength(50_000);
     expect(() => parseYamlLimited([...keys, 'k7: again'].join('\n'), 'spec')).toThrow(/duplicate key 'k7'/);
+  });
+
+  it('finds a NUL character in a string or a key, and names where', () => {
+    expect(findNulChar({ a: ['x', { b: 'ok' }], c: 1 })).toBeUndefined();
+    expect(findNulChar({ a: ['x', { b: 'o\0k' }] })).toBe('a[1].b');
+    expect(findNulChar({ 'k\0': 'v' })).toBe('k\0');
+    expect(findNulChar('\0')).toBe('');
+    expect(() => checkDocumentShape({ labels: { team: 'a\0' } }, 'request body')).toThrow(/labels\.team must not contain the NUL character/);
+    expect(() => parseYamlLimited('name: "a\\0b"', 'spec.yaml')).toThrow(SpecError);
   });
 
   it('refuses alias bombs', () => {

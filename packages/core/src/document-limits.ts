@@ -87,7 +87,37 @@ function checkUniqueKeys(root: YamlNode | null, source: string): void {
   }
 }
 
-/** Throws when a parsed value nests deeper or holds more entries than the limits; iterative, so it cannot overflow. */
+/** Why a string is refused: PostgreSQL's text cannot hold it (SQLite's can, so it is refused on both). */
+export const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
+
+const pathOf = (parent: string, key: string | number) => (typeof key === 'number' ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key);
+
+/**
+ * The path of the first string or key that holds a NUL character, '' for the value itself, or
+ * undefined when there is none. Iterative; meant for values already within the document limits.
+ */
+export function findNulChar(value: unknown): string | undefined {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length) {
+    const { v, path } = stack.pop() ?? { v: undefined, path: '' };
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return path;
+    } else if (Array.isArray(v)) {
+      v.forEach((c, i) => stack.push({ v: c, path: pathOf(path, i) }));
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, c] of Object.entries(v)) {
+        if (k.includes('\0')) return pathOf(path, k);
+        stack.push({ v: c, path: pathOf(path, k) });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Throws when a parsed value nests deeper or holds more entries than the limits, or holds a NUL
+ * character in a string or key; iterative, so it cannot overflow.
+ */
 export function checkDocumentShape(value: unknown, source = 'document'): void {
   const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
   let nodes = 0;
@@ -102,6 +132,8 @@ export function checkDocumentShape(value: unknown, source = 'document'): void {
     }
     for (const c of children) stack.push({ v: c, depth: depth + 1 });
   }
+  const nul = findNulChar(value);
+  if (nul !== undefined) throw new SpecError(`${source}: ${nul || '(root)'} ${NUL_MESSAGE}`, [{ path: nul, message: NUL_MESSAGE }]);
 }
 
 /** Parses YAML (or JSON, a subset) within the limits above; errors are SpecErrors naming `source`. */

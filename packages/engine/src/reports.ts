@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Logger, MetricPoint } from '@regatta/core';
+import { NUL_MESSAGE, findNulChar, type Logger, type MetricPoint } from '@regatta/core';
 import { listArtifacts } from '@regatta/runtimes';
 import type { Store } from '@regatta/store';
 
@@ -64,6 +64,12 @@ async function readJsonLines<T>(path: string, file: string, schema: z.ZodType<T>
       problems.push(`${file} line ${i + 1}: not JSON`);
       return;
     }
+    // As the API refuses it in a body: a NUL in a text cannot be stored on PostgreSQL.
+    const nul = findNulChar(value);
+    if (nul !== undefined) {
+      problems.push(`${file} line ${i + 1}: ${nul || '(root)'} ${NUL_MESSAGE}`);
+      return;
+    }
     const parsed = schema.safeParse(value);
     if (parsed.success) out.push(parsed.data);
     else problems.push(`${file} line ${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -78,11 +84,15 @@ export async function readFileReports(outputs: string, now: number): Promise<Fil
   const out: FileReports = { metrics, events, problems };
   const resultText = await readOptional(join(outputs, 'result.json'));
   if (resultText !== undefined) {
+    let result: unknown;
     try {
-      out.result = JSON.parse(resultText) as unknown;
+      result = JSON.parse(resultText) as unknown;
     } catch {
       out.problems.push('result.json: not valid JSON');
     }
+    const nul = findNulChar(result);
+    if (nul !== undefined) out.problems.push(`result.json: ${nul || '(root)'} ${NUL_MESSAGE}`);
+    else if (result !== undefined) out.result = result;
   }
   return out;
 }
