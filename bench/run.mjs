@@ -136,7 +136,7 @@ async function throughput(server, api) {
     polls,
     maxConcurrent,
     serverCpuMs: (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000,
-    // User time alone: steadier than the total on a VM where the kernel's first touch of memory it takes is slow.
+    // User time alone: mostly the server's own JavaScript (system time is mostly SQLite's writes).
     serverUserCpuMs: (after.cpuUserUs - before.cpuUserUs) / 1000,
     supervisorCpuMs: (after.supervisorCpuUs - before.supervisorCpuUs) / 1000,
     clientCpuMs: (cpuClient.user + cpuClient.system) / 1000,
