@@ -121,18 +121,22 @@ export function findNulChar(value: unknown): string | undefined {
 export function checkDocumentShape(value: unknown, source = 'document'): void {
   const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
   let nodes = 0;
+  let hasNul = false;
   while (stack.length) {
     const { v, depth } = stack.pop() ?? { v: undefined, depth: 0 };
+    if (typeof v === 'string') hasNul ||= v.includes('\0');
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= MAX_DOCUMENT_DEPTH) throw tooDeep(source, `more than ${MAX_DOCUMENT_DEPTH} levels`);
     const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+    if (!Array.isArray(v)) hasNul ||= Object.keys(v).some((k) => k.includes('\0'));
     nodes += children.length;
     if (nodes > MAX_DOCUMENT_NODES) {
       throw new SpecError(`${source} is too large: more than ${MAX_DOCUMENT_NODES} keys and list items`, [{ path: '', message: `at most ${MAX_DOCUMENT_NODES} keys and list items` }]);
     }
     for (const c of children) stack.push({ v: c, depth: depth + 1 });
   }
-  const nul = findNulChar(value);
+  // Found in the same walk; only then is it walked again, to name where.
+  const nul = hasNul ? findNulChar(value) : undefined;
   if (nul !== undefined) throw new SpecError(`${source}: ${nul || '(root)'} ${NUL_MESSAGE}`, [{ path: nul, message: NUL_MESSAGE }]);
 }
 
