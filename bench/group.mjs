@@ -15,7 +15,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { startServerChild } from './lib.mjs';
+import { SLOW_FILE_CREATION_MS, fileCreationMs, startServerChild } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_GROUP_N ?? 10_000);
@@ -74,6 +74,7 @@ const data = mkdtempSync(join(os.tmpdir(), 'regatta-bench-group-'));
 try {
   console.log(`[2/2] a ${N}-item group over HTTP …`);
   const server = await startServerChild(data, { token: TOKEN, cpus: P });
+  const fileBefore = fileCreationMs(data);
   const cliEnv = { REGATTA_URL: server.url, REGATTA_TOKEN: TOKEN };
   if (PROFILE) await server.profileStart();
   const before = await server.stats();
@@ -103,6 +104,7 @@ try {
   }
   const drainMs = performance.now() - t0;
   const after = await server.stats();
+  const fileAfter = fileCreationMs(data);
   if (PROFILE) {
     mkdirSync(join(here, 'results', 'profiles'), { recursive: true });
     await server.profileStop(join(here, 'results', 'profiles', `group-${Date.now()}.cpuprofile`));
@@ -129,6 +131,7 @@ try {
     n: N, p: P, rawMs, rawPerJobMs: rawMs / N, submitMs, drainMs, perRunMs: drainMs / N, throughput: (N / drainMs) * 1000,
     ratio: drainMs / rawMs, worstProgressReadMs: worstPollMs, peakRssBytes: peakRss, startRssBytes: server.startStats.rss,
     cliSubmitMs, cli: { nodeMs, versionMs, lsMs, showMs }, serverCpuPerRunMs: serverCpuMs, supervisorCpuPerRunMs: supervisorCpuMs,
+    fileCreationMs: { beforeDrain: fileBefore, afterDrain: fileAfter },
   };
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'group-latest.json'), JSON.stringify(figures, null, 2));
@@ -140,6 +143,8 @@ try {
   console.log(`Drain     submit → every item ended               ${drainMs.toFixed(0).padStart(7)} ms  ${figures.perRunMs.toFixed(2)} ms / run, ${figures.throughput.toFixed(0)} runs/s`);
   console.log(`          ratio Regatta / raw                       ${figures.ratio.toFixed(2)}x (rate ${(1 / figures.ratio).toFixed(2)}x raw)`);
   console.log(`          CPU per item: server ${serverCpuMs.toFixed(2)} ms, supervisor ${supervisorCpuMs.toFixed(2)} ms`);
+  console.log(`Files     creating a file in the data directory took ${fileBefore.toFixed(3)} ms before the drain, ${fileAfter.toFixed(3)} ms after`);
+  if (Math.max(fileBefore, fileAfter) > SLOW_FILE_CREATION_MS) console.log(`          SLOW (usual: ~0.02 ms): the drain figure is inflated (bench/README.md, "File creation")`);
   console.log(`Progress  slowest GET /groups/{id} while draining   ${worstPollMs.toFixed(1)} ms (read from counters)`);
   console.log(`CLI       during the drain, median of 5:  node -e ''  ${nodeMs.toFixed(0)} ms, regatta --version ${versionMs.toFixed(0)} ms, regatta ls ${lsMs.toFixed(0)} ms, group show ${showMs.toFixed(0)} ms`);
   console.log(`Memory    server RSS ${mib(server.startStats.rss)} after start, peak ${mib(peakRss)}`);

@@ -1,7 +1,7 @@
 // Shared by the benchmarks: the server in its own process, and a keep-alive API client.
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -160,3 +160,24 @@ export function spawnTrue() {
     child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`true exited with ${code ?? signal}`))));
   });
 }
+
+/**
+ * What creating an empty file costs in `dir` right now: the median of `n` creations, in ms. Each run
+ * creates files and directories, and on ext4 without a journal a new inode is slow for minutes after
+ * many were deleted near it (see bench/README.md, "File creation"): this says whether a figure was
+ * taken in that state. The files are left in `dir` (deleting them would slow the next creations).
+ */
+export function fileCreationMs(dir, n = 200) {
+  const probe = join(dir, '.file-creation-probe');
+  mkdirSync(probe, { recursive: true });
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    closeSync(openSync(join(probe, `${Date.now()}-${i}`), 'wx'));
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[n >> 1];
+}
+
+/** Above this, file creation is slow enough to inflate a run's figure (about 0.02 ms is usual). */
+export const SLOW_FILE_CREATION_MS = 0.1;

@@ -23,7 +23,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { allRuns, makeClient, pool, spawnTrue, startServerChild, waitIdle } from './lib.mjs';
+import { SLOW_FILE_CREATION_MS, allRuns, fileCreationMs, makeClient, pool, spawnTrue, startServerChild, waitIdle } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -211,7 +211,9 @@ async function main() {
     server = await startServerChild(dataDir, { token: TOKEN, cpus: P });
     client = makeClient(server.url, { token: TOKEN, maxSockets: CONCURRENCY });
     log(`[2/3] throughput: ${N} runs over HTTP to ${server.url} (node cpus=${P}, data ${dataDir}) …`);
+    const fileBefore = fileCreationMs(dataDir);
     const tp = await throughput(server, client.api);
+    const fileAfter = fileCreationMs(dataDir);
     // The baseline again, right after: the ratio uses the mean of the two, so drift of a shared
     // machine's speed during the run hits both sides alike (A B A).
     log(`      ${fmt(tp.wallMs, 0)} total; baseline again …`);
@@ -237,6 +239,7 @@ async function main() {
     };
     const results = {
       date: new Date().toISOString(),
+      dataDir: KEEP ? dataDir : undefined,
       params: { N, P, latencyRuns: LAT_N, submitConcurrency: CONCURRENCY, warmup: WARMUP },
       machine: { node: process.version, platform: os.platform(), arch: os.arch(), cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model },
       baseline: { totalMs: rawMs, perJobMs: rawMs / N },
@@ -246,6 +249,7 @@ async function main() {
         clientCpuMs: tp.clientCpuMs, supervisorCpuMs: tp.supervisorCpuMs, supervisorCpuPerRunMs: tp.supervisorCpuMs / N,
       },
       latencyMs: lat,
+      fileCreationMs: { beforeThroughput: fileBefore, afterThroughput: fileAfter },
       memory: {
         serverRssAtStartBytes: startRss,
         serverRssBeforeThroughputBytes: tp.serverRssBefore,
@@ -280,6 +284,11 @@ async function main() {
     latRow('client t0 → running (incl. HTTP)', L.clientSubmitToStart);
     latRow('POST /runs round trip', L.post);
     latRow('running → succeeded (process + bookkeeping)', L.runningToDone);
+    log(`Files     creating a file in the data directory took ${fmt(fileBefore, 3)} before the throughput phase, ${fmt(fileAfter, 3)} after`);
+    if (Math.max(fileBefore, fileAfter) > SLOW_FILE_CREATION_MS) {
+      log(`          SLOW (usual: ~0.02 ms): each run creates six files and directories, so the supervisor's CPU and`);
+      log(`          the ratio are inflated; likely many files deleted here in the last minutes (bench/README.md, "File creation")`);
+    }
     log(`Memory    server process RSS: ${mib(startRss)} after start, peak ${mib(tp.serverMaxRss)} through the`);
     log(`          throughput phase (kernel maxRSS; 50 ms samples in the phase: ${mib(tp.serverPeakRssSampled)}), ${mib(end.maxRss)} whole life`);
     log(line);
