@@ -64,6 +64,20 @@ describe('metrics and health', () => {
     await t.api.cancel(holder.id);
   });
 
+  it('counts an attempt once: a failed attempt waiting for its retry, then canceled, is not counted again', async () => {
+    const scrape = async () => (await fetch(`${open}/metrics`)).text();
+    const failedCount = (text: string) => Number(/^regatta_attempt_duration_seconds_count\{outcome="failed"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const before = failedCount(await scrape());
+    const r = await t.api.submit({ command: 'exit 4', retries: { limit: 1, delay: '1h' } });
+    await waitFor('the first attempt failed and the run waits for its retry', async () => {
+      const run = await t.api.getRun(r.id);
+      return run.status === 'queued' && run.attempt === 1 ? run : undefined;
+    });
+    await t.api.cancel(r.id);
+    await waitForStatus(t.api, r.id, 'canceled');
+    expect(failedCount(await scrape())).toBe(before + 1);
+  });
+
   it('says whether the store answers and each backend has a ready node', async () => {
     expect((await fetch(`${t.url}/api/v1/health/checks`)).status).toBe(401);
     const res = await fetch(`${t.url}/api/v1/health/checks`, { headers: { authorization: `Bearer ${TOKEN}` } });

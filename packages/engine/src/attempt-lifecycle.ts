@@ -33,6 +33,13 @@ export interface Active {
 }
 
 /** What the lifecycle needs of the engine: its options, its maps, and how it writes and wakes. */
+/** An attempt that a change ended: its outcome and when it started and ended (ms). */
+export interface EndedAttempt {
+  outcome: RunStatus;
+  startedAt?: number;
+  finishedAt: number;
+}
+
 export interface LifecycleDeps {
   o: EngineOptions;
   active: Map<string, Active>;
@@ -41,7 +48,8 @@ export interface LifecycleDeps {
   bookkeeping: Set<Promise<void>>;
   groups: GroupBook;
   save(before: RunRecord, patch: RunPatch, also?: { event?: NewEvent; attempt?: AttemptRecord }): Promise<void>;
-  emit(run: RunRecord): void;
+  /** Tells listeners of a change; `ended` when it ended an attempt. */
+  emit(run: RunRecord, ended?: EndedAttempt): void;
   requestPass(): void;
   /** Puts a run back in the queue for its next attempt. */
   requeue(run: RunRecord): void;
@@ -267,7 +275,7 @@ export class AttemptLifecycle {
     const { health: _health, ...rest } = run;
     const next: RunRecord = { ...applyRunPatch(rest, patch), attempt };
     if (retry && !this.d.stopping()) this.d.requeue(next);
-    this.d.emit(next);
+    this.d.emit(next, { outcome: attemptRecord.status, ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}), finishedAt: ended });
     this.d.requestPass();
   }
 

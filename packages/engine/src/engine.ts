@@ -16,7 +16,7 @@ import { prepareGroup } from './group-submission.js';
 import { fitsSomeNode, nodeStates, nodeUsage, roomNow, type Holding, type NodeUsage } from './node-usage.js';
 import { checkPlaceable, limitsInUse, queueStats, withDatasets, type QueueStats } from './run-admission.js';
 import { bindBackend } from './backend-binding.js';
-import { AttemptLifecycle, type Active } from './attempt-lifecycle.js';
+import { AttemptLifecycle, type Active, type EndedAttempt } from './attempt-lifecycle.js';
 import type { AttemptStorage } from './attempt-storage.js';
 
 export interface EngineOptions {
@@ -65,6 +65,15 @@ export interface RunChange {
   reason?: string;
 }
 
+/**
+ * What listeners inside the server also get with a change (never sent to clients): the run as it
+ * is after the change, and the attempt it ended, if any, so that no listener reads them back.
+ */
+export interface ChangeDetail {
+  run: RunRecord;
+  endedAttempt?: EndedAttempt;
+}
+
 
 export class Engine {
   private readonly o: EngineOptions;
@@ -77,7 +86,7 @@ export class Engine {
   /** fail_fast groups being canceled, so one failure cancels once. */
   private readonly failing = new Set<string>();
   private readonly concurrency = new Map<string, number>();
-  private readonly listeners = new Set<(c: RunChange) => void>();
+  private readonly listeners = new Set<(c: RunChange, d: ChangeDetail) => void>();
   private passPending = false;
   /** While start() recovers active runs: no pass until every one of them holds its slot again. */
   private recovering = false;
@@ -90,7 +99,7 @@ export class Engine {
     this.attempts = new AttemptLifecycle({
       o: options, active: this.active, finishing: this.finishing, bookkeeping: this.bookkeeping, groups: this.groups,
       save: (before, patch, also) => this.save(before, patch, also),
-      emit: (run) => this.emit(run),
+      emit: (run, ended) => this.emit(run, ended),
       requestPass: () => this.requestPass(),
       requeue: (run) => this.queued.add(run),
       stopping: () => this.stopping,
@@ -148,17 +157,18 @@ export class Engine {
     }
   }
 
-  onChange(listener: (c: RunChange) => void): () => void {
+  onChange(listener: (c: RunChange, d: ChangeDetail) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private emit(run: RunRecord): void {
+  private emit(run: RunRecord, endedAttempt?: EndedAttempt): void {
     const change: RunChange = {
       runId: run.id, status: run.status, attempt: run.attempt,
       ...(run.groupId !== undefined ? { groupId: run.groupId } : {}), ...(run.reason !== undefined ? { reason: run.reason } : {}),
     };
-    for (const l of this.listeners) l(change);
+    const detail: ChangeDetail = { run, ...(endedAttempt ? { endedAttempt } : {}) };
+    for (const l of this.listeners) l(change, detail);
   }
 
   async submit(input: unknown, origin: SubmitOrigin = {}): Promise<RunRecord> {

@@ -6,7 +6,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Gauge, Histogram, Registry } from 'prom-client';
-import { isTerminal } from '@regatta/core';
 import { requireAdmin, type App, type RouteContext } from './context.js';
 import { healthReportSchema, textBody } from '@regatta/core/api-schema';
 import { problems } from './openapi.js';
@@ -100,16 +99,12 @@ function createMetrics(ctx: RouteContext, now: () => number): { registry: Regist
     name: 'regatta_http_request_duration_seconds', help: 'API latency by route template, method and status code', labelNames: ['method', 'route', 'code'] as const, registers,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
   });
-  ctx.engine.onChange((c) => {
-    const ended = c.attempt > 0 && (isTerminal(c.status) || c.status === 'queued');
+  // From what the change carries: reading the run or attempt back cost two queries per run.
+  ctx.engine.onChange((c, { run, endedAttempt: ended }) => {
     if (ended) {
-      void ctx.store.getAttempt(c.runId, c.attempt).then((a) => {
-        if (a?.startedAt !== undefined && a.finishedAt !== undefined) attempts.observe({ outcome: a.status }, (a.finishedAt - a.startedAt) / 1000);
-      }, () => undefined);
-    } else if (c.status === 'starting' && c.attempt === 1) {
-      void ctx.store.getRun(c.runId).then((r) => {
-        if (r?.startedAt !== undefined) waits.observe({ queue: r.queue }, Math.max(0, (r.startedAt - r.createdAt) / 1000));
-      }, () => undefined);
+      if (ended.startedAt !== undefined) attempts.observe({ outcome: ended.outcome }, (ended.finishedAt - ended.startedAt) / 1000);
+    } else if (c.status === 'starting' && c.attempt === 1 && run.startedAt !== undefined) {
+      waits.observe({ queue: run.queue }, Math.max(0, (run.startedAt - run.createdAt) / 1000));
     }
   });
   return {
