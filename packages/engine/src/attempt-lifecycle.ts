@@ -32,7 +32,6 @@ export interface Active {
   health?: 'healthy' | 'unhealthy';
 }
 
-/** What the lifecycle needs of the engine: its options, its maps, and how it writes and wakes. */
 /** An attempt that a change ended: its outcome and when it started and ended (ms). */
 export interface EndedAttempt {
   outcome: RunStatus;
@@ -40,6 +39,7 @@ export interface EndedAttempt {
   finishedAt: number;
 }
 
+/** What the lifecycle needs of the engine: its options, its maps, and how it writes and wakes. */
 export interface LifecycleDeps {
   o: EngineOptions;
   active: Map<string, Active>;
