@@ -8,7 +8,8 @@
 // `regatta run -f spec.yaml --detach`), the drain time and throughput (runs/s) until every item has
 // ended, the server's peak RSS, the raw spawn baseline at the same parallelism with the ratio, and
 // how long `regatta ls` and `regatta group show` take during the drain next to a bare `node -e ''`.
-// Figures also go to bench/results/group-latest.json.
+// Figures also go to bench/results/group-latest.json. BENCH_KEEP=1 keeps the server's data directory
+// (deleting it slows file creation for a while on some file systems: bench/README.md, "File creation").
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_GROUP_N ?? 10_000);
 const P = Number(process.env.BENCH_P ?? 2);
 const TOKEN = 'bench-token';
+const KEEP = process.env.BENCH_KEEP === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1'; // a CPU profile of the server from submit to drained
 
 async function baseline(n, p) {
@@ -152,5 +154,6 @@ try {
   console.log(`Goal  accept a 10,000-item group in under 1 s       ${(submitMs / 1000).toFixed(2)} s   ${submitMs < 1000 ? 'PASS' : 'MISS'}${N !== 10_000 ? ` (N=${N})` : ''}`);
   console.log(line);
 } finally {
-  rmSync(data, { recursive: true, force: true });
+  if (KEEP) console.log(`kept the server's data directory: ${data}`);
+  else rmSync(data, { recursive: true, force: true });
 }
